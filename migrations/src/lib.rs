@@ -1,0 +1,16 @@
+//! Forward-only schema migrations for khcn-hub, in the order they are applied.
+//!
+//! A migration is never edited once merged; a change to the schema is a new file.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20260101_000001_create_plan_tables;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20260101_000001_create_plan_tables::Migration)]
+    }
+}

@@ -1,0 +1,128 @@
+//! The application as a value: built from settings, then run until a shutdown signal.
+//! `main` and the integration tests build it the same way.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use sea_orm::DatabaseConnection;
+use thiserror::Error;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::db::{self, DbSetupError};
+use crate::domain::plan_source::{PlanSource, PlanSourceError};
+use crate::graphql::build_schema;
+use crate::http::{AppState, router};
+use crate::store::{self, StoreError, seed::SeedOutcome};
+
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Database(#[from] DbSetupError),
+    #[error("the bundled plan transcription is invalid")]
+    PlanSource(#[from] PlanSourceError),
+    #[error("cannot load the plan")]
+    Seed(#[from] StoreError),
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the server stopped with an error")]
+    Serve(#[source] std::io::Error),
+}
+
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+}
+
+/// Opens and migrates the database named in `settings`.
+pub async fn open_database(settings: &Settings) -> Result<DatabaseConnection, AppError> {
+    let db = db::connect(&settings.database_url).await?;
+    db::migrate(&db, &settings.database_url).await?;
+    Ok(db)
+}
+
+/// Loads the bundled plan 136/KH-UBND; a plan already loaded is left as it is.
+pub async fn seed_plan(db: &DatabaseConnection) -> Result<SeedOutcome, AppError> {
+    let source = PlanSource::plan_136()?;
+    Ok(store::seed::load_plan(db, &source).await?)
+}
+
+impl App {
+    /// Connects, migrates, loads the plan when the database has none, and binds.
+    pub async fn build(settings: &Settings) -> Result<Self, AppError> {
+        let db = open_database(settings).await?;
+        if !store::seed::has_plan(&db).await? {
+            let outcome = seed_plan(&db).await?;
+            tracing::info!(?outcome, "loaded the plan into an empty database");
+        }
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .map_err(|source| AppError::Bind {
+                addr: settings.bind,
+                source,
+            })?;
+        let limits = settings.limits();
+        let state = AppState {
+            schema: build_schema(db.clone(), &limits),
+            db,
+            limits,
+            graphiql: settings.graphiql,
+        };
+        Ok(Self { listener, state })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> Result<SocketAddr, AppError> {
+        self.listener.local_addr().map_err(AppError::Serve)
+    }
+
+    pub fn database(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), AppError> {
+        let addr = self.local_addr()?;
+        tracing::info!(%addr, database = db::backend_name(&self.state.db), "khcn-hub listening; GraphiQL at /graphql");
+        axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(AppError::Serve)
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

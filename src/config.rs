@@ -1,0 +1,128 @@
+//! Settings: typed, from command-line flags and environment variables, validated once.
+//! No other module reads the environment.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::graphql::limits::Limits;
+
+/// The default database: an SQLite file under `data/`, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/khcn-hub.db?mode=rwc";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "khcn-hub",
+    version,
+    about = "GraphQL hub for Đồng Tháp's science-and-technology plan 136/KH-UBND and the records that track it"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Migrate, load the plan if the database has none, and serve HTTP (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load the plan into the database (a plan already there is left unchanged).
+    Seed,
+    /// Print the GraphQL schema (SDL) and exit.
+    Schema,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Database URL: `sqlite://path?mode=rwc` or `postgres://user@host:port/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
+    pub database_url: String,
+
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "KHCN_HUB_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: SocketAddr,
+
+    /// Deepest nesting a query may have.
+    #[arg(long, env = "KHCN_HUB_MAX_DEPTH", default_value_t = Limits::default().max_depth, global = true)]
+    pub max_depth: usize,
+
+    /// Highest complexity a query may have (each field costs 1).
+    #[arg(long, env = "KHCN_HUB_MAX_COMPLEXITY", default_value_t = Limits::default().max_complexity, global = true)]
+    pub max_complexity: usize,
+
+    /// Most directives one field may carry.
+    #[arg(long, env = "KHCN_HUB_MAX_DIRECTIVES", default_value_t = Limits::default().max_directives, global = true)]
+    pub max_directives: usize,
+
+    /// Largest request body, in bytes.
+    #[arg(long, env = "KHCN_HUB_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Longest a request may run, in seconds.
+    #[arg(long, env = "KHCN_HUB_REQUEST_TIMEOUT_SECS", default_value_t = Limits::default().request_timeout.as_secs(), global = true)]
+    pub request_timeout_secs: u64,
+
+    /// Serve GraphiQL to browsers at GET /graphql.
+    #[arg(long, env = "KHCN_HUB_GRAPHIQL", default_value_t = true, global = true, action = clap::ArgAction::Set)]
+    pub graphiql: bool,
+
+    /// Log filter, in `tracing` EnvFilter syntax (e.g. `info,khcn_hub=debug`).
+    #[arg(long, env = "KHCN_HUB_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+impl Settings {
+    /// Settings with every default and the given database, for embedding and tests.
+    pub fn with_database(database_url: impl Into<String>) -> Self {
+        let mut settings = Cli::parse_from(["khcn-hub"]).settings;
+        settings.database_url = database_url.into();
+        settings
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_depth: self.max_depth,
+            max_complexity: self.max_complexity,
+            max_directives: self.max_directives,
+            max_body_bytes: self.max_body_bytes,
+            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_arguments_means_serve_on_the_default_sqlite_file() {
+        let cli = Cli::try_parse_from(["khcn-hub"]).unwrap();
+        assert_eq!(cli.command, None);
+        assert_eq!(cli.settings.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(cli.settings.limits(), Limits::default());
+    }
+
+    #[test]
+    fn flags_set_limits_and_subcommands_parse() {
+        let cli = Cli::try_parse_from(["khcn-hub", "--max-depth", "5", "schema"]).unwrap();
+        assert_eq!(cli.command, Some(Command::Schema));
+        assert_eq!(cli.settings.limits().max_depth, 5);
+    }
+
+    #[test]
+    fn a_bad_bind_address_is_refused_by_name() {
+        let error = Cli::try_parse_from(["khcn-hub", "--bind", "localhost"]).unwrap_err();
+        assert!(error.to_string().contains("--bind"), "{error}");
+    }
+}

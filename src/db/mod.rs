@@ -1,0 +1,165 @@
+//! Connecting to the database (SQLite by default, PostgreSQL by URL) and migrating it.
+
+pub mod entities;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum DbSetupError {
+    #[error("DATABASE_URL {0:?} is neither sqlite:… nor postgres:…")]
+    UnsupportedUrl(String),
+    #[error("cannot create the directory {path} for the SQLite database")]
+    CreateDirectory {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the database at {target}")]
+    Connect {
+        target: String,
+        #[source]
+        source: DbErr,
+    },
+    #[error("cannot migrate the database at {target}")]
+    Migrate {
+        target: String,
+        #[source]
+        source: DbErr,
+    },
+}
+
+/// How long to wait for a connection before giving up, at start and per request.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens a pool on `url`. SQLite files (and their directory) are created when missing,
+/// run in WAL mode and enforce foreign keys.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbSetupError> {
+    let target = redact(url);
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .connect_timeout(CONNECT_TIMEOUT)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .sqlx_logging(false);
+    if is_sqlite(url) {
+        if let Some(dir) = sqlite_file(url).and_then(|file| file.parent().map(Path::to_path_buf))
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(&dir).map_err(|source| DbSetupError::CreateDirectory {
+                path: dir.clone(),
+                source,
+            })?;
+        }
+        options.max_connections(8).map_sqlx_sqlite_opts(|opts| {
+            opts.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(CONNECT_TIMEOUT)
+        });
+    } else if is_postgres(url) {
+        options.max_connections(16);
+    } else {
+        return Err(DbSetupError::UnsupportedUrl(target));
+    }
+    let db = Database::connect(options)
+        .await
+        .map_err(|source| DbSetupError::Connect {
+            target: target.clone(),
+            source,
+        })?;
+    // Pools connect lazily; one round trip proves the database is really there.
+    db.execute_unprepared("SELECT 1")
+        .await
+        .map_err(|source| DbSetupError::Connect { target, source })?;
+    Ok(db)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection, url: &str) -> Result<(), DbSetupError> {
+    Migrator::up(db, None)
+        .await
+        .map_err(|source| DbSetupError::Migrate {
+            target: redact(url),
+            source,
+        })
+}
+
+/// Whether the schema is current: every known migration has been applied.
+pub async fn migrations_applied(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    Ok(Migrator::get_pending_migrations(db).await?.is_empty())
+}
+
+/// A name for the backend, for logs and `/readyz`.
+pub fn backend_name(db: &DatabaseConnection) -> &'static str {
+    match db.get_database_backend() {
+        DbBackend::Postgres => "postgres",
+        DbBackend::Sqlite => "sqlite",
+        _ => "other",
+    }
+}
+
+pub fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The file behind a `sqlite:` URL, if it names one (not `:memory:`).
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| PathBuf::from(path))
+}
+
+/// The URL with any password replaced, safe for messages and logs.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(
+            sqlite_file("sqlite://data/khcn-hub.db?mode=rwc"),
+            Some(PathBuf::from("data/khcn-hub.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:///tmp/x.db"),
+            Some(PathBuf::from("/tmp/x.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://hub:s3cret@db:5432/hub"),
+            "postgres://hub:***@db:5432/hub"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
+    }
+}

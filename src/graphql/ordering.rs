@@ -1,0 +1,155 @@
+//! Puts response fields back in the order the query asked for them.
+//!
+//! The GraphQL spec has a response list its fields in query order, and scripts and BI
+//! tools that read a response positionally rely on it. async-graphql resolves sibling
+//! fields concurrently and records them in completion order, so the HTTP layer restores
+//! the query's order from the document before writing the response.
+
+use std::collections::HashMap;
+
+use async_graphql::Value;
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+};
+use async_graphql::{Name, Positioned};
+
+/// Reorders `data` in place after the operation `operation_name` selects in `document`.
+pub fn order_like_query(
+    data: &mut Value,
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+) {
+    let operation = match (&document.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        _ => None,
+    };
+    if let Some(operation) = operation {
+        order_value(
+            data,
+            &[&operation.node.selection_set.node],
+            &document.fragments,
+        );
+    }
+}
+
+type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
+
+fn order_value(value: &mut Value, selections: &[&SelectionSet], fragments: &Fragments) {
+    match value {
+        Value::List(items) => {
+            for item in items {
+                order_value(item, selections, fragments);
+            }
+        }
+        Value::Object(map) => {
+            // Response keys in first-mention order, each with every selection set under it.
+            let mut keys: Vec<(&str, Vec<&SelectionSet>)> = Vec::new();
+            for set in selections {
+                collect_keys(set, fragments, &mut keys, 0);
+            }
+            let mut ordered = async_graphql::indexmap::IndexMap::with_capacity(map.len());
+            for (key, child_sets) in &keys {
+                if let Some((name, mut child)) = map.shift_remove_entry(*key) {
+                    order_value(&mut child, child_sets, fragments);
+                    ordered.insert(name, child);
+                }
+            }
+            // Anything the document did not name (none expected) keeps its place at the end.
+            ordered.extend(map.drain(..));
+            *map = ordered;
+        }
+        _ => {}
+    }
+}
+
+/// Fragments can spread fragments; a cycle is refused by validation, this bound only
+/// keeps a malformed document from recursing without end.
+const MAX_FRAGMENT_NESTING: usize = 64;
+
+fn collect_keys<'a>(
+    set: &'a SelectionSet,
+    fragments: &'a Fragments,
+    keys: &mut Vec<(&'a str, Vec<&'a SelectionSet>)>,
+    nesting: usize,
+) {
+    if nesting > MAX_FRAGMENT_NESTING {
+        return;
+    }
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => {
+                let key = field.node.response_key().node.as_str();
+                let child = &field.node.selection_set.node;
+                match keys.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, sets)) => sets.push(child),
+                    None => keys.push((key, vec![child])),
+                }
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = fragments.get(&spread.node.fragment_name.node) {
+                    collect_keys(
+                        &fragment.node.selection_set.node,
+                        fragments,
+                        keys,
+                        nesting + 1,
+                    );
+                }
+            }
+            Selection::InlineFragment(inline) => {
+                collect_keys(
+                    &inline.node.selection_set.node,
+                    fragments,
+                    keys,
+                    nesting + 1,
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::parse_query;
+
+    fn keys(value: &Value) -> Vec<String> {
+        match value {
+            Value::Object(map) => map.keys().map(|k| k.to_string()).collect(),
+            _ => vec![],
+        }
+    }
+
+    #[test]
+    fn fields_aliases_and_fragments_follow_the_query() {
+        let document = parse_query(
+            "query Q { b: task { z ...F y } a: plans { code } } fragment F on Task { x ... on Task { w } }",
+        )
+        .unwrap();
+        let mut data = Value::from_json(serde_json::json!({
+            "a": [{ "code": "1" }],
+            "b": { "w": 1, "y": 2, "x": 3, "z": 4 },
+        }))
+        .unwrap();
+        order_like_query(&mut data, &document, Some("Q"));
+        assert_eq!(keys(&data), ["b", "a"]);
+        let Value::Object(map) = &data else { panic!() };
+        assert_eq!(keys(&map[&Name::new("b")]), ["z", "x", "w", "y"]);
+    }
+
+    #[test]
+    fn lists_of_objects_are_ordered_item_by_item() {
+        let document = parse_query("{ plans { title code } }").unwrap();
+        let mut data = Value::from_json(serde_json::json!({
+            "plans": [{ "code": "1", "title": "a" }, { "code": "2", "title": "b" }],
+        }))
+        .unwrap();
+        order_like_query(&mut data, &document, None);
+        let Value::Object(map) = &data else { panic!() };
+        let Value::List(plans) = &map[&Name::new("plans")] else {
+            panic!()
+        };
+        assert!(plans.iter().all(|p| keys(p) == ["title", "code"]));
+    }
+}

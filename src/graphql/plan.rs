@@ -1,0 +1,663 @@
+//! The plan as the API serves it: plans, sections, tasks, targets and legal documents.
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use sea_orm::DatabaseConnection;
+
+use super::agency::{Agency, CoordinatorEntry, Party, parties_of};
+use super::error::{ApiError, ApiResult};
+use super::limits::list_complexity;
+use super::loaders::{
+    AgencyId, DocumentId, DocumentTasks, PlanClauses, PlanDocuments, PlanId, PlanLoader,
+    PlanSections, PlanTargets, SectionId, SectionTasks, TaskChildren, TaskCoordinators,
+    TaskDocuments, TaskId,
+};
+use super::scalars::Date;
+use crate::db::entities::{legal_documents, plans, sections, targets, tasks};
+use crate::domain::plan::{TargetKey as DomainTargetKey, TargetKind as DomainTargetKind};
+use crate::store::plan as store;
+
+pub(crate) fn loader<'a>(
+    ctx: &'a Context<'_>,
+) -> async_graphql::Result<&'a DataLoader<PlanLoader>> {
+    ctx.data::<DataLoader<PlanLoader>>()
+}
+
+pub(crate) fn database<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+}
+
+#[derive(Default)]
+pub struct PlanQuery;
+
+#[Object]
+impl PlanQuery {
+    /// A plan by its document number, e.g. "136/KH-UBND"; null when unknown.
+    async fn plan(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<Option<Plan>> {
+        Ok(store::find_plan(database(ctx)?, &code)
+            .await
+            .api()?
+            .map(Plan))
+    }
+
+    /// Every plan the hub holds, oldest first.
+    #[graphql(complexity = "list_complexity(child_complexity)")]
+    async fn plans(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Plan>> {
+        Ok(store::list_plans(database(ctx)?)
+            .await
+            .api()?
+            .into_iter()
+            .map(Plan)
+            .collect())
+    }
+
+    /// A task by its stable code ("I.1" … "VII.5", sub-tasks "II.3.i" …); null when
+    /// unknown. `plan` narrows the lookup when several plans use the same code.
+    async fn task(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        plan: Option<String>,
+    ) -> async_graphql::Result<Option<Task>> {
+        Ok(store::find_task(database(ctx)?, &code, plan.as_deref())
+            .await
+            .api()?
+            .map(Task))
+    }
+
+    /// A referenced legal document by its number, e.g. "32/KH-UBND".
+    async fn legal_document(
+        &self,
+        ctx: &Context<'_>,
+        number: String,
+    ) -> async_graphql::Result<Option<LegalDocument>> {
+        Ok(store::find_document(database(ctx)?, &number)
+            .await
+            .api()?
+            .map(LegalDocument))
+    }
+
+    /// Every legal document the plans reference.
+    #[graphql(complexity = "list_complexity(child_complexity)")]
+    async fn legal_documents(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<LegalDocument>> {
+        Ok(store::list_documents(database(ctx)?)
+            .await
+            .api()?
+            .into_iter()
+            .map(LegalDocument)
+            .collect())
+    }
+}
+
+/// A plan document such as 136/KH-UBND, with its sections, tasks and key targets.
+pub struct Plan(pub plans::Model);
+
+impl Plan {
+    async fn clauses(&self, ctx: &Context<'_>, kind: &str) -> async_graphql::Result<Vec<String>> {
+        let clauses = loader(ctx)?
+            .load_one(PlanClauses(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default();
+        Ok(clauses
+            .into_iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| c.text)
+            .collect())
+    }
+}
+
+#[Object]
+impl Plan {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The document number, e.g. "136/KH-UBND".
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+
+    /// The kind of document ("Kế hoạch").
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+
+    /// The title as the plan's own text states it.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// The title line exactly as printed at the head of the document.
+    async fn heading(&self) -> Option<&str> {
+        self.0.heading.as_deref()
+    }
+
+    async fn issued_on(&self) -> Date {
+        Date(self.0.issued_on)
+    }
+
+    /// The issuing body as the document names it.
+    async fn issuer(&self) -> &str {
+        &self.0.issuer
+    }
+
+    async fn issuer_agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Agency>> {
+        load_agency(ctx, self.0.issuer_agency_id).await
+    }
+
+    /// Who signed the plan.
+    async fn signer(&self) -> Option<&str> {
+        self.0.signer.as_deref()
+    }
+
+    async fn signer_title(&self) -> Option<&str> {
+        self.0.signer_title.as_deref()
+    }
+
+    /// The decision the plan carries out.
+    async fn basis(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<LegalDocument>> {
+        let Some(id) = self.0.basis_document_id else {
+            return Ok(None);
+        };
+        Ok(loader(ctx)?
+            .load_one(DocumentId(id))
+            .await
+            .api()?
+            .map(LegalDocument))
+    }
+
+    /// The opening paragraph, verbatim.
+    async fn preamble(&self) -> Option<&str> {
+        self.0.preamble.as_deref()
+    }
+
+    /// Purposes and requirements (mục đích, yêu cầu), in published order.
+    async fn purposes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+        self.clauses(ctx, "purpose").await
+    }
+
+    /// Funding sources (kinh phí thực hiện), in published order.
+    async fn funding_sources(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+        self.clauses(ctx, "funding_source").await
+    }
+
+    /// The organisation clauses (tổ chức thực hiện), in published order.
+    async fn implementation(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+        self.clauses(ctx, "implementation").await
+    }
+
+    /// The distribution list (nơi nhận), in published order.
+    async fn recipients(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+        self.clauses(ctx, "recipient").await
+    }
+
+    /// When every agency's yearly report is due: before this day each year.
+    async fn reporting_deadline(&self) -> Option<ReportingDeadline> {
+        let plan = &self.0;
+        Some(ReportingDeadline {
+            month: i32::from(plan.reporting_month?),
+            day: i32::from(plan.reporting_day?),
+            text: plan.reporting_text.clone(),
+            via_agency_id: plan.reporting_via_agency_id,
+            to_agency_id: plan.reporting_to_agency_id,
+        })
+    }
+
+    /// Sections of the task appendix with their published numerals (there is no VI).
+    #[graphql(complexity = "list_complexity(child_complexity)")]
+    async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
+        Ok(loader(ctx)?
+            .load_one(PlanSections(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Section)
+            .collect())
+    }
+
+    /// The key targets to 2025, in published order.
+    #[graphql(complexity = "list_complexity(child_complexity)")]
+    async fn targets(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Target>> {
+        Ok(loader(ctx)?
+            .load_one(PlanTargets(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Target)
+            .collect())
+    }
+
+    /// One key target.
+    async fn target(
+        &self,
+        ctx: &Context<'_>,
+        key: TargetKey,
+    ) -> async_graphql::Result<Option<Target>> {
+        let key = DomainTargetKey::from(key).as_str();
+        Ok(loader(ctx)?
+            .load_one(PlanTargets(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default()
+            .into_iter()
+            .find(|t| t.key == key)
+            .map(Target))
+    }
+
+    /// Legal documents the plan cites, in order of first mention (its basis first).
+    #[graphql(complexity = "list_complexity(child_complexity)")]
+    async fn referenced_documents(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<LegalDocument>> {
+        Ok(loader(ctx)?
+            .load_one(PlanDocuments(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default()
+            .into_iter()
+            .map(LegalDocument)
+            .collect())
+    }
+}
+
+/// The yearly reporting rule: each agency reports before `month`/`day` every year.
+pub struct ReportingDeadline {
+    month: i32,
+    day: i32,
+    text: Option<String>,
+    via_agency_id: Option<i32>,
+    to_agency_id: Option<i32>,
+}
+
+#[Object]
+impl ReportingDeadline {
+    async fn month(&self) -> i32 {
+        self.month
+    }
+
+    /// Reports are due strictly before this day of `month`.
+    async fn day(&self) -> i32 {
+        self.day
+    }
+
+    /// The rule as published.
+    async fn text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+
+    /// The agency that compiles the reports.
+    async fn via_agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Agency>> {
+        load_agency(ctx, self.via_agency_id).await
+    }
+
+    /// The body the reports go to.
+    async fn to_agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Agency>> {
+        load_agency(ctx, self.to_agency_id).await
+    }
+}
+
+pub(crate) async fn load_agency(
+    ctx: &Context<'_>,
+    id: Option<i32>,
+) -> async_graphql::Result<Option<Agency>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(loader(ctx)?.load_one(AgencyId(id)).await.api()?.map(Agency))
+}
+
+/// A section of the task appendix.
+pub struct Section(pub sections::Model);
+
+#[Object]
+impl Section {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The Roman numeral exactly as published ("VII" follows "V").
+    async fn numeral(&self) -> &str {
+        &self.0.numeral
+    }
+
+    /// Order within the plan, from 1.
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn plan(&self, ctx: &Context<'_>) -> async_graphql::Result<Plan> {
+        loader(ctx)?
+            .load_one(PlanId(self.0.plan_id))
+            .await
+            .api()?
+            .map(Plan)
+            .ok_or_else(|| {
+                ApiError::Internal(format!("section {} has no plan", self.0.id)).into_graphql()
+            })
+    }
+
+    /// Top-level tasks, in published order (sub-tasks hang off their parent).
+    #[graphql(complexity = "list_complexity(child_complexity)")]
+    async fn tasks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Task>> {
+        Ok(loader(ctx)?
+            .load_one(SectionTasks(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Task)
+            .collect())
+    }
+}
+
+/// A task (nhiệm vụ, giải pháp) of the appendix.
+pub struct Task(pub tasks::Model);
+
+#[Object]
+impl Task {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Stable code: "I.1" … "VII.5"; sub-tasks "II.3.i" … "II.3.v".
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+
+    /// The number as published in the STT column ("3"), or the item label ("(ii)").
+    async fn number(&self) -> &str {
+        &self.0.number
+    }
+
+    /// Order among its siblings, from 1.
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+
+    async fn plan(&self, ctx: &Context<'_>) -> async_graphql::Result<Plan> {
+        loader(ctx)?
+            .load_one(PlanId(self.0.plan_id))
+            .await
+            .api()?
+            .map(Plan)
+            .ok_or_else(|| {
+                ApiError::Internal(format!("task {} has no plan", self.0.id)).into_graphql()
+            })
+    }
+
+    async fn section(&self, ctx: &Context<'_>) -> async_graphql::Result<Section> {
+        loader(ctx)?
+            .load_one(SectionId(self.0.section_id))
+            .await
+            .api()?
+            .map(Section)
+            .ok_or_else(|| {
+                ApiError::Internal(format!("task {} has no section", self.0.id)).into_graphql()
+            })
+    }
+
+    /// The task and solution, verbatim.
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+
+    /// The lead unit (đơn vị chủ trì); null when the published cell is empty.
+    async fn lead_agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Agency>> {
+        load_agency(ctx, self.0.lead_agency_id).await
+    }
+
+    /// The lead cell exactly as published.
+    async fn lead_text(&self) -> Option<&str> {
+        self.0.lead_text.as_deref()
+    }
+
+    /// Coordinating parties (đơn vị phối hợp): agencies and groups, in published order.
+    #[graphql(complexity = "list_complexity(child_complexity)")]
+    async fn coordinators(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Party>> {
+        let entries = self.coordinator_entries(ctx).await?;
+        parties_of(ctx, &entries).await
+    }
+
+    /// The coordinator cell split into entries, each with the wording it was published with.
+    #[graphql(complexity = "list_complexity(child_complexity)")]
+    async fn coordinator_entries(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<CoordinatorEntry>> {
+        Ok(loader(ctx)?
+            .load_one(TaskCoordinators(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default()
+            .into_iter()
+            .map(CoordinatorEntry)
+            .collect())
+    }
+
+    /// The coordinator cell exactly as published.
+    async fn coordinators_text(&self) -> Option<&str> {
+        self.0.coordinators_text.as_deref()
+    }
+
+    /// Form or deliverable (hình thức/sản phẩm); null when the cell is empty.
+    async fn deliverable(&self) -> Option<&str> {
+        self.0.deliverable.as_deref()
+    }
+
+    /// When the task runs; null when the cell is empty.
+    async fn timeline(&self) -> Option<Timeline> {
+        let text = self.0.timeline_text.clone()?;
+        Some(Timeline {
+            text,
+            recurring: self.0.timeline_recurring.unwrap_or(false),
+            start_year: self.0.timeline_start_year,
+            end_year: self.0.timeline_end_year,
+        })
+    }
+
+    /// The task this one is an item of (II.3 for II.3.i).
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Task>> {
+        let Some(id) = self.0.parent_id else {
+            return Ok(None);
+        };
+        Ok(loader(ctx)?.load_one(TaskId(id)).await.api()?.map(Task))
+    }
+
+    /// Items of this task, in published order.
+    #[graphql(complexity = "list_complexity(child_complexity)")]
+    async fn children(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Task>> {
+        Ok(loader(ctx)?
+            .load_one(TaskChildren(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Task)
+            .collect())
+    }
+
+    /// Legal documents this task carries out.
+    #[graphql(complexity = "list_complexity(child_complexity)")]
+    async fn documents(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LegalDocument>> {
+        Ok(loader(ctx)?
+            .load_one(TaskDocuments(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default()
+            .into_iter()
+            .map(LegalDocument)
+            .collect())
+    }
+}
+
+/// A task's timeline: the published text and its structured reading.
+#[derive(SimpleObject)]
+pub struct Timeline {
+    /// As published, e.g. "Thường xuyên hàng năm" or "2022 - 2023".
+    text: String,
+    /// True when the task repeats every year.
+    recurring: bool,
+    /// First year of a year range.
+    start_year: Option<i32>,
+    /// Last year of a year range (inclusive).
+    end_year: Option<i32>,
+}
+
+/// The five key targets of the plan.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum TargetKey {
+    /// At least 15 S&T tasks carrying out the Provincial Party Committee's resolutions.
+    StTasks,
+    /// At least 20 S&T application models transferred.
+    ApplicationModels,
+    /// At least 20 innovative startups supported.
+    Startups,
+    /// Industrial property of at least one key farm product registered abroad.
+    IpAbroad,
+    /// Technology level of enterprises in the key industries assessed.
+    TechnologyAssessment,
+}
+
+impl From<TargetKey> for DomainTargetKey {
+    fn from(key: TargetKey) -> Self {
+        match key {
+            TargetKey::StTasks => DomainTargetKey::StTasks,
+            TargetKey::ApplicationModels => DomainTargetKey::ApplicationModels,
+            TargetKey::Startups => DomainTargetKey::Startups,
+            TargetKey::IpAbroad => DomainTargetKey::IpAbroad,
+            TargetKey::TechnologyAssessment => DomainTargetKey::TechnologyAssessment,
+        }
+    }
+}
+
+impl From<DomainTargetKey> for TargetKey {
+    fn from(key: DomainTargetKey) -> Self {
+        match key {
+            DomainTargetKey::StTasks => TargetKey::StTasks,
+            DomainTargetKey::ApplicationModels => TargetKey::ApplicationModels,
+            DomainTargetKey::Startups => TargetKey::Startups,
+            DomainTargetKey::IpAbroad => TargetKey::IpAbroad,
+            DomainTargetKey::TechnologyAssessment => TargetKey::TechnologyAssessment,
+        }
+    }
+}
+
+/// Whether a target counts something or is met by being done.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum TargetKind {
+    Count,
+    Completion,
+}
+
+/// A key target to 2025 (chỉ tiêu chủ yếu).
+pub struct Target(pub targets::Model);
+
+#[Object]
+impl Target {
+    async fn key(&self) -> async_graphql::Result<TargetKey> {
+        DomainTargetKey::parse(&self.0.key)
+            .map(TargetKey::from)
+            .map_err(|e| ApiError::Internal(e.to_string()).into_graphql())
+    }
+
+    async fn kind(&self) -> async_graphql::Result<TargetKind> {
+        match DomainTargetKind::parse(&self.0.kind) {
+            Ok(DomainTargetKind::Count) => Ok(TargetKind::Count),
+            Ok(DomainTargetKind::Completion) => Ok(TargetKind::Completion),
+            Err(e) => Err(ApiError::Internal(e.to_string()).into_graphql()),
+        }
+    }
+
+    /// Order in the plan, from 1.
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+
+    /// The target as published, verbatim.
+    async fn description(&self) -> &str {
+        &self.0.text
+    }
+
+    async fn description_en(&self) -> Option<&str> {
+        self.0.description_en.as_deref()
+    }
+
+    /// The number to reach ("at least"); null for a completion target.
+    async fn target_value(&self) -> Option<i32> {
+        self.0.target_value
+    }
+
+    /// What is counted, in Vietnamese.
+    async fn unit(&self) -> Option<&str> {
+        self.0.unit.as_deref()
+    }
+
+    async fn unit_en(&self) -> Option<&str> {
+        self.0.unit_en.as_deref()
+    }
+
+    async fn due_year(&self) -> i32 {
+        self.0.due_year
+    }
+}
+
+/// A legal document the plan cites (decision, plan, resolution…).
+pub struct LegalDocument(pub legal_documents::Model);
+
+#[Object]
+impl LegalDocument {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The document number, e.g. "32/KH-UBND".
+    async fn number(&self) -> &str {
+        &self.0.number
+    }
+
+    /// Quyết định, Kế hoạch, Nghị quyết…
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+
+    /// Null when the plan does not give the date.
+    async fn issued_on(&self) -> Option<Date> {
+        self.0.issued_on.map(Date)
+    }
+
+    /// The issuer as the plan names it; null when not stated.
+    async fn issuer(&self) -> Option<&str> {
+        self.0.issuer.as_deref()
+    }
+
+    async fn issuer_agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Agency>> {
+        load_agency(ctx, self.0.issuer_agency_id).await
+    }
+
+    /// The subject as the plan states it; null when not stated.
+    async fn title(&self) -> Option<&str> {
+        self.0.title.as_deref()
+    }
+
+    /// Tasks that carry this document out.
+    #[graphql(complexity = "list_complexity(child_complexity)")]
+    async fn tasks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Task>> {
+        Ok(loader(ctx)?
+            .load_one(DocumentTasks(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Task)
+            .collect())
+    }
+}

@@ -1,0 +1,482 @@
+//! GraphQL over HTTP, following the GraphQL-over-HTTP specification:
+//! `POST /graphql` (JSON) and `GET /graphql` (queries only), content negotiation between
+//! `application/graphql-response+json` and `application/json`, and GraphiQL for browsers.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use crate::graphql::error::code;
+use crate::graphql::limits::is_request_error;
+use crate::graphql::ordering::order_like_query;
+
+pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+pub const APPLICATION_JSON: &str = "application/json";
+
+/// The media type the response is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseType {
+    /// `application/graphql-response+json`: status codes tell request errors apart.
+    GraphqlResponseJson,
+    /// `application/json`, the legacy type: well-formed requests always get 200.
+    Json,
+}
+
+impl ResponseType {
+    fn content_type(self) -> &'static str {
+        match self {
+            ResponseType::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            ResponseType::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+/// Picks the response type from `Accept`. No header, `*/*` and `application/*` get
+/// `application/json`, as the spec advises for legacy clients; `None` means nothing
+/// acceptable was offered.
+pub fn negotiate(accept: Option<&str>) -> Option<ResponseType> {
+    let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
+        return Some(ResponseType::Json);
+    };
+    let mut best: Option<(f32, ResponseType)> = None;
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let mut quality = 1.0_f32;
+        for param in parts {
+            if let Some((name, value)) = param.split_once('=')
+                && name.trim().eq_ignore_ascii_case("q")
+            {
+                quality = value.trim().parse().unwrap_or(0.0);
+            }
+        }
+        if quality <= 0.0 {
+            continue;
+        }
+        let candidate = match media.as_str() {
+            GRAPHQL_RESPONSE_JSON => ResponseType::GraphqlResponseJson,
+            APPLICATION_JSON | "*/*" | "application/*" => ResponseType::Json,
+            _ => continue,
+        };
+        // Higher quality wins; on a tie the type listed first wins.
+        if best.is_none_or(|(q, _)| quality > q) {
+            best = Some((quality, candidate));
+        }
+    }
+    best.map(|(_, t)| t)
+}
+
+/// A GraphQL request as it arrives in a JSON body or in query parameters.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestParams {
+    query: Option<Value>,
+    operation_name: Option<Value>,
+    variables: Option<Value>,
+    extensions: Option<Value>,
+}
+
+/// An error response in GraphQL shape: `{"errors":[{"message", "extensions":{"code"}}]}`.
+pub fn error_response(
+    status: StatusCode,
+    response_type: ResponseType,
+    error_code: &str,
+    message: impl Into<String>,
+) -> Response {
+    let body = json!({
+        "errors": [{ "message": message.into(), "extensions": { "code": error_code } }]
+    });
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(response_type.content_type()),
+    );
+    response
+}
+
+fn accept_header(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    accept_header(headers).is_some_and(|accept| accept.contains("text/html"))
+}
+
+fn not_acceptable() -> Response {
+    error_response(
+        StatusCode::NOT_ACCEPTABLE,
+        ResponseType::Json,
+        code::NOT_ACCEPTABLE,
+        format!("Accept must allow {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}"),
+    )
+}
+
+/// `GET /graphql`: GraphiQL for a browser, otherwise a query from the URL parameters.
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw_query): RawQuery,
+) -> Response {
+    let params: Vec<(String, String)> = raw_query
+        .as_deref()
+        .map(url_decode_pairs)
+        .unwrap_or_default();
+    let has_query = params.iter().any(|(k, _)| k == "query");
+    if !has_query && wants_html(&headers) && state.graphiql {
+        return Html(super::graphiql::PAGE).into_response();
+    }
+    let Some(response_type) = negotiate(accept_header(&headers)) else {
+        return not_acceptable();
+    };
+    let mut request = RequestParams {
+        query: None,
+        operation_name: None,
+        variables: None,
+        extensions: None,
+    };
+    for (key, value) in params {
+        match key.as_str() {
+            "query" => request.query = Some(Value::String(value)),
+            "operationName" => request.operation_name = Some(Value::String(value)),
+            "variables" | "extensions" => {
+                let parsed = match serde_json::from_str::<Value>(&value) {
+                    Ok(parsed) => parsed,
+                    Err(e) => {
+                        return error_response(
+                            StatusCode::BAD_REQUEST,
+                            response_type,
+                            code::BAD_REQUEST,
+                            format!("the `{key}` parameter is not valid JSON: {e}"),
+                        );
+                    }
+                };
+                if key == "variables" {
+                    request.variables = Some(parsed);
+                } else {
+                    request.extensions = Some(parsed);
+                }
+            }
+            _ => {}
+        }
+    }
+    execute(&state, response_type, request, Method::Get).await
+}
+
+/// `POST /graphql` with a JSON body.
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Some(response_type) = negotiate(accept_header(&headers)) else {
+        return not_acceptable();
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    if !media.eq_ignore_ascii_case(APPLICATION_JSON) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            response_type,
+            code::UNSUPPORTED_MEDIA_TYPE,
+            format!("POST /graphql takes Content-Type: {APPLICATION_JSON}, not {content_type:?}"),
+        );
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                response_type,
+                code::BODY_LIMIT,
+                format!(
+                    "body limit exceeded: request bodies are limited to {} bytes",
+                    state.limits.max_body_bytes
+                ),
+            );
+        }
+        Err(rejection) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                response_type,
+                code::BAD_REQUEST,
+                format!(
+                    "the request body could not be read: {}",
+                    rejection.body_text()
+                ),
+            );
+        }
+    };
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                response_type,
+                code::BAD_REQUEST,
+                format!("the request body is not valid JSON: {e}"),
+            );
+        }
+    };
+    let request = match value {
+        Value::Object(_) => match serde_json::from_value::<RequestParams>(value) {
+            Ok(request) => request,
+            Err(e) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    response_type,
+                    code::BAD_REQUEST,
+                    format!("the request body is not a GraphQL request: {e}"),
+                );
+            }
+        },
+        Value::Array(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                response_type,
+                code::BAD_REQUEST,
+                "batched requests are not supported: send one operation per request",
+            );
+        }
+        _ => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                response_type,
+                code::BAD_REQUEST,
+                "the request body must be a JSON object with a `query`",
+            );
+        }
+    };
+    execute(&state, response_type, request, Method::Post).await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Post,
+}
+
+async fn execute(
+    state: &AppState,
+    response_type: ResponseType,
+    params: RequestParams,
+    method: Method,
+) -> Response {
+    let bad_request = |message: String| {
+        error_response(
+            StatusCode::BAD_REQUEST,
+            response_type,
+            code::BAD_REQUEST,
+            message,
+        )
+    };
+    let query = match params.query {
+        Some(Value::String(query)) => query,
+        Some(_) => return bad_request("`query` must be a string".into()),
+        None => return bad_request("the request has no `query`".into()),
+    };
+    let operation_name = match params.operation_name {
+        Some(Value::String(name)) => Some(name),
+        None | Some(Value::Null) => None,
+        Some(_) => return bad_request("`operationName` must be a string".into()),
+    };
+    let variables = match params.variables {
+        Some(Value::Object(map)) => map,
+        None | Some(Value::Null) => Map::new(),
+        Some(_) => return bad_request("`variables` must be an object".into()),
+    };
+    match params.extensions {
+        None | Some(Value::Null) | Some(Value::Object(_)) => {}
+        Some(_) => return bad_request("`extensions` must be an object".into()),
+    }
+
+    let mut request = async_graphql::Request::new(query).variables(
+        async_graphql::Variables::from_json(Value::Object(variables)),
+    );
+    if let Some(name) = &operation_name {
+        request = request.operation_name(name.clone());
+    }
+    // Parsed here (and reused by the executor) to refuse mutations over GET and to put
+    // the response back in query order.
+    let document = request.parsed_query().ok().cloned();
+    if method == Method::Get
+        && let Some(kind) = document
+            .as_ref()
+            .and_then(|d| operation_kind(d, operation_name.as_deref()))
+        && kind != async_graphql::parser::types::OperationType::Query
+    {
+        let mut response = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            response_type,
+            code::METHOD_NOT_ALLOWED,
+            format!("{kind} operations must be sent with POST"),
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+
+    let limit = state.limits.request_timeout;
+    let mut response = match tokio::time::timeout(limit, state.schema.execute(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            return error_response(
+                StatusCode::GATEWAY_TIMEOUT,
+                response_type,
+                code::TIMEOUT,
+                format!(
+                    "time limit exceeded: requests may run for {} s",
+                    limit.as_secs()
+                ),
+            );
+        }
+    };
+    if let Some(document) = &document {
+        order_like_query(&mut response.data, document, operation_name.as_deref());
+    }
+    render(response, response_type)
+}
+
+/// The operation `name` selects (or the only one), with its kind.
+fn operation_kind(
+    document: &async_graphql::parser::types::ExecutableDocument,
+    name: Option<&str>,
+) -> Option<async_graphql::parser::types::OperationType> {
+    use async_graphql::parser::types::DocumentOperations;
+    match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| op.node.ty)
+        }
+        _ => None,
+    }
+}
+
+/// A GraphQL response body. Serialised straight from async-graphql's values so that
+/// fields keep the order of the query.
+#[derive(Serialize)]
+struct ResponseBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a async_graphql::Value>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    extensions: &'a BTreeMap<String, async_graphql::Value>,
+}
+
+fn render(response: async_graphql::Response, response_type: ResponseType) -> Response {
+    // Errors raised before execution mean the request itself was refused: no `data`.
+    let request_error = !response.errors.is_empty() && response.errors.iter().all(is_request_error);
+    let body = ResponseBody {
+        data: (!request_error).then_some(&response.data),
+        errors: &response.errors,
+        extensions: &response.extensions,
+    };
+    let status = if request_error && response_type == ResponseType::GraphqlResponseJson {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut http = match serde_json::to_string(&body) {
+        Ok(json) => (status, json).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "cannot serialise a GraphQL response");
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                response_type,
+                code::INTERNAL,
+                "internal error; the cause is in the server log",
+            );
+        }
+    };
+    http.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(response_type.content_type()),
+    );
+    for (name, value) in response.http_headers.iter() {
+        http.headers_mut().insert(name.clone(), value.clone());
+    }
+    http
+}
+
+/// Decodes `application/x-www-form-urlencoded` pairs (`+` is a space).
+fn url_decode_pairs(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_accept_header_gets_legacy_json() {
+        assert_eq!(negotiate(None), Some(ResponseType::Json));
+        assert_eq!(negotiate(Some("*/*")), Some(ResponseType::Json));
+    }
+
+    #[test]
+    fn the_client_gets_the_type_it_asks_for() {
+        assert_eq!(
+            negotiate(Some("application/graphql-response+json")),
+            Some(ResponseType::GraphqlResponseJson)
+        );
+        assert_eq!(
+            negotiate(Some("application/json")),
+            Some(ResponseType::Json)
+        );
+    }
+
+    #[test]
+    fn quality_values_and_order_decide_between_types() {
+        assert_eq!(
+            negotiate(Some(
+                "application/graphql-response+json, application/json;q=0.9"
+            )),
+            Some(ResponseType::GraphqlResponseJson)
+        );
+        assert_eq!(
+            negotiate(Some(
+                "application/graphql-response+json;q=0.5, application/json"
+            )),
+            Some(ResponseType::Json)
+        );
+        assert_eq!(
+            negotiate(Some("application/json, application/graphql-response+json")),
+            Some(ResponseType::Json)
+        );
+    }
+
+    #[test]
+    fn unacceptable_types_are_refused() {
+        assert_eq!(negotiate(Some("text/html")), None);
+        assert_eq!(negotiate(Some("application/json;q=0")), None);
+    }
+
+    #[test]
+    fn query_parameters_are_percent_decoded() {
+        assert_eq!(
+            url_decode_pairs("query=%7B+plans%7Bcode%7D%7D&x"),
+            vec![
+                ("query".to_owned(), "{ plans{code}}".to_owned()),
+                ("x".to_owned(), String::new())
+            ]
+        );
+        assert_eq!(
+            url_decode_pairs("q=%C4%90%E1%BB%93ng"),
+            vec![("q".to_owned(), "Đồng".to_owned())]
+        );
+    }
+}

@@ -1,0 +1,36 @@
+//! Liveness and readiness probes.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::AppState;
+use crate::db;
+
+/// `GET /healthz`: the process is up and serving.
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the database answers and every migration is applied.
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let backend = db::backend_name(&state.db);
+    match db::migrations_applied(&state.db).await {
+        Ok(true) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": backend })),
+        ),
+        Ok(false) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "migrations pending", "database": backend })),
+        ),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check could not reach the database");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "database unreachable", "database": backend })),
+            )
+        }
+    }
+}

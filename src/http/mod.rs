@@ -1,0 +1,58 @@
+//! HTTP wiring: routes, shared state and middleware. No business logic lives here.
+
+pub mod graphiql;
+pub mod graphql;
+pub mod health;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::Redirect;
+use axum::routing::get;
+use sea_orm::DatabaseConnection;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::graphql::HubSchema;
+use crate::graphql::limits::Limits;
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: HubSchema,
+    pub db: DatabaseConnection,
+    pub limits: Limits,
+    /// Serve GraphiQL to browsers at `GET /graphql`.
+    pub graphiql: bool,
+}
+
+/// The hub's routes. A function, so tests can drive it in process.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.limits.max_body_bytes;
+    Router::new()
+        .route("/", get(|| async { Redirect::temporary("/graphql") }))
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql/assets/{file}", get(graphiql::asset))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(panic_response))
+        .with_state(state)
+}
+
+/// A handler that panicked answers 500 with a GraphQL-shaped error; the panic message
+/// goes to the log, never to the client.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = detail, "a request handler panicked");
+    graphql::error_response(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        graphql::ResponseType::Json,
+        crate::graphql::error::code::INTERNAL,
+        "internal error; the cause is in the server log",
+    )
+}

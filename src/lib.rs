@@ -1,0 +1,21 @@
+//! khcn-hub: a GraphQL hub for plan 136/KH-UBND of Đồng Tháp province and the records
+//! that track its progress.
+//!
+//! Requests flow `http` → `graphql` → `store` → `db`; rules live in `domain`.
+
+/// The application value: build from settings, run until stopped.
+pub mod app;
+/// Settings from flags and environment variables.
+pub mod config;
+/// Database connection, migrations and SeaORM entities.
+pub mod db;
+/// Plain domain types and rules (no frameworks).
+pub mod domain;
+/// The GraphQL schema: per-domain queries, loaders, limits, errors.
+pub mod graphql;
+/// HTTP routes: GraphQL over HTTP, GraphiQL, health probes.
+pub mod http;
+/// Data access per domain; owns queries and transactions.
+pub mod store;
+/// Logging set-up.
+pub mod telemetry;

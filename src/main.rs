@@ -1,0 +1,47 @@
+//! The `khcn-hub` binary: parse flags, set up logging, run a subcommand.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use khcn_hub::app::{self, App};
+use khcn_hub::config::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    khcn_hub::telemetry::init(&cli.settings.log);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "khcn-hub: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = cli.settings;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = App::build(&settings).await?;
+            app.run_until_stopped(app::shutdown_signal()).await?;
+        }
+        Command::Migrate => {
+            app::open_database(&settings).await?;
+            tracing::info!("migrations applied");
+        }
+        Command::Seed => {
+            let db = app::open_database(&settings).await?;
+            let outcome = app::seed_plan(&db).await?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{outcome}").context("cannot write to stdout")?;
+        }
+        Command::Schema => {
+            let mut out = std::io::stdout().lock();
+            write!(out, "{}", khcn_hub::graphql::sdl()).context("cannot write to stdout")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,33 @@
+//! Data access by domain. Each function owns its queries and transactions; callers above
+//! never write SQL.
+
+pub mod plan;
+pub mod seed;
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database error")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{what} {key:?} is ambiguous: {hint}")]
+    Ambiguous {
+        what: &'static str,
+        key: String,
+        hint: &'static str,
+    },
+}
+
+/// An error and its causes on one line ("a: b: c"), for logs.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

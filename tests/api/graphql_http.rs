@@ -1,0 +1,279 @@
+//! GraphQL over HTTP as the spec and the hub's limits require.
+
+use serde_json::{Value, json};
+
+const GQL: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+fn content_type(response: &reqwest::Response) -> String {
+    response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn first_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+backend_test! {
+    async fn get_runs_queries_from_url_parameters(app) {
+        let response = app
+            .client
+            .get(app.url("/graphql"))
+            .query(&[("query", "query($c: String!) { task(code: $c) { code } }"), ("variables", r#"{"c":"IV.1"}"#)])
+            .header("accept", GQL)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(content_type(&response).starts_with(GQL));
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body, json!({ "data": { "task": { "code": "IV.1" } } }));
+    }
+}
+
+backend_test! {
+    async fn mutations_over_get_are_refused_with_405(app) {
+        let response = app
+            .client
+            .get(app.url("/graphql"))
+            .query(&[("query", "mutation { doSomething }")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405);
+        assert_eq!(response.headers()["allow"], "POST");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(first_code(&body), "METHOD_NOT_ALLOWED");
+    }
+}
+
+backend_test! {
+    async fn an_unparseable_document_is_a_request_error(app) {
+        let response = app.post_graphql(&json!({ "query": "{ plan(code: }" }), GQL).await;
+        assert_eq!(response.status(), 400);
+        assert!(content_type(&response).starts_with(GQL));
+        let body: Value = response.json().await.unwrap();
+        assert!(body.get("data").is_none(), "{body}");
+        assert_eq!(first_code(&body), "GRAPHQL_PARSE_FAILED");
+        assert_eq!(body["errors"][0]["locations"][0]["line"], 1);
+
+        // The legacy media type keeps 200 for a well-formed HTTP request.
+        let response = app.post_graphql(&json!({ "query": "{ plan(code: }" }), JSON).await;
+        assert_eq!(response.status(), 200);
+        assert!(content_type(&response).starts_with(JSON));
+        let body: Value = response.json().await.unwrap();
+        assert!(body.get("data").is_none());
+        assert_eq!(first_code(&body), "GRAPHQL_PARSE_FAILED");
+    }
+}
+
+backend_test! {
+    async fn a_document_that_does_not_validate_is_a_request_error(app) {
+        let response = app.post_graphql(&json!({ "query": "{ plan(code: \"136/KH-UBND\") { nosuchfield } }" }), GQL).await;
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert!(body.get("data").is_none());
+        assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("nosuchfield"));
+
+        let response = app.post_graphql(&json!({ "query": "query A { plans { code } } query B { plans { code } }", "operationName": "C" }), GQL).await;
+        assert_eq!(response.status(), 400);
+    }
+}
+
+backend_test! {
+    async fn the_response_type_follows_accept(app) {
+        let query = json!({ "query": "{ plans { code } }" });
+        for (accept, expected) in [(GQL, GQL), (JSON, JSON), ("*/*", JSON), ("application/graphql-response+json, application/json;q=0.9", GQL)] {
+            let response = app.post_graphql(&query, accept).await;
+            assert_eq!(response.status(), 200, "{accept}");
+            assert!(content_type(&response).starts_with(expected), "{accept} → {}", content_type(&response));
+        }
+        let response = app.post_graphql(&query, "text/csv").await;
+        assert_eq!(response.status(), 406);
+    }
+}
+
+backend_test! {
+    async fn malformed_http_requests_say_what_is_wrong(app) {
+        let post = |body: &'static str, content_type: &'static str| {
+            app.client
+                .post(app.url("/graphql"))
+                .header("content-type", content_type)
+                .header("accept", GQL)
+                .body(body)
+                .send()
+        };
+        let response = post("{not json", JSON).await.unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(first_code(&body), "BAD_REQUEST");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("not valid JSON"));
+
+        let response = post(r#"{"query": 42}"#, JSON).await.unwrap();
+        assert_eq!(response.status(), 400);
+        let response = post(r#"{"variables": {}}"#, JSON).await.unwrap();
+        assert_eq!(response.status(), 400);
+        let response = post(r#"{"query": "{ plans { code } }", "variables": [1]}"#, JSON).await.unwrap();
+        assert_eq!(response.status(), 400);
+        let response = post(r#"[{"query": "{ plans { code } }"}]"#, JSON).await.unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("batched"));
+
+        let response = post("{ plans { code } }", "text/plain").await.unwrap();
+        assert_eq!(response.status(), 415);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(first_code(&body), "UNSUPPORTED_MEDIA_TYPE");
+    }
+}
+
+/// A query nested `levels` deep through task → parent → parent … (cheap but deep).
+fn deep_query(levels: usize) -> String {
+    let mut query = String::from("code");
+    for _ in 0..levels {
+        query = format!("code parent {{ {query} }}");
+    }
+    format!("{{ task(code: \"II.3.i\") {{ {query} }} }}")
+}
+
+/// A query nested `levels` deep through lists: cheap to write, costly to run.
+fn nested_lists_query(levels: usize) -> String {
+    let mut query = String::from("code");
+    for _ in 0..levels {
+        query = format!("code children {{ {query} }}");
+    }
+    format!("{{ task(code: \"II.3\") {{ {query} }} }}")
+}
+
+backend_test! {
+    async fn limits_refuse_documents_and_name_the_limit(app) {
+        let (status, body) = app.query_body(&deep_query(20)).await;
+        assert_eq!(status, 400);
+        assert_eq!(first_code(&body), "DEPTH_LIMIT_EXCEEDED");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("12"), "{body}");
+
+        // Deep nested lists price beyond any limit without overflowing.
+        let (status, body) = app.query_body(&nested_lists_query(30)).await;
+        assert_eq!(status, 400);
+        assert_eq!(first_code(&body), "COMPLEXITY_LIMIT_EXCEEDED");
+
+        let wide: String = (0..60)
+            .map(|i| format!("a{i}: plan(code: \"136/KH-UBND\") {{ sections {{ tasks {{ code text number }} }} }}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let (status, body) = app.query_body(&format!("{{ {wide} }}")).await;
+        assert_eq!(status, 400);
+        assert_eq!(first_code(&body), "COMPLEXITY_LIMIT_EXCEEDED");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("5000"), "{body}");
+
+        let directives = (0..11).map(|_| "@include(if: true)").collect::<Vec<_>>().join(" ");
+        let (status, body) = app.query_body(&format!("{{ plans {directives} {{ code }} }}")).await;
+        assert_eq!(status, 400);
+        assert_eq!(first_code(&body), "DIRECTIVE_LIMIT_EXCEEDED");
+
+        let huge = format!("{{ plans {{ code }} }} #{}", "x".repeat(1_100_000));
+        let response = app.post_graphql(&json!({ "query": huge }), GQL).await;
+        assert_eq!(response.status(), 413);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(first_code(&body), "BODY_TOO_LARGE");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("1048576"));
+
+        // A query within every limit still runs.
+        app.query(&deep_query(3)).await;
+    }
+}
+
+#[tokio::test]
+async fn limits_are_configurable() {
+    let app = crate::helpers::TestApp::spawn_with(crate::helpers::Backend::Sqlite, |s| {
+        s.max_depth = 3;
+        s.max_body_bytes = 2_000;
+    })
+    .await
+    .unwrap();
+    let (status, body) = app.query_body(&deep_query(3)).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 levels"),
+        "{body}"
+    );
+    let response = app
+        .post_graphql(
+            &json!({ "query": format!("{{ plans {{ code }} }} #{}", "x".repeat(3_000)) }),
+            GQL,
+        )
+        .await;
+    assert_eq!(response.status(), 413);
+}
+
+backend_test! {
+    async fn graphiql_is_served_from_the_hub_itself(app) {
+        let response = app
+            .client
+            .get(app.url("/graphql"))
+            .header("accept", "text/html,application/xhtml+xml")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(content_type(&response).starts_with("text/html"));
+        let page = response.text().await.unwrap();
+        assert!(page.contains("GraphiQL"));
+        assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("//unpkg"), "the page must not load from a CDN");
+        let scripts: Vec<&str> = page
+            .split("src=\"")
+            .skip(1)
+            .chain(page.split("href=\"").skip(1))
+            .map(|rest| rest.split('"').next().unwrap())
+            .filter(|link| link.starts_with("/graphql/assets/"))
+            .collect();
+        assert_eq!(scripts.len(), 4, "{scripts:?}");
+        for asset in scripts {
+            let response = app.client.get(app.url(asset)).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{asset}");
+            assert!(response.bytes().await.unwrap().len() > 1_000, "{asset}");
+        }
+        let missing = app.client.get(app.url("/graphql/assets/nope.js")).send().await.unwrap();
+        assert_eq!(missing.status(), 404);
+    }
+}
+
+backend_test! {
+    async fn health_and_readiness_probes_answer(app) {
+        let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["status"], "ok");
+        let response = app.client.get(app.url("/readyz")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["status"], "ready");
+        let expected = match app.backend {
+            crate::helpers::Backend::Sqlite => "sqlite",
+            crate::helpers::Backend::Postgres => "postgres",
+        };
+        assert_eq!(body["database"], expected);
+    }
+}
+
+backend_test! {
+    async fn response_fields_follow_the_order_of_the_query(app) {
+        let response = app
+            .post_graphql(&json!({ "query": r#"{ task(code: "I.1") { text code number } plans { code } }"# }), GQL)
+            .await;
+        let raw = response.text().await.unwrap();
+        let positions: Vec<usize> = ["\"task\"", "\"text\"", "\"code\"", "\"number\"", "\"plans\""]
+            .iter()
+            .map(|key| raw.find(key).unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{raw}");
+    }
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the real server on an ephemeral port, against a fresh database of
+//! its own, on SQLite and (when reachable, and always in CI) on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+#[macro_use]
+mod helpers;
+
+mod cli;
+mod database;
+mod graphql_http;
+mod plan_fidelity;
+mod plan_queries;
+mod schema;
