@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Settings;
 use crate::db::{self, DbSetupError};
+use crate::domain::ip_source::IpRightsSource;
 use crate::domain::plan_source::{PlanSource, PlanSourceError};
 use crate::graphql::build_schema;
 use crate::http::{AppState, router};
@@ -45,19 +46,26 @@ pub async fn open_database(settings: &Settings) -> Result<DatabaseConnection, Ap
     Ok(db)
 }
 
-/// Loads the bundled plan 136/KH-UBND; a plan already loaded is left as it is.
+/// Loads the bundled plan 136/KH-UBND, then the places and IP rights it names; what is
+/// already loaded is left as it is.
 pub async fn seed_plan(db: &DatabaseConnection) -> Result<SeedOutcome, AppError> {
     let source = PlanSource::plan_136()?;
-    Ok(store::seed::load_plan(db, &source).await?)
+    let outcome = store::seed::load_plan(db, &source).await?;
+    let ip_rights = IpRightsSource::bundled()?;
+    let reference = store::seed::load_reference_records(db, &ip_rights).await?;
+    tracing::debug!(?reference, "reference records loaded");
+    Ok(outcome)
 }
 
 impl App {
     /// Connects, migrates, loads the plan when the database has none, and binds.
     pub async fn build(settings: &Settings) -> Result<Self, AppError> {
         let db = open_database(settings).await?;
-        if !store::seed::has_plan(&db).await? {
-            let outcome = seed_plan(&db).await?;
-            tracing::info!(?outcome, "loaded the plan into an empty database");
+        // Idempotent: loads the plan into an empty database, and whatever reference
+        // records a newer version of the hub added since.
+        let outcome = seed_plan(&db).await?;
+        if matches!(outcome, SeedOutcome::Loaded { .. }) {
+            tracing::info!(%outcome, "loaded the plan into an empty database");
         }
         let listener = TcpListener::bind(settings.bind)
             .await

@@ -33,7 +33,11 @@ pub enum Command {
     /// Apply pending database migrations and exit.
     Migrate,
     /// Load the plan into the database (a plan already there is left unchanged).
-    Seed,
+    Seed {
+        /// Also load the labelled, deterministic sample data set (source "sample").
+        #[arg(long)]
+        sample: bool,
+    },
     /// Print the GraphQL schema (SDL) and exit.
     Schema,
 }
@@ -73,6 +77,15 @@ pub struct Settings {
     #[arg(long, env = "KHCN_HUB_REQUEST_TIMEOUT_SECS", default_value_t = Limits::default().request_timeout.as_secs(), global = true)]
     pub request_timeout_secs: u64,
 
+    /// How long batch loaders collect keys before querying, in milliseconds.
+    #[arg(
+        long,
+        env = "KHCN_HUB_BATCH_WINDOW_MS",
+        default_value_t = 1,
+        global = true
+    )]
+    pub batch_window_ms: u64,
+
     /// Serve GraphiQL to browsers at GET /graphql.
     #[arg(long, env = "KHCN_HUB_GRAPHIQL", default_value_t = true, global = true, action = clap::ArgAction::Set)]
     pub graphiql: bool,
@@ -97,6 +110,7 @@ impl Settings {
             max_directives: self.max_directives,
             max_body_bytes: self.max_body_bytes,
             request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
+            batch_window: Duration::from_millis(self.batch_window_ms),
         }
     }
 }

@@ -15,6 +15,8 @@ pub mod domain;
 pub mod graphql;
 /// HTTP routes: GraphQL over HTTP, GraphiQL, health probes.
 pub mod http;
+/// The deterministic sample data set (`seed --sample`).
+pub mod sample;
 /// Data access per domain; owns queries and transactions.
 pub mod store;
 /// Logging set-up.

@@ -32,11 +32,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app::open_database(&settings).await?;
             tracing::info!("migrations applied");
         }
-        Command::Seed => {
+        Command::Seed { sample } => {
             let db = app::open_database(&settings).await?;
             let outcome = app::seed_plan(&db).await?;
             let mut out = std::io::stdout().lock();
             writeln!(out, "{outcome}").context("cannot write to stdout")?;
+            if sample {
+                let started = std::time::Instant::now();
+                let loaded = khcn_hub::sample::load_sample(&db, Default::default()).await?;
+                writeln!(out, "{loaded} in {:.1} s", started.elapsed().as_secs_f64())
+                    .context("cannot write to stdout")?;
+            }
         }
         Command::Schema => {
             let mut out = std::io::stdout().lock();

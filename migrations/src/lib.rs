@@ -5,12 +5,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_create_plan_tables;
+mod m20260102_000001_create_record_tables;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20260101_000001_create_plan_tables::Migration)]
+        vec![
+            Box::new(m20260101_000001_create_plan_tables::Migration),
+            Box::new(m20260102_000001_create_record_tables::Migration),
+        ]
     }
 }

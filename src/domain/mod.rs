@@ -1,5 +1,11 @@
 //! Plain types and rules of the hub's domain; no framework is imported here.
 
+pub mod filter;
+pub mod ip_source;
+pub mod places;
 pub mod plan;
 pub mod plan_source;
+pub mod records;
+pub mod reporting;
+pub mod targets;
 pub mod text;

@@ -43,6 +43,8 @@ pub enum PlanSourceError {
     },
     #[error("{at}: a coordinator names exactly one agency or one group")]
     CoordinatorParty { at: String },
+    #[error("{at}: {message}")]
+    Invalid { at: String, message: String },
 }
 
 #[derive(Debug, Clone, Deserialize)]

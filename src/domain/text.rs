@@ -54,22 +54,43 @@ pub fn contains_pattern(key: &str) -> String {
 }
 
 /// How well a record's keys match a search key: lower is better, `None` is no match.
+/// Exact match, then the key starting with the query, then the query as a run of whole
+/// words, then every query word starting a word of the key, then every query word
+/// somewhere in the key ("xoai cao lanh" finds "xoai cat chu cao lanh").
 pub fn match_rank<'a>(query: &str, keys: impl IntoIterator<Item = &'a str>) -> Option<u8> {
+    let words: Vec<&str> = query.split(' ').filter(|w| !w.is_empty()).collect();
+    if words.is_empty() {
+        return None;
+    }
     keys.into_iter()
         .filter_map(|key| {
+            let key_words: Vec<&str> = key.split(' ').collect();
             if key == query {
                 Some(0)
             } else if key.starts_with(query) {
                 Some(1)
-            } else if key.split(' ').any(|word| word.starts_with(query)) {
+            } else if key_words
+                .windows(words.len())
+                .any(|run| run.iter().zip(&words).all(|(k, q)| k == q))
+            {
                 Some(2)
-            } else if key.contains(query) {
+            } else if words
+                .iter()
+                .all(|w| key_words.iter().any(|k| k.starts_with(w)))
+            {
                 Some(3)
+            } else if words.iter().all(|w| key.contains(w)) {
+                Some(4)
             } else {
                 None
             }
         })
         .min()
+}
+
+/// The query's words, for a SQL pre-filter where each must appear in the key.
+pub fn query_words(query_key: &str) -> Vec<&str> {
+    query_key.split(' ').filter(|w| !w.is_empty()).collect()
 }
 
 #[cfg(test)]
@@ -109,11 +130,16 @@ mod tests {
     }
 
     #[test]
-    fn match_rank_prefers_exact_then_prefix_then_word_then_substring() {
+    fn match_rank_prefers_exact_then_prefix_then_words() {
         assert_eq!(match_rank("so khcn", ["so khcn"]), Some(0));
         assert_eq!(match_rank("so", ["so khcn"]), Some(1));
         assert_eq!(match_rank("khcn", ["so khcn"]), Some(2));
-        assert_eq!(match_rank("hcn", ["so khcn"]), Some(3));
+        assert_eq!(
+            match_rank("xoai cao lanh", ["xoai cat chu cao lanh"]),
+            Some(3)
+        );
+        assert_eq!(match_rank("hcn", ["so khcn"]), Some(4));
         assert_eq!(match_rank("tai chinh", ["so khcn"]), None);
+        assert_eq!(match_rank("", ["so khcn"]), None);
     }
 }

@@ -60,6 +60,7 @@ impl AgencyQuery {
 }
 
 /// A government agency (Sở, UBND, Hội…).
+#[derive(Clone)]
 pub struct Agency(pub agencies::Model);
 
 #[Object]
@@ -120,6 +121,7 @@ impl Agency {
 
 /// A group of agencies or a kind of organisation named as a coordinator
 /// ("Các Sở, ngành Tỉnh", "UBND huyện, thành phố", "Doanh nghiệp liên quan").
+#[derive(Clone)]
 pub struct AgencyGroup(pub agency_groups::Model);
 
 #[Object]

@@ -28,6 +28,11 @@ pub mod code {
 #[derive(Debug)]
 pub enum ApiError {
     BadUserInput(String),
+    /// Bad input at a known place in the arguments, e.g. `filter.stars.eq`.
+    BadUserInputAt {
+        path: String,
+        message: String,
+    },
     NotFound(String),
     /// Logged with its cause; the client sees only that something failed inside.
     Internal(String),
@@ -38,6 +43,12 @@ impl ApiError {
         match self {
             ApiError::BadUserInput(message) => async_graphql::Error::new(message)
                 .extend_with(|_, e| e.set("code", code::BAD_USER_INPUT)),
+            ApiError::BadUserInputAt { path, message } => {
+                async_graphql::Error::new(format!("{path}: {message}")).extend_with(|_, e| {
+                    e.set("code", code::BAD_USER_INPUT);
+                    e.set("field", path.as_str());
+                })
+            }
             ApiError::NotFound(message) => async_graphql::Error::new(message)
                 .extend_with(|_, e| e.set("code", code::NOT_FOUND)),
             ApiError::Internal(cause) => {
@@ -45,6 +56,15 @@ impl ApiError {
                 async_graphql::Error::new("internal error; the cause is in the server log")
                     .extend_with(|_, e| e.set("code", code::INTERNAL))
             }
+        }
+    }
+}
+
+impl From<crate::domain::filter::FilterError> for ApiError {
+    fn from(error: crate::domain::filter::FilterError) -> Self {
+        ApiError::BadUserInputAt {
+            path: error.path,
+            message: error.message,
         }
     }
 }

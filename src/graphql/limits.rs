@@ -27,6 +27,9 @@ pub struct Limits {
     pub max_directives: usize,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    /// How long a batch loader collects keys before it queries: the window in which the
+    /// sibling fields of one level share one statement.
+    pub batch_window: Duration,
 }
 
 impl Default for Limits {
@@ -37,6 +40,7 @@ impl Default for Limits {
             max_directives: 10,
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            batch_window: Duration::from_millis(1),
         }
     }
 }

@@ -9,10 +9,13 @@ use async_graphql::dataloader::Loader;
 use sea_orm::DatabaseConnection;
 
 use crate::db::entities::{
-    agencies, agency_groups, legal_documents, plan_clauses, plans, sections, targets,
-    task_coordinators, tasks,
+    agencies, agency_groups, annual_reports, application_models, ip_rights, legal_documents,
+    ocop_products, organisations, plan_clauses, plans, science_tasks, sections,
+    startup_support_events, startups, targets, task_coordinators, tasks, technology_assessments,
+    traceability_entries,
 };
-use crate::store::{StoreError, plan as store};
+use crate::domain::records::{RecordKind, RecordRef};
+use crate::store::{StoreError, plan as store, records as records_store};
 
 /// Loads plan entities by id and by relation. One instance is shared by all requests;
 /// it batches, it does not cache, so it never serves stale rows.
@@ -95,6 +98,8 @@ key!(/// The clauses (purposes, funding sources…) of a plan.
     PlanClauses);
 key!(/// The documents a plan references.
     PlanDocuments);
+key!(/// The records counting towards a plan's targets.
+    PlanProgress);
 
 fn raw<K: Copy>(keys: &[K], f: impl Fn(&K) -> i32) -> Vec<i32> {
     keys.iter().map(f).collect()
@@ -351,5 +356,278 @@ impl Loader<PlanDocuments> for PlanLoader {
             .into_iter()
             .map(|(k, v)| (k, v.into_iter().map(|(_, d)| d).collect()))
             .collect())
+    }
+}
+
+/// Loads linked records of every kind, their organisations, support events and links.
+pub struct RecordLoader {
+    db: DatabaseConnection,
+}
+
+impl RecordLoader {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+/// A record of any kind.
+#[derive(Debug, Clone)]
+pub enum AnyRecord {
+    IpRight(Arc<ip_rights::Model>),
+    OcopProduct(Arc<ocop_products::Model>),
+    Startup(Arc<startups::Model>),
+    TraceabilityEntry(Arc<traceability_entries::Model>),
+    ScienceTask(Arc<science_tasks::Model>),
+    ApplicationModel(Arc<application_models::Model>),
+    TechnologyAssessment(Arc<technology_assessments::Model>),
+    AnnualReport(Arc<annual_reports::Model>),
+}
+
+/// A record by its global reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecordKey(pub RecordRef);
+
+key!(/// An organisation by id.
+    OrganisationId);
+key!(/// The support events of a startup.
+    StartupSupport);
+
+/// The plan tasks a record is linked to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecordTasks(pub RecordRef);
+
+/// The first `first` links of a task, of the kinds in `kinds` (a bit set over
+/// `RecordKind::ALL`; 0 means every kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TaskLinks {
+    pub task_id: i32,
+    pub kinds: u16,
+    pub first: u32,
+}
+
+impl TaskLinks {
+    pub fn kind_set(kinds: &[RecordKind]) -> u16 {
+        kinds.iter().fold(0, |set, kind| {
+            let bit = RecordKind::ALL.iter().position(|k| k == kind).unwrap_or(0);
+            set | (1 << bit)
+        })
+    }
+
+    fn kinds(&self) -> Option<Vec<RecordKind>> {
+        (self.kinds != 0).then(|| {
+            RecordKind::ALL
+                .iter()
+                .enumerate()
+                .filter(|(bit, _)| self.kinds & (1 << bit) != 0)
+                .map(|(_, k)| *k)
+                .collect()
+        })
+    }
+}
+
+async fn load_kind<E>(
+    db: &DatabaseConnection,
+    table: &'static str,
+    kind: RecordKind,
+    keys: &[RecordKey],
+    wrap: impl Fn(E::Model) -> (i32, AnyRecord),
+    out: &mut HashMap<RecordKey, AnyRecord>,
+) -> Result<(), Arc<StoreError>>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: sea_orm::FromQueryResult + Send + Sync,
+{
+    let ids: Vec<i32> = keys
+        .iter()
+        .filter(|k| k.0.kind == kind)
+        .map(|k| k.0.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    for model in records_store::by_ids::<E>(db, table, &ids).await? {
+        let (id, record) = wrap(model);
+        out.insert(RecordKey(RecordRef { kind, id }), record);
+    }
+    Ok(())
+}
+
+impl Loader<RecordKey> for RecordLoader {
+    type Value = AnyRecord;
+    type Error = Arc<StoreError>;
+    async fn load(&self, keys: &[RecordKey]) -> LoadResult<RecordKey, AnyRecord> {
+        let db = &self.db;
+        let mut out = HashMap::new();
+        load_kind::<ip_rights::Entity>(
+            db,
+            "ip_rights",
+            RecordKind::IpRight,
+            keys,
+            |m| (m.id, AnyRecord::IpRight(Arc::new(m))),
+            &mut out,
+        )
+        .await?;
+        load_kind::<ocop_products::Entity>(
+            db,
+            "ocop_products",
+            RecordKind::OcopProduct,
+            keys,
+            |m| (m.id, AnyRecord::OcopProduct(Arc::new(m))),
+            &mut out,
+        )
+        .await?;
+        load_kind::<startups::Entity>(
+            db,
+            "startups",
+            RecordKind::Startup,
+            keys,
+            |m| (m.id, AnyRecord::Startup(Arc::new(m))),
+            &mut out,
+        )
+        .await?;
+        load_kind::<traceability_entries::Entity>(
+            db,
+            "traceability_entries",
+            RecordKind::TraceabilityEntry,
+            keys,
+            |m| (m.id, AnyRecord::TraceabilityEntry(Arc::new(m))),
+            &mut out,
+        )
+        .await?;
+        load_kind::<science_tasks::Entity>(
+            db,
+            "science_tasks",
+            RecordKind::ScienceTask,
+            keys,
+            |m| (m.id, AnyRecord::ScienceTask(Arc::new(m))),
+            &mut out,
+        )
+        .await?;
+        load_kind::<application_models::Entity>(
+            db,
+            "application_models",
+            RecordKind::ApplicationModel,
+            keys,
+            |m| (m.id, AnyRecord::ApplicationModel(Arc::new(m))),
+            &mut out,
+        )
+        .await?;
+        load_kind::<technology_assessments::Entity>(
+            db,
+            "technology_assessments",
+            RecordKind::TechnologyAssessment,
+            keys,
+            |m| (m.id, AnyRecord::TechnologyAssessment(Arc::new(m))),
+            &mut out,
+        )
+        .await?;
+        load_kind::<annual_reports::Entity>(
+            db,
+            "annual_reports",
+            RecordKind::AnnualReport,
+            keys,
+            |m| (m.id, AnyRecord::AnnualReport(Arc::new(m))),
+            &mut out,
+        )
+        .await?;
+        Ok(out)
+    }
+}
+
+impl Loader<OrganisationId> for RecordLoader {
+    type Value = organisations::Model;
+    type Error = Arc<StoreError>;
+    async fn load(&self, keys: &[OrganisationId]) -> LoadResult<OrganisationId, Self::Value> {
+        let rows = records_store::organisations_by_ids(&self.db, &raw(keys, |k| k.0)).await?;
+        Ok(by_id(rows, |r| OrganisationId(r.id)))
+    }
+}
+
+impl Loader<StartupSupport> for RecordLoader {
+    type Value = Vec<startup_support_events::Model>;
+    type Error = Arc<StoreError>;
+    async fn load(&self, keys: &[StartupSupport]) -> LoadResult<StartupSupport, Self::Value> {
+        let rows = records_store::support_events_by_startups(&self.db, &raw(keys, |k| k.0)).await?;
+        Ok(group(keys, rows, |r| Some(StartupSupport(r.startup_id))))
+    }
+}
+
+impl Loader<RecordTasks> for RecordLoader {
+    type Value = Vec<tasks::Model>;
+    type Error = Arc<StoreError>;
+    async fn load(&self, keys: &[RecordTasks]) -> LoadResult<RecordTasks, Self::Value> {
+        let refs: Vec<RecordRef> = keys.iter().map(|k| k.0).collect();
+        let rows = records_store::tasks_by_records(&self.db, &refs).await?;
+        let mut grouped = group(keys, rows, |(r, _)| Some(RecordTasks(*r)));
+        Ok(grouped
+            .drain()
+            .map(|(k, v)| {
+                let mut tasks: Vec<tasks::Model> = v.into_iter().map(|(_, t)| t).collect();
+                tasks.sort_by_key(|t| t.id);
+                (k, tasks)
+            })
+            .collect())
+    }
+}
+
+impl Loader<TaskLinks> for RecordLoader {
+    type Value = Vec<RecordRef>;
+    type Error = Arc<StoreError>;
+    async fn load(&self, keys: &[TaskLinks]) -> LoadResult<TaskLinks, Self::Value> {
+        // Keys asking for the same kinds and page size share one statement.
+        let mut shapes: HashMap<(u16, u32), Vec<i32>> = HashMap::new();
+        for key in keys {
+            shapes
+                .entry((key.kinds, key.first))
+                .or_default()
+                .push(key.task_id);
+        }
+        let mut out: HashMap<TaskLinks, Vec<RecordRef>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for ((kinds, first), task_ids) in shapes {
+            let probe = TaskLinks {
+                task_id: 0,
+                kinds,
+                first,
+            };
+            let kind_list = probe.kinds();
+            let links = records_store::top_links_by_tasks(
+                &self.db,
+                &task_ids,
+                kind_list.as_deref(),
+                u64::from(first),
+            )
+            .await?;
+            for link in links {
+                let Ok(kind) = RecordKind::parse(&link.record_kind) else {
+                    continue;
+                };
+                let key = TaskLinks {
+                    task_id: link.task_id,
+                    kinds,
+                    first,
+                };
+                if let Some(list) = out.get_mut(&key) {
+                    list.push(RecordRef {
+                        kind,
+                        id: link.record_id,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<PlanProgress> for PlanLoader {
+    type Value = Arc<crate::store::targets::PlanContributions>;
+    type Error = Arc<StoreError>;
+    async fn load(&self, keys: &[PlanProgress]) -> LoadResult<PlanProgress, Self::Value> {
+        let mut out = HashMap::new();
+        for key in keys {
+            let contributions = crate::store::targets::plan_contributions(&self.db, key.0).await?;
+            out.insert(*key, Arc::new(contributions));
+        }
+        Ok(out)
     }
 }

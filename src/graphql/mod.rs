@@ -4,10 +4,14 @@
 pub mod agency;
 pub mod error;
 pub mod limits;
+pub mod list;
 pub mod loaders;
 pub mod ordering;
 pub mod plan;
+pub mod records;
 pub mod scalars;
+pub mod search;
+pub mod tasks;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder};
@@ -15,12 +19,35 @@ use sea_orm::DatabaseConnection;
 
 use self::agency::AgencyQuery;
 use self::limits::{Limits, RequestPhases};
-use self::loaders::PlanLoader;
+use self::loaders::{PlanLoader, RecordLoader};
 use self::plan::PlanQuery;
+use self::records::{
+    ip_right::IpRightQuery,
+    ocop::OcopQuery,
+    report::AnnualReportQuery,
+    science::{ApplicationModelQuery, ScienceTaskQuery, TechnologyAssessmentQuery},
+    startup::StartupQuery,
+    traceability::TraceabilityQuery,
+};
+use self::search::SearchQuery;
+use self::tasks::TaskQuery;
 
 /// The root query: every domain's queries side by side.
 #[derive(MergedObject, Default)]
-pub struct Query(PlanQuery, AgencyQuery);
+pub struct Query(
+    PlanQuery,
+    TaskQuery,
+    AgencyQuery,
+    IpRightQuery,
+    OcopQuery,
+    StartupQuery,
+    TraceabilityQuery,
+    ScienceTaskQuery,
+    ApplicationModelQuery,
+    TechnologyAssessmentQuery,
+    AnnualReportQuery,
+    SearchQuery,
+);
 
 pub type HubSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
@@ -34,8 +61,15 @@ fn schema_builder(limits: &Limits) -> SchemaBuilder<Query, EmptyMutation, EmptyS
 
 /// The schema served by the hub, bound to a database.
 pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> HubSchema {
-    let loader = DataLoader::new(PlanLoader::new(db.clone()), tokio::spawn);
-    schema_builder(limits).data(db).data(loader).finish()
+    let plan_loader =
+        DataLoader::new(PlanLoader::new(db.clone()), tokio::spawn).delay(limits.batch_window);
+    let record_loader =
+        DataLoader::new(RecordLoader::new(db.clone()), tokio::spawn).delay(limits.batch_window);
+    schema_builder(limits)
+        .data(db)
+        .data(plan_loader)
+        .data(record_loader)
+        .finish()
 }
 
 /// The SDL of the served schema (what `khcn-hub schema` prints and

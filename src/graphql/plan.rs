@@ -12,9 +12,13 @@ use super::loaders::{
     PlanSections, PlanTargets, SectionId, SectionTasks, TaskChildren, TaskCoordinators,
     TaskDocuments, TaskId,
 };
+use super::loaders::{PlanProgress, TaskLinks};
+use super::records::{LinkedRecord, RecordKind, load_records, record_loader};
 use super::scalars::Date;
 use crate::db::entities::{legal_documents, plans, sections, targets, tasks};
 use crate::domain::plan::{TargetKey as DomainTargetKey, TargetKind as DomainTargetKind};
+use crate::domain::records::{RecordKind as DomainRecordKind, RecordRef};
+use crate::domain::targets as targets_rule;
 use crate::store::plan as store;
 
 pub(crate) fn loader<'a>(
@@ -93,6 +97,7 @@ impl PlanQuery {
 }
 
 /// A plan document such as 136/KH-UBND, with its sections, tasks and key targets.
+#[derive(Clone)]
 pub struct Plan(pub plans::Model);
 
 impl Plan {
@@ -312,6 +317,7 @@ pub(crate) async fn load_agency(
 }
 
 /// A section of the task appendix.
+#[derive(Clone)]
 pub struct Section(pub sections::Model);
 
 #[Object]
@@ -360,6 +366,7 @@ impl Section {
 }
 
 /// A task (nhiệm vụ, giải pháp) of the appendix.
+#[derive(Clone)]
 pub struct Task(pub tasks::Model);
 
 #[Object]
@@ -485,6 +492,43 @@ impl Task {
             .collect())
     }
 
+    /// Records linked to this task (IP rights, OCOP products, startups…), in link order;
+    /// `kinds` narrows to some kinds, `first` caps the list (default 20, at most 100).
+    #[graphql(complexity = "list_complexity(child_complexity)")]
+    async fn linked_records(
+        &self,
+        ctx: &Context<'_>,
+        kinds: Option<Vec<RecordKind>>,
+        #[graphql(default = 20)] first: i32,
+    ) -> async_graphql::Result<Vec<LinkedRecord>> {
+        let kinds: Vec<DomainRecordKind> = kinds
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        let key = TaskLinks {
+            task_id: self.0.id,
+            kinds: TaskLinks::kind_set(&kinds),
+            first: first.clamp(0, 100) as u32,
+        };
+        let refs = record_loader(ctx)?
+            .load_one(key)
+            .await
+            .api()?
+            .unwrap_or_default();
+        load_records(ctx, refs).await
+    }
+
+    /// Progress reported by the lead agency: NOT_STARTED, IN_PROGRESS, COMPLETED or
+    /// DELAYED; null until reported.
+    async fn status(&self) -> Option<&str> {
+        self.0.progress_status.as_deref()
+    }
+
+    async fn progress_note(&self) -> Option<&str> {
+        self.0.progress_note.as_deref()
+    }
+
     /// Legal documents this task carries out.
     #[graphql(complexity = "list_complexity(child_complexity)")]
     async fn documents(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LegalDocument>> {
@@ -559,6 +603,7 @@ pub enum TargetKind {
 }
 
 /// A key target to 2025 (chỉ tiêu chủ yếu).
+#[derive(Clone)]
 pub struct Target(pub targets::Model);
 
 #[Object]
@@ -608,9 +653,124 @@ impl Target {
     async fn due_year(&self) -> i32 {
         self.0.due_year
     }
+
+    /// The value reached, computed from records (never typed in).
+    async fn actual_value(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        Ok(self.measure(ctx, None).await?.0.actual)
+    }
+
+    /// actualValue / targetValue (1 once a completion target is done).
+    async fn progress(&self, ctx: &Context<'_>) -> async_graphql::Result<f64> {
+        Ok(self.measure(ctx, None).await?.0.ratio)
+    }
+
+    /// At or above the straight-line path from the plan's issue date to the target at
+    /// the end of the due year, on `asOf` (today by default); after the due date, met.
+    async fn on_track(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+    ) -> async_graphql::Result<bool> {
+        Ok(self.measure(ctx, as_of).await?.0.on_track)
+    }
+
+    /// Where the straight-line path stands on `asOf` (today by default).
+    async fn expected_value(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+    ) -> async_graphql::Result<f64> {
+        Ok(self.measure(ctx, as_of).await?.0.expected)
+    }
+
+    /// The cumulative value at the end of each year of the plan period, beside the
+    /// straight-line path.
+    async fn by_year(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TargetYear>> {
+        Ok(self
+            .measure(ctx, None)
+            .await?
+            .0
+            .by_year
+            .into_iter()
+            .map(|p| TargetYear {
+                year: p.year,
+                value: p.value,
+                planned: p.planned,
+            })
+            .collect())
+    }
+
+    /// The records that count towards this target.
+    #[graphql(complexity = "list_complexity(child_complexity)")]
+    async fn contributing_records(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 100)] first: i32,
+    ) -> async_graphql::Result<Vec<LinkedRecord>> {
+        let (_, counted) = self.measure(ctx, None).await?;
+        let refs = counted
+            .into_iter()
+            .map(|c| c.record)
+            .take(first.clamp(0, 500) as usize);
+        load_records(ctx, refs).await
+    }
+}
+
+impl Target {
+    /// The target's progress and the records counted, from this request's batch.
+    async fn measure(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+    ) -> async_graphql::Result<(
+        targets_rule::Progress,
+        Vec<targets_rule::Contribution<RecordRef>>,
+    )> {
+        let key = DomainTargetKey::parse(&self.0.key)
+            .map_err(|e| ApiError::Internal(e.to_string()).into_graphql())?;
+        let kind = DomainTargetKind::parse(&self.0.kind)
+            .map_err(|e| ApiError::Internal(e.to_string()).into_graphql())?;
+        let loader = loader(ctx)?;
+        let (plan, contributions) = futures_util::future::try_join(
+            loader.load_one(PlanId(self.0.plan_id)),
+            loader.load_one(PlanProgress(self.0.plan_id)),
+        )
+        .await
+        .api()?;
+        let plan = plan.ok_or_else(|| {
+            ApiError::Internal(format!("target {} has no plan", self.0.id)).into_graphql()
+        })?;
+        let contributions = contributions
+            .and_then(|all| all.get(&key).cloned())
+            .unwrap_or_default();
+        let period = targets_rule::Period {
+            start: plan.issued_on,
+            due_year: self.0.due_year,
+        };
+        let today = as_of.map_or_else(today_in_vietnam, |d| d.0);
+        let progress =
+            targets_rule::progress(kind, self.0.target_value, period, &contributions, today);
+        Ok((progress, targets_rule::counted(period, &contributions)))
+    }
+}
+
+/// Today's date in Vietnam (UTC+7), where the plan's deadlines fall.
+pub(crate) fn today_in_vietnam() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+}
+
+/// A target's standing at the end of one year.
+#[derive(SimpleObject)]
+pub struct TargetYear {
+    pub year: i32,
+    /// Counted by the end of the year.
+    pub value: i64,
+    /// Where the straight-line path to the target stands at the end of the year.
+    pub planned: f64,
 }
 
 /// A legal document the plan cites (decision, plan, resolution…).
+#[derive(Clone)]
 pub struct LegalDocument(pub legal_documents::Model);
 
 #[Object]

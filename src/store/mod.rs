@@ -2,7 +2,11 @@
 //! never write SQL.
 
 pub mod plan;
+pub mod records;
+pub mod reporting;
+pub mod search;
 pub mod seed;
+pub mod targets;
 
 use thiserror::Error;
 

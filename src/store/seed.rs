@@ -9,12 +9,18 @@ use sea_orm::{
 };
 
 use super::StoreError;
+use chrono::NaiveDate;
+
 use crate::db::entities::{
-    agencies, agency_aliases, agency_group_aliases, agency_groups, legal_documents, plan_clauses,
-    plan_documents, plans, sections, targets, task_coordinators, task_documents, tasks,
+    administrative_units, agencies, agency_aliases, agency_group_aliases, agency_groups, ip_rights,
+    legal_documents, plan_clauses, plan_documents, plans, record_links, sections, targets,
+    task_coordinators, task_documents, tasks,
 };
+use crate::domain::ip_source::IpRightsSource;
+use crate::domain::places::{DISTRICTS, PROVINCE_NAME, district_match_key};
 use crate::domain::plan::{SectionNumeral, child_task_code, parse_timeline, task_code};
 use crate::domain::plan_source::{PlanSource, TaskSource};
+use crate::domain::records::RecordKind;
 use crate::domain::text::search_key;
 
 /// What loading a plan did.
@@ -22,6 +28,14 @@ use crate::domain::text::search_key;
 pub enum SeedOutcome {
     Loaded { code: String, tasks: usize },
     AlreadyLoaded { code: String },
+}
+
+/// What loading the reference records (places, the IP rights the plan names) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReferenceOutcome {
+    pub places: usize,
+    pub ip_rights: usize,
+    pub links: usize,
 }
 
 /// Whether any plan is loaded yet.
@@ -36,19 +50,27 @@ pub async fn load_plan(
     source: &PlanSource,
 ) -> Result<SeedOutcome, StoreError> {
     let txn = db.begin().await?;
+    let outcome = load_plan_in(&txn, source).await?;
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+async fn load_plan_in<C: ConnectionTrait>(
+    txn: &C,
+    source: &PlanSource,
+) -> Result<SeedOutcome, StoreError> {
     let existing = plans::Entity::find()
         .filter(plans::Column::Code.eq(&source.plan.code))
-        .one(&txn)
+        .one(txn)
         .await?;
     if existing.is_some() {
         return Ok(SeedOutcome::AlreadyLoaded {
             code: source.plan.code.clone(),
         });
     }
-    let refs = insert_parties(&txn, source).await?;
-    let plan_id = insert_plan(&txn, source, &refs).await?;
-    let tasks = insert_sections(&txn, source, plan_id, &refs).await?;
-    txn.commit().await?;
+    let refs = insert_parties(txn, source).await?;
+    let plan_id = insert_plan(txn, source, &refs).await?;
+    let tasks = insert_sections(txn, source, plan_id, &refs).await?;
     Ok(SeedOutcome::Loaded {
         code: source.plan.code.clone(),
         tasks,
@@ -416,4 +438,140 @@ impl std::fmt::Display for SeedOutcome {
             }
         }
     }
+}
+
+/// Loads the administrative units and the IP rights the plan names, with their links to
+/// tasks, adding only what is missing: loading twice changes nothing.
+pub async fn load_reference_records(
+    db: &DatabaseConnection,
+    ip_rights_source: &IpRightsSource,
+) -> Result<ReferenceOutcome, StoreError> {
+    let txn = db.begin().await?;
+    let mut outcome = ReferenceOutcome::default();
+    let province = match administrative_units::Entity::find()
+        .filter(administrative_units::Column::Code.eq(PROVINCE_CODE))
+        .one(&txn)
+        .await?
+    {
+        Some(unit) => unit.id,
+        None => {
+            outcome.places += 1;
+            administrative_units::ActiveModel {
+                code: Set(PROVINCE_CODE.to_owned()),
+                name: Set(PROVINCE_NAME.to_owned()),
+                short_name: Set("Đồng Tháp".to_owned()),
+                level: Set("province".to_owned()),
+                search_key: Set(search_key("Đồng Tháp")),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?
+            .id
+        }
+    };
+    let last_day = NaiveDate::from_ymd_opt(2025, 6, 30);
+    for district in DISTRICTS {
+        let exists = administrative_units::Entity::find()
+            .filter(administrative_units::Column::Code.eq(district.code))
+            .one(&txn)
+            .await?
+            .is_some();
+        if !exists {
+            outcome.places += 1;
+            administrative_units::ActiveModel {
+                code: Set(district.code.to_owned()),
+                name: Set(district.name.to_owned()),
+                short_name: Set(district.short_name.to_owned()),
+                level: Set("district".to_owned()),
+                parent_id: Set(Some(province)),
+                valid_to: Set(last_day),
+                search_key: Set(district_match_key(district.name)),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+
+    let now = Utc::now().fixed_offset();
+    for right in &ip_rights_source.ip_rights {
+        let existing = ip_rights::Entity::find()
+            .filter(ip_rights::Column::Source.eq("seed"))
+            .filter(ip_rights::Column::ExternalId.eq(&right.external_id))
+            .one(&txn)
+            .await?;
+        let id = match existing {
+            Some(found) => found.id,
+            None => {
+                let agency = match &right.managing_agency {
+                    Some(code) => Some(
+                        agencies::Entity::find()
+                            .filter(agencies::Column::Code.eq(code))
+                            .one(&txn)
+                            .await?
+                            .ok_or_else(|| StoreError::Invalid(format!("unknown agency {code:?}")))?
+                            .id,
+                    ),
+                    None => None,
+                };
+                outcome.ip_rights += 1;
+                ip_rights::ActiveModel {
+                    source: Set("seed".to_owned()),
+                    external_id: Set(Some(right.external_id.clone())),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    version: Set(1),
+                    search_key: Set(ip_right_search_key(&right.name, right.product.as_deref())),
+                    name: Set(right.name.clone()),
+                    right_kind: Set(right.kind.clone()),
+                    product: Set(right.product.clone()),
+                    farm_product: Set(right.farm_product),
+                    jurisdiction: Set(right.jurisdiction.clone()),
+                    status: Set(right.status.clone()),
+                    managing_agency_id: Set(agency),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?
+                .id
+            }
+        };
+        for code in &right.tasks {
+            let task = tasks::Entity::find()
+                .filter(tasks::Column::Code.eq(code))
+                .one(&txn)
+                .await?
+                .ok_or_else(|| StoreError::Invalid(format!("unknown task {code:?}")))?;
+            let linked = record_links::Entity::find()
+                .filter(record_links::Column::TaskId.eq(task.id))
+                .filter(record_links::Column::RecordKind.eq(RecordKind::IpRight.as_str()))
+                .filter(record_links::Column::RecordId.eq(id))
+                .one(&txn)
+                .await?
+                .is_some();
+            if !linked {
+                outcome.links += 1;
+                record_links::ActiveModel {
+                    task_id: Set(task.id),
+                    record_kind: Set(RecordKind::IpRight.as_str().to_owned()),
+                    record_id: Set(id),
+                    linked_by: Set("seed".to_owned()),
+                    linked_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// The code of the province unit.
+pub const PROVINCE_CODE: &str = "dong-thap";
+
+/// IP rights are found by their name and their product ("xoài cao lãnh").
+pub fn ip_right_search_key(name: &str, product: Option<&str>) -> String {
+    search_key(&format!("{name} {}", product.unwrap_or_default()))
 }

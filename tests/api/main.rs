@@ -7,7 +7,10 @@ mod helpers;
 
 mod cli;
 mod database;
+mod fixtures;
 mod graphql_http;
+mod n_plus_one;
 mod plan_fidelity;
 mod plan_queries;
+mod records;
 mod schema;

@@ -27,6 +27,10 @@ pub struct Model {
     pub timeline_end_year: Option<i32>,
     #[sea_orm(column_type = "Text")]
     pub search_key: String,
+    pub progress_status: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub progress_note: Option<String>,
+    pub progress_updated_at: Option<DateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,32 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "science_tasks")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub source: String,
+    pub external_id: Option<String>,
+    pub fetched_at: Option<DateTimeWithTimeZone>,
+    pub created_at: DateTimeWithTimeZone,
+    pub updated_at: DateTimeWithTimeZone,
+    pub version: i64,
+    pub archived_at: Option<DateTimeWithTimeZone>,
+    pub withdrawn_at: Option<DateTimeWithTimeZone>,
+    #[sea_orm(column_type = "Text")]
+    pub search_key: String,
+    pub code: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub title: String,
+    pub level: Option<String>,
+    pub host_id: Option<i32>,
+    pub budget_vnd: Option<i64>,
+    pub start_on: Option<Date>,
+    pub end_on: Option<Date>,
+    pub status: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

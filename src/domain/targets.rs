@@ -1,0 +1,293 @@
+//! How each key target's progress is computed from records. This is the one place the
+//! rules live; the API, the dashboard and the exports all call it.
+//!
+//! | target | counts |
+//! |---|---|
+//! | `ST_TASKS` | S&T tasks (not cancelled, not archived or withdrawn) linked to a task of the plan; year = start date's year |
+//! | `APPLICATION_MODELS` | application models transferred in the plan period; year = year transferred |
+//! | `STARTUPS` | distinct startups with a support event in the plan period; year = first such event |
+//! | `IP_ABROAD` | IP rights for a farm product, registered (status REGISTERED) outside Vietnam; year = registration year |
+//! | `TECHNOLOGY_ASSESSMENT` | technology assessments done in the plan period (a completion target: done at one) |
+//!
+//! The plan period runs from the plan's issue year to the target's due year; records of
+//! other years do not count. A record whose year is unknown counts, in the first year.
+//!
+//! **On track**: the actual value is at least the straight-line path from zero on the
+//! plan's issue date to the target on 31 December of the due year, read on the day
+//! asked about (today by default). After the due date, on track means the target is met.
+
+use std::collections::BTreeMap;
+use std::hash::Hash;
+
+use chrono::{Datelike, NaiveDate};
+
+use super::plan::TargetKind;
+
+/// One record that counts towards a target, with the year it counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Contribution<R> {
+    pub record: R,
+    pub year: Option<i32>,
+}
+
+/// The cumulative value at the end of one year.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct YearPoint {
+    pub year: i32,
+    /// Counted by the end of the year.
+    pub value: i64,
+    /// Where the straight-line path to the target stands at the end of the year.
+    pub planned: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub actual: i64,
+    /// `actual / target`; for a completion target 1.0 once done, else 0.0.
+    pub ratio: f64,
+    pub on_track: bool,
+    /// Where the straight-line path stands on the day asked about.
+    pub expected: f64,
+    pub by_year: Vec<YearPoint>,
+}
+
+/// The plan period a target is measured over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub start: NaiveDate,
+    pub due_year: i32,
+}
+
+impl Period {
+    fn end(&self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.due_year, 12, 31).unwrap_or(self.start)
+    }
+
+    /// Share of the period elapsed on `day`, from 0 to 1.
+    pub fn elapsed(&self, day: NaiveDate) -> f64 {
+        let total = (self.end() - self.start).num_days().max(1) as f64;
+        let done = (day - self.start).num_days() as f64;
+        (done / total).clamp(0.0, 1.0)
+    }
+
+    /// Whether records of `year` count (an unknown year counts).
+    pub fn counts(&self, year: Option<i32>) -> bool {
+        year.is_none_or(|y| (self.start.year()..=self.due_year).contains(&y))
+    }
+}
+
+/// The value a target is measured against: its number, or 1 for a completion target.
+pub fn goal(kind: TargetKind, target_value: Option<i32>) -> i64 {
+    match kind {
+        TargetKind::Count => i64::from(target_value.unwrap_or(0)),
+        TargetKind::Completion => 1,
+    }
+}
+
+/// The contributions that count: those within the period, each record once, in its
+/// earliest year (a startup supported in 2022 and 2024 counts once, in 2022).
+pub fn counted<R: Copy + Eq + Hash + Ord>(
+    period: Period,
+    contributions: &[Contribution<R>],
+) -> Vec<Contribution<R>> {
+    let first_year = period.start.year();
+    let mut earliest: BTreeMap<R, i32> = BTreeMap::new();
+    for contribution in contributions.iter().filter(|c| period.counts(c.year)) {
+        let year = contribution.year.unwrap_or(first_year);
+        earliest
+            .entry(contribution.record)
+            .and_modify(|y| *y = (*y).min(year))
+            .or_insert(year);
+    }
+    earliest
+        .into_iter()
+        .map(|(record, year)| Contribution {
+            record,
+            year: Some(year),
+        })
+        .collect()
+}
+
+/// Computes a target's progress from the records that count towards it.
+pub fn progress<R: Copy + Eq + Hash + Ord>(
+    kind: TargetKind,
+    target_value: Option<i32>,
+    period: Period,
+    contributions: &[Contribution<R>],
+    today: NaiveDate,
+) -> Progress {
+    let goal = goal(kind, target_value);
+    let first_year = period.start.year();
+    let mut per_year: BTreeMap<i32, i64> = BTreeMap::new();
+    for contribution in counted(period, contributions) {
+        let year = contribution.year.unwrap_or(first_year);
+        *per_year.entry(year).or_default() += 1;
+    }
+    let actual: i64 = per_year.values().sum();
+    let mut running = 0;
+    let by_year = (first_year..=period.due_year)
+        .map(|year| {
+            running += per_year.get(&year).copied().unwrap_or(0);
+            let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(period.start);
+            YearPoint {
+                year,
+                value: running,
+                planned: goal as f64 * period.elapsed(year_end),
+            }
+        })
+        .collect();
+    let expected = goal as f64 * period.elapsed(today);
+    let ratio = match kind {
+        TargetKind::Completion => {
+            if actual >= 1 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        TargetKind::Count if goal > 0 => actual as f64 / goal as f64,
+        TargetKind::Count => 1.0,
+    };
+    let on_track = if today > period.end() {
+        actual >= goal
+    } else {
+        actual as f64 + 1e-9 >= expected.floor()
+    };
+    Progress {
+        actual,
+        ratio,
+        on_track,
+        expected,
+        by_year,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn period() -> Period {
+        Period {
+            start: day(2022, 4, 21),
+            due_year: 2025,
+        }
+    }
+
+    fn years(years: &[Option<i32>]) -> Vec<Contribution<usize>> {
+        years
+            .iter()
+            .enumerate()
+            .map(|(i, y)| Contribution {
+                record: i,
+                year: *y,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_record_counts_once_in_its_earliest_year_within_the_period() {
+        let events = [
+            Contribution {
+                record: 7,
+                year: Some(2021),
+            },
+            Contribution {
+                record: 7,
+                year: Some(2024),
+            },
+            Contribution {
+                record: 7,
+                year: Some(2023),
+            },
+            Contribution {
+                record: 8,
+                year: Some(2025),
+            },
+        ];
+        let p = progress(
+            TargetKind::Count,
+            Some(20),
+            period(),
+            &events,
+            day(2026, 1, 1),
+        );
+        assert_eq!(p.actual, 2);
+        let values: Vec<i64> = p.by_year.iter().map(|y| y.value).collect();
+        assert_eq!(values, [0, 1, 1, 2]);
+    }
+
+    #[test]
+    fn counts_accumulate_by_year() {
+        let p = progress(
+            TargetKind::Count,
+            Some(20),
+            period(),
+            &years(&[Some(2022), Some(2023), Some(2023), None, Some(2025)]),
+            day(2026, 1, 1),
+        );
+        assert_eq!(p.actual, 5);
+        let values: Vec<i64> = p.by_year.iter().map(|y| y.value).collect();
+        assert_eq!(values, [2, 4, 4, 5]);
+        assert_eq!(p.by_year.last().unwrap().planned, 20.0);
+        assert!((p.ratio - 0.25).abs() < 1e-9);
+        assert!(!p.on_track, "past the due date, on track means met");
+    }
+
+    #[test]
+    fn on_track_follows_the_straight_line_during_the_period() {
+        // Halfway through the period, 10 of 20 is on track and 8 is not.
+        let mid = day(2024, 2, 25);
+        let ten = years(&[Some(2022); 10]);
+        assert!(progress(TargetKind::Count, Some(20), period(), &ten, mid).on_track);
+        let eight = years(&[Some(2022); 8]);
+        assert!(!progress(TargetKind::Count, Some(20), period(), &eight, mid).on_track);
+        // Before anything is due, nothing is behind.
+        assert!(
+            progress(
+                TargetKind::Count,
+                Some(20),
+                period(),
+                &years(&[]),
+                day(2022, 4, 22)
+            )
+            .on_track
+        );
+    }
+
+    #[test]
+    fn a_completion_target_is_done_at_one() {
+        let done = progress(
+            TargetKind::Completion,
+            None,
+            period(),
+            &years(&[Some(2023)]),
+            day(2026, 1, 1),
+        );
+        assert_eq!((done.actual, done.ratio, done.on_track), (1, 1.0, true));
+        let not_done = progress(
+            TargetKind::Completion,
+            None,
+            period(),
+            &years(&[]),
+            day(2026, 1, 1),
+        );
+        assert_eq!((not_done.ratio, not_done.on_track), (0.0, false));
+    }
+
+    #[test]
+    fn records_outside_the_period_do_not_count() {
+        let p = progress(
+            TargetKind::Count,
+            Some(1),
+            period(),
+            &years(&[Some(2019), Some(2030), Some(2024)]),
+            day(2026, 1, 1),
+        );
+        assert_eq!(p.actual, 1);
+        assert!(p.on_track);
+    }
+}

@@ -1,0 +1,595 @@
+//! What every list shares: the filter inputs (one vocabulary for all kinds), ordering,
+//! and Relay cursor pagination with a default and a maximum page size.
+
+use async_graphql::connection::{CursorType, Edge};
+use async_graphql::{Enum, InputObject, InputType, OutputType, SimpleObject};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::error::ApiError;
+use super::scalars::{Date, DateTime};
+use crate::domain::filter::{FieldConditions, Filter, FilterError, Scalar};
+use crate::store::records::SortKey;
+
+/// Rows per page when neither `first` nor `last` is given.
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+/// The most rows one page may hold.
+pub const MAX_PAGE_SIZE: usize = 500;
+
+/// Conditions on a text field. `contains` ignores case and diacritics on names and
+/// titles; `eq`/`in` on districts accept any usual spelling ("huyện Lai Vung").
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct StringFilter {
+    pub eq: Option<String>,
+    pub ne: Option<String>,
+    #[graphql(name = "in")]
+    pub in_list: Option<Vec<String>>,
+    pub gt: Option<String>,
+    pub gte: Option<String>,
+    pub lt: Option<String>,
+    pub lte: Option<String>,
+    pub contains: Option<String>,
+    pub is_null: Option<bool>,
+}
+
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct IntFilter {
+    pub eq: Option<i32>,
+    pub ne: Option<i32>,
+    #[graphql(name = "in")]
+    pub in_list: Option<Vec<i32>>,
+    pub gt: Option<i32>,
+    pub gte: Option<i32>,
+    pub lt: Option<i32>,
+    pub lte: Option<i32>,
+    pub is_null: Option<bool>,
+}
+
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct FloatFilter {
+    pub eq: Option<f64>,
+    pub ne: Option<f64>,
+    #[graphql(name = "in")]
+    pub in_list: Option<Vec<f64>>,
+    pub gt: Option<f64>,
+    pub gte: Option<f64>,
+    pub lt: Option<f64>,
+    pub lte: Option<f64>,
+    pub is_null: Option<bool>,
+}
+
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct DateFilter {
+    pub eq: Option<Date>,
+    pub ne: Option<Date>,
+    #[graphql(name = "in")]
+    pub in_list: Option<Vec<Date>>,
+    pub gt: Option<Date>,
+    pub gte: Option<Date>,
+    pub lt: Option<Date>,
+    pub lte: Option<Date>,
+    pub is_null: Option<bool>,
+}
+
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct DateTimeFilter {
+    pub eq: Option<DateTime>,
+    pub ne: Option<DateTime>,
+    #[graphql(name = "in")]
+    pub in_list: Option<Vec<DateTime>>,
+    pub gt: Option<DateTime>,
+    pub gte: Option<DateTime>,
+    pub lt: Option<DateTime>,
+    pub lte: Option<DateTime>,
+    pub is_null: Option<bool>,
+}
+
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct BooleanFilter {
+    pub eq: Option<bool>,
+    pub ne: Option<bool>,
+    pub is_null: Option<bool>,
+}
+
+/// A filter input that reads as one field's conditions.
+pub trait Conditions {
+    fn conditions(&self) -> FieldConditions;
+}
+
+macro_rules! conditions {
+    ($input:ty, $to_scalar:expr) => {
+        impl Conditions for $input {
+            fn conditions(&self) -> FieldConditions {
+                let f = $to_scalar;
+                FieldConditions {
+                    eq: self.eq.clone().map(f),
+                    ne: self.ne.clone().map(f),
+                    in_list: self.in_list.clone().map(|v| v.into_iter().map(f).collect()),
+                    gt: self.gt.clone().map(f),
+                    gte: self.gte.clone().map(f),
+                    lt: self.lt.clone().map(f),
+                    lte: self.lte.clone().map(f),
+                    contains: None,
+                    is_null: self.is_null,
+                }
+            }
+        }
+    };
+}
+
+conditions!(IntFilter, |n: i32| Scalar::Int(i64::from(n)));
+conditions!(FloatFilter, Scalar::Float);
+conditions!(DateFilter, |d: Date| Scalar::Date(d.0));
+conditions!(DateTimeFilter, |d: DateTime| Scalar::DateTime(d.0));
+
+impl Conditions for StringFilter {
+    fn conditions(&self) -> FieldConditions {
+        FieldConditions {
+            eq: self.eq.clone().map(Scalar::Text),
+            ne: self.ne.clone().map(Scalar::Text),
+            in_list: self
+                .in_list
+                .clone()
+                .map(|v| v.into_iter().map(Scalar::Text).collect()),
+            gt: self.gt.clone().map(Scalar::Text),
+            gte: self.gte.clone().map(Scalar::Text),
+            lt: self.lt.clone().map(Scalar::Text),
+            lte: self.lte.clone().map(Scalar::Text),
+            contains: self.contains.clone(),
+            is_null: self.is_null,
+        }
+    }
+}
+
+impl Conditions for BooleanFilter {
+    fn conditions(&self) -> FieldConditions {
+        FieldConditions {
+            eq: self.eq.map(Scalar::Bool),
+            ne: self.ne.map(Scalar::Bool),
+            is_null: self.is_null,
+            ..Default::default()
+        }
+    }
+}
+
+/// Declares a kind's filter input: its fields (each an input type, a column and a
+/// field type) plus `and`, `or` and `not`.
+macro_rules! filter_input {
+    ($(#[$doc:meta])* $name:ident, $kind:literal {
+        $($(#[$fdoc:meta])* $field:ident: $input:ty => ($api:literal, $column:literal, $ty:expr)),* $(,)?
+    }) => {
+        $(#[$doc])*
+        #[derive(async_graphql::InputObject, Debug, Clone, Default)]
+        pub struct $name {
+            $($(#[$fdoc])* pub $field: Option<$input>,)*
+            /// Where the record came from (`seed`, `sample`, `agency:<code>`, `connector:<name>`).
+            pub source: Option<$crate::graphql::list::StringFilter>,
+            /// The record's key in its source registry.
+            pub external_id: Option<$crate::graphql::list::StringFilter>,
+            pub updated_at: Option<$crate::graphql::list::DateTimeFilter>,
+            /// Records linked to the plan tasks with these codes (`eq`, `in`, `ne`).
+            pub linked_task: Option<$crate::graphql::list::StringFilter>,
+            /// Every one of these filters holds.
+            pub and: Option<Vec<$name>>,
+            /// At least one of these filters holds.
+            pub or: Option<Vec<$name>>,
+            /// This filter does not hold.
+            pub not: Option<Box<$name>>,
+        }
+
+        impl $name {
+            /// The checked filter; errors name the offending field's path.
+            pub fn to_filter(&self, path: &str) -> Result<$crate::domain::filter::Filter, $crate::domain::filter::FilterError> {
+                use $crate::domain::filter::{field_filter, FieldDef, Filter};
+                use $crate::graphql::list::Conditions;
+                use $crate::domain::filter::{lookup_filter, any_text, FieldType, Lookup};
+                let mut parts = Vec::new();
+                $(if let Some(input) = &self.$field {
+                    let def = FieldDef { name: $api, column: $column, ty: $ty };
+                    parts.push(field_filter(&def, &format!("{path}.{}", $api), input.conditions())?);
+                })*
+                if let Some(input) = &self.source {
+                    let def = FieldDef { name: "source", column: "source", ty: FieldType::Text };
+                    parts.push(field_filter(&def, &format!("{path}.source"), input.conditions())?);
+                }
+                if let Some(input) = &self.external_id {
+                    let def = FieldDef { name: "externalId", column: "external_id", ty: FieldType::Text };
+                    parts.push(field_filter(&def, &format!("{path}.externalId"), input.conditions())?);
+                }
+                if let Some(input) = &self.updated_at {
+                    let def = FieldDef { name: "updatedAt", column: "updated_at", ty: FieldType::DateTime };
+                    parts.push(field_filter(&def, &format!("{path}.updatedAt"), input.conditions())?);
+                }
+                if let Some(input) = &self.linked_task {
+                    parts.push(lookup_filter(
+                        "id",
+                        &format!("{path}.linkedTask"),
+                        input.conditions(),
+                        any_text,
+                        |task_codes| Lookup::LinkedToTasks { kind: $kind, task_codes },
+                    )?);
+                }
+                if let Some(list) = &self.and {
+                    for (i, f) in list.iter().enumerate() {
+                        parts.push(f.to_filter(&format!("{path}.and[{i}]"))?);
+                    }
+                }
+                if let Some(list) = &self.or {
+                    let any = list
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| f.to_filter(&format!("{path}.or[{i}]")))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    parts.push(Filter::Any(any));
+                }
+                if let Some(f) = &self.not {
+                    parts.push(Filter::Not(Box::new(f.to_filter(&format!("{path}.not"))?)));
+                }
+                Ok(Filter::All(parts))
+            }
+        }
+    };
+}
+pub(crate) use filter_input;
+
+/// The filter of an optional input, or everything.
+pub fn checked_filter<F>(
+    input: Option<&F>,
+    to_filter: impl Fn(&F, &str) -> Result<Filter, FilterError>,
+) -> async_graphql::Result<Filter> {
+    match input {
+        None => Ok(Filter::All(vec![])),
+        Some(input) => to_filter(input, "filter").map_err(|e| ApiError::from(e).into_graphql()),
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum SortDirection {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// A field a list can be sorted by.
+pub trait SortField: InputType + Copy {
+    fn column(self) -> &'static str;
+}
+
+/// One sort key of `orderBy`. Nulls sort last in either direction.
+#[derive(InputObject, Debug, Clone)]
+#[graphql(concrete(
+    name = "OcopProductOrderBy",
+    params(super::records::ocop::OcopProductOrderField)
+))]
+#[graphql(concrete(
+    name = "IpRightOrderBy",
+    params(super::records::ip_right::IpRightOrderField)
+))]
+#[graphql(concrete(
+    name = "StartupOrderBy",
+    params(super::records::startup::StartupOrderField)
+))]
+#[graphql(concrete(
+    name = "TraceabilityEntryOrderBy",
+    params(super::records::traceability::TraceabilityEntryOrderField)
+))]
+#[graphql(concrete(
+    name = "ScienceTaskOrderBy",
+    params(super::records::science::ScienceTaskOrderField)
+))]
+#[graphql(concrete(
+    name = "ApplicationModelOrderBy",
+    params(super::records::science::ApplicationModelOrderField)
+))]
+#[graphql(concrete(
+    name = "TechnologyAssessmentOrderBy",
+    params(super::records::science::TechnologyAssessmentOrderField)
+))]
+#[graphql(concrete(
+    name = "AnnualReportOrderBy",
+    params(super::records::report::AnnualReportOrderField)
+))]
+#[graphql(concrete(name = "TaskOrderBy", params(super::tasks::TaskOrderField)))]
+pub struct OrderBy<F: SortField> {
+    pub field: F,
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+/// The sort keys of `orderBy`, or the list's default order.
+pub fn sort_keys<F: SortField>(
+    order_by: Option<Vec<OrderBy<F>>>,
+    default: &[SortKey],
+) -> Vec<SortKey> {
+    match order_by {
+        Some(keys) if !keys.is_empty() => keys
+            .into_iter()
+            .map(|k| SortKey {
+                column: k.field.column(),
+                descending: k.direction == SortDirection::Desc,
+            })
+            .collect(),
+        _ => default.to_vec(),
+    }
+}
+
+/// Relay page arguments.
+#[derive(Debug, Clone, Default)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+/// A page resolved to row positions: rows `offset .. offset + limit` of the ordered list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageWindow {
+    pub offset: usize,
+    pub limit: usize,
+    /// Whether the window ends at `before` (so rows follow it).
+    pub bounded_above: bool,
+}
+
+pub fn encode_cursor(position: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("pos:{position}"))
+}
+
+fn decode_cursor(argument: &str, cursor: &str) -> Result<usize, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix("pos:").and_then(|n| n.parse().ok()))
+        .ok_or_else(|| {
+            ApiError::BadUserInput(format!(
+                "{argument}: {cursor:?} is not a cursor of this list; use a cursor from edges or pageInfo"
+            ))
+        })
+}
+
+fn page_size(argument: &str, value: Option<i32>) -> Result<Option<usize>, ApiError> {
+    match value {
+        None => Ok(None),
+        Some(n) if n < 0 => Err(ApiError::BadUserInput(format!(
+            "{argument} must not be negative"
+        ))),
+        Some(n) if n as usize > MAX_PAGE_SIZE => Err(ApiError::BadUserInput(format!(
+            "{argument} is {n}; pages hold at most {MAX_PAGE_SIZE} rows"
+        ))),
+        Some(n) => Ok(Some(n as usize)),
+    }
+}
+
+impl PageArgs {
+    /// Resolves the arguments to a window. `total` is asked for only when `last` is
+    /// used without `before` (the end of the list must then be known).
+    pub async fn window<Fut>(&self, total: impl FnOnce() -> Fut) -> Result<PageWindow, ApiError>
+    where
+        Fut: std::future::Future<Output = Result<usize, ApiError>>,
+    {
+        let first = page_size("first", self.first)?;
+        let last = page_size("last", self.last)?;
+        if first.is_some() && last.is_some() {
+            return Err(ApiError::BadUserInput(
+                "pass either first (with after) or last (with before), not both".into(),
+            ));
+        }
+        let start = match &self.after {
+            Some(cursor) => decode_cursor("after", cursor)? + 1,
+            None => 0,
+        };
+        let before = self
+            .before
+            .as_deref()
+            .map(|c| decode_cursor("before", c))
+            .transpose()?;
+        let mut end = before;
+        if let Some(n) = first {
+            end = Some(end.map_or(start + n, |e| e.min(start + n)));
+        }
+        let mut start = start;
+        if let Some(n) = last {
+            let end_at = match end {
+                Some(e) => e,
+                None => total().await?,
+            };
+            start = start.max(end_at.saturating_sub(n));
+            end = Some(end_at);
+        }
+        let end = end.unwrap_or(start + DEFAULT_PAGE_SIZE);
+        Ok(PageWindow {
+            offset: start,
+            limit: end.saturating_sub(start),
+            bounded_above: before.is_some() || last.is_some(),
+        })
+    }
+}
+
+/// A row position in the ordered list, opaque to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position(pub usize);
+
+impl CursorType for Position {
+    type Error = String;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        decode_cursor("cursor", s)
+            .map(Position)
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    fn encode_cursor(&self) -> String {
+        encode_cursor(self.0)
+    }
+}
+
+/// Fields every list has beside Relay's.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+pub struct ListTotals {
+    /// How many rows match the filter, across all pages.
+    pub total_count: i64,
+}
+
+/// A page of a list, in Relay's shape (`edges { cursor node }`, `pageInfo`), with
+/// `nodes` as a shortcut and `totalCount`.
+pub type Connection<T> = async_graphql::connection::Connection<Position, T, ListTotals>;
+
+/// Builds a page from the rows fetched for `window` (one extra row, when fetched,
+/// proves a next page).
+pub fn connection_from_rows<T: OutputType>(
+    window: PageWindow,
+    mut rows: Vec<T>,
+    total_count: i64,
+) -> Connection<T> {
+    let has_more = rows.len() > window.limit;
+    rows.truncate(window.limit);
+    let end_position = window.offset + rows.len();
+    let has_next = has_more || (window.bounded_above && (end_position as i64) < total_count);
+    let mut connection =
+        Connection::with_additional_fields(window.offset > 0, has_next, ListTotals { total_count });
+    connection.edges.extend(
+        rows.into_iter()
+            .enumerate()
+            .map(|(i, node)| Edge::new(Position(window.offset + i), node)),
+    );
+    connection
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn window(args: PageArgs, total: usize) -> Result<PageWindow, ApiError> {
+        args.window(|| async move { Ok(total) }).await
+    }
+
+    #[tokio::test]
+    async fn first_and_after_walk_forward() {
+        let w = window(
+            PageArgs {
+                first: Some(10),
+                after: Some(encode_cursor(9)),
+                ..Default::default()
+            },
+            100,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            w,
+            PageWindow {
+                offset: 10,
+                limit: 10,
+                bounded_above: false
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn last_without_before_counts_from_the_end() {
+        let w = window(
+            PageArgs {
+                last: Some(10),
+                ..Default::default()
+            },
+            25,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            w,
+            PageWindow {
+                offset: 15,
+                limit: 10,
+                bounded_above: true
+            }
+        );
+        let w = window(
+            PageArgs {
+                last: Some(10),
+                before: Some(encode_cursor(5)),
+                ..Default::default()
+            },
+            25,
+        )
+        .await
+        .unwrap();
+        assert_eq!((w.offset, w.limit), (0, 5));
+    }
+
+    #[tokio::test]
+    async fn no_arguments_give_the_default_page() {
+        let w = window(PageArgs::default(), 1000).await.unwrap();
+        assert_eq!((w.offset, w.limit), (0, DEFAULT_PAGE_SIZE));
+    }
+
+    #[tokio::test]
+    async fn bad_arguments_are_refused_clearly() {
+        let e = window(
+            PageArgs {
+                first: Some(501),
+                ..Default::default()
+            },
+            0,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, ApiError::BadUserInput(m) if m.contains("at most 500")));
+        let e = window(
+            PageArgs {
+                after: Some("garbage".into()),
+                ..Default::default()
+            },
+            0,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, ApiError::BadUserInput(m) if m.starts_with("after:")));
+        let e = window(
+            PageArgs {
+                first: Some(1),
+                last: Some(1),
+                ..Default::default()
+            },
+            0,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, ApiError::BadUserInput(_)));
+        let e = window(
+            PageArgs {
+                first: Some(-1),
+                ..Default::default()
+            },
+            0,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, ApiError::BadUserInput(m) if m.contains("negative")));
+    }
+
+    #[test]
+    fn an_extra_row_proves_a_next_page() {
+        let window = PageWindow {
+            offset: 0,
+            limit: 2,
+            bounded_above: false,
+        };
+        let page = connection_from_rows(window, vec![1, 2, 3], 3);
+        assert!(page.has_next_page);
+        assert_eq!(page.edges.len(), 2);
+        let page = connection_from_rows(window, vec![1], 1);
+        assert!(!page.has_next_page);
+        assert!(!page.has_previous_page);
+    }
+
+    #[test]
+    fn cursors_round_trip() {
+        assert_eq!(
+            Position::decode_cursor(&Position(41).encode_cursor()),
+            Ok(Position(41))
+        );
+        assert!(Position::decode_cursor("nope").is_err());
+    }
+}

@@ -1,0 +1,121 @@
+//! OCOP products (Mỗi xã một sản phẩm): rated 3 to 5 stars.
+
+use async_graphql::{Context, Enum};
+
+use super::{Organisation, load_organisation, record_object, record_queries};
+use crate::db::entities::ocop_products;
+use crate::domain::records::RecordKind;
+use crate::graphql::list::{DateFilter, IntFilter, SortField, StringFilter, filter_input};
+use crate::graphql::scalars::Date;
+use crate::store::records::SortKey;
+
+record_object! {
+    /// An OCOP-certified product (sản phẩm OCOP).
+    OcopProduct(ocop_products::Model), RecordKind::OcopProduct, {
+        async fn name(&self) -> &str {
+            &self.0.name
+        }
+
+        /// The producer (chủ thể): a cooperative, enterprise or household business.
+        async fn producer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organisation>> {
+            load_organisation(ctx, self.0.producer_id).await
+        }
+
+        /// The commune as the record was published with it.
+        async fn commune(&self) -> Option<&str> {
+            self.0.commune.as_deref()
+        }
+
+        /// The district as the record was published with it.
+        async fn district(&self) -> Option<&str> {
+            self.0.district.as_deref()
+        }
+
+        /// The district's stable code ("lai-vung"), matched from the published name.
+        async fn district_code(&self) -> Option<&str> {
+            self.0.district_code.as_deref()
+        }
+
+        /// 3, 4 or 5.
+        async fn stars(&self) -> i32 {
+            i32::from(self.0.stars)
+        }
+
+        async fn certified_on(&self) -> Option<Date> {
+            self.0.certified_on.map(Date)
+        }
+
+        async fn valid_until(&self) -> Option<Date> {
+            self.0.valid_until.map(Date)
+        }
+
+        /// The year of the evaluation round (năm đánh giá).
+        async fn evaluation_year(&self) -> Option<i32> {
+            self.0.evaluation_year
+        }
+
+        /// Product group (food, drink, herbs, crafts…).
+        async fn category(&self) -> Option<&str> {
+            self.0.category.as_deref()
+        }
+    }
+}
+
+filter_input! {
+    /// Conditions on OCOP products; all given fields must hold.
+    OcopProductFilter, "OCOP_PRODUCT" {
+        /// Matched ignoring case and diacritics with `contains`.
+        name: StringFilter => ("name", "name", FieldType::FoldedText { folded: "search_key" }),
+        /// A district of Đồng Tháp, however written ("Lai Vung", "huyện Lai Vung").
+        district: StringFilter => ("district", "district_code", FieldType::District),
+        commune: StringFilter => ("commune", "commune", FieldType::Text),
+        stars: IntFilter => ("stars", "stars", FieldType::Int { min: 3, max: 5 }),
+        certified_on: DateFilter => ("certifiedOn", "certified_on", FieldType::Date),
+        valid_until: DateFilter => ("validUntil", "valid_until", FieldType::Date),
+        evaluation_year: IntFilter => ("evaluationYear", "evaluation_year", FieldType::Int { min: 2000, max: 2100 }),
+        category: StringFilter => ("category", "category", FieldType::Text),
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum OcopProductOrderField {
+    Name,
+    District,
+    Commune,
+    Stars,
+    CertifiedOn,
+    ValidUntil,
+    EvaluationYear,
+    UpdatedAt,
+}
+
+impl SortField for OcopProductOrderField {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::District => "district_code",
+            Self::Commune => "commune",
+            Self::Stars => "stars",
+            Self::CertifiedOn => "certified_on",
+            Self::ValidUntil => "valid_until",
+            Self::EvaluationYear => "evaluation_year",
+            Self::UpdatedAt => "updated_at",
+        }
+    }
+}
+
+record_queries!(
+    OcopQuery,
+    ocop_products,
+    ocop_product,
+    OcopProduct,
+    ocop_products::Entity,
+    "ocop_products",
+    RecordKind::OcopProduct,
+    OcopProductFilter,
+    OcopProductOrderField,
+    [SortKey {
+        column: "name",
+        descending: false
+    }]
+);

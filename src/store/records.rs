@@ -1,0 +1,427 @@
+//! Reading linked records of every kind: one generic list query (filter, order, page)
+//! over any record table, plus the batched look-ups the loaders use.
+
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, ExprTrait, LikeExpr, NullOrdering, Order, SimpleExpr,
+};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Value,
+};
+
+use super::StoreError;
+use crate::db::entities::{organisations, record_links, startup_support_events};
+use sea_orm::sea_query::{Query, SelectStatement};
+
+use crate::domain::filter::{Filter, Lookup, Op, Scalar};
+use crate::domain::records::{RecordKind, RecordRef};
+use crate::domain::text::{contains_pattern, search_key};
+
+/// One sort key: a column and its direction. Nulls always sort last, on every backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    pub column: &'static str,
+    pub descending: bool,
+}
+
+/// What a list asks for.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub filter: Filter,
+    pub sort: Vec<SortKey>,
+    pub offset: u64,
+    pub limit: u64,
+    /// Archived and withdrawn records are left out unless asked for.
+    pub include_inactive: bool,
+}
+
+fn scalar_value(scalar: &Scalar) -> Value {
+    match scalar {
+        Scalar::Text(t) => Value::from(t.clone()),
+        Scalar::Int(i) => Value::from(*i),
+        Scalar::Float(f) => Value::from(*f),
+        Scalar::Bool(b) => Value::from(*b),
+        Scalar::Date(d) => Value::from(*d),
+        Scalar::DateTime(d) => Value::from(*d),
+    }
+}
+
+fn column(table: &'static str, column: &'static str) -> SimpleExpr {
+    Expr::col((Alias::new(table), Alias::new(column)))
+}
+
+/// The SQL condition for a checked filter on `table`.
+pub fn condition(table: &'static str, filter: &Filter) -> Condition {
+    match filter {
+        Filter::All(parts) => parts
+            .iter()
+            .fold(Condition::all(), |c, f| c.add(condition(table, f))),
+        Filter::Any(parts) => {
+            if parts.is_empty() {
+                // An empty `or` matches nothing, as in Hasura and SQL's own logic.
+                return Condition::all().add(Expr::val(1).eq(0));
+            }
+            parts
+                .iter()
+                .fold(Condition::any(), |c, f| c.add(condition(table, f)))
+        }
+        Filter::Not(inner) => condition(table, inner).not(),
+        Filter::Lookup {
+            column: name,
+            lookup,
+            negate,
+        } => {
+            let subquery = lookup_query(lookup);
+            let col = column(table, name);
+            let expr = if *negate {
+                col.not_in_subquery(subquery)
+            } else {
+                col.in_subquery(subquery)
+            };
+            Condition::all().add(expr)
+        }
+        Filter::Compare {
+            column: name,
+            op,
+            values,
+        } => {
+            let col = column(table, name);
+            let first = values.first().map(scalar_value);
+            let expr = match (op, first) {
+                (Op::Eq, Some(v)) => col.eq(v),
+                (Op::Ne, Some(v)) => col.ne(v),
+                (Op::Gt, Some(v)) => col.gt(v),
+                (Op::Gte, Some(v)) => col.gte(v),
+                (Op::Lt, Some(v)) => col.lt(v),
+                (Op::Lte, Some(v)) => col.lte(v),
+                (Op::In, _) => col.is_in(values.iter().map(scalar_value)),
+                (Op::Contains, Some(Value::String(Some(needle)))) => {
+                    col.like(LikeExpr::new(contains_pattern(&needle)).escape('\\'))
+                }
+                (Op::IsNull, _) => col.is_null(),
+                (Op::IsNotNull, _) => col.is_not_null(),
+                // A comparison without a value cannot come out of `field_filter`.
+                _ => Expr::val(1).eq(0),
+            };
+            Condition::all().add(expr)
+        }
+    }
+}
+
+/// The ids a look-up finds.
+fn lookup_query(lookup: &Lookup) -> SelectStatement {
+    let col = |table: &str, name: &str| Expr::col((Alias::new(table), Alias::new(name)));
+    // Agencies named by code, name or any alias (names compared folded).
+    let agencies_named = |names: &[String]| -> SelectStatement {
+        let keys: Vec<String> = names.iter().map(|n| search_key(n)).collect();
+        let aliases = Query::select()
+            .column(Alias::new("agency_id"))
+            .from(Alias::new("agency_aliases"))
+            .and_where(col("agency_aliases", "search_key").is_in(keys.clone()))
+            .to_owned();
+        Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new("agencies"))
+            .cond_where(
+                Condition::any()
+                    .add(col("agencies", "code").is_in(names.iter().map(|n| n.trim().to_owned())))
+                    .add(col("agencies", "search_key").is_in(keys))
+                    .add(col("agencies", "id").in_subquery(aliases)),
+            )
+            .to_owned()
+    };
+    match lookup {
+        Lookup::LinkedToTasks { kind, task_codes } => {
+            let tasks = Query::select()
+                .column(Alias::new("id"))
+                .from(Alias::new("tasks"))
+                .and_where(col("tasks", "code").is_in(task_codes.clone()))
+                .to_owned();
+            Query::select()
+                .column(Alias::new("record_id"))
+                .from(Alias::new("record_links"))
+                .and_where(col("record_links", "record_kind").eq(*kind))
+                .and_where(col("record_links", "task_id").in_subquery(tasks))
+                .to_owned()
+        }
+        Lookup::Sections(numerals) => Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new("sections"))
+            .and_where(col("sections", "numeral").is_in(numerals.clone()))
+            .to_owned(),
+        Lookup::LeadAgencies(names) => agencies_named(names),
+        Lookup::Coordinators(names) => {
+            let keys: Vec<String> = names.iter().map(|n| search_key(n)).collect();
+            let group_aliases = Query::select()
+                .column(Alias::new("group_id"))
+                .from(Alias::new("agency_group_aliases"))
+                .and_where(col("agency_group_aliases", "search_key").is_in(keys.clone()))
+                .to_owned();
+            let groups = Query::select()
+                .column(Alias::new("id"))
+                .from(Alias::new("agency_groups"))
+                .cond_where(
+                    Condition::any()
+                        .add(
+                            col("agency_groups", "code")
+                                .is_in(names.iter().map(|n| n.trim().to_owned())),
+                        )
+                        .add(col("agency_groups", "search_key").is_in(keys))
+                        .add(col("agency_groups", "id").in_subquery(group_aliases)),
+                )
+                .to_owned();
+            Query::select()
+                .column(Alias::new("task_id"))
+                .from(Alias::new("task_coordinators"))
+                .cond_where(
+                    Condition::any()
+                        .add(
+                            col("task_coordinators", "agency_id")
+                                .in_subquery(agencies_named(names)),
+                        )
+                        .add(col("task_coordinators", "group_id").in_subquery(groups)),
+                )
+                .to_owned()
+        }
+        Lookup::LinkedKinds(kinds) => Query::select()
+            .column(Alias::new("task_id"))
+            .from(Alias::new("record_links"))
+            .and_where(col("record_links", "record_kind").is_in(kinds.clone()))
+            .to_owned(),
+    }
+}
+
+fn active_condition(table: &'static str) -> Condition {
+    Condition::all()
+        .add(column(table, "archived_at").is_null())
+        .add(column(table, "withdrawn_at").is_null())
+}
+
+/// A page of records of table `table` (entity `E`), filtered and sorted.
+pub async fn list<E>(
+    db: &DatabaseConnection,
+    table: &'static str,
+    query: &ListQuery,
+) -> Result<Vec<E::Model>, StoreError>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+{
+    let mut select = E::find().filter(condition(table, &query.filter));
+    if !query.include_inactive {
+        select = select.filter(active_condition(table));
+    }
+    for key in &query.sort {
+        let order = if key.descending {
+            Order::Desc
+        } else {
+            Order::Asc
+        };
+        select = select.order_by_with_nulls(column(table, key.column), order, NullOrdering::Last);
+    }
+    // The id breaks ties, so pages never overlap or skip.
+    select = select.order_by(column(table, "id"), Order::Asc);
+    Ok(select
+        .offset(query.offset)
+        .limit(query.limit)
+        .all(db)
+        .await?)
+}
+
+/// How many records match.
+pub async fn count<E>(
+    db: &DatabaseConnection,
+    table: &'static str,
+    query: &ListQuery,
+) -> Result<u64, StoreError>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+{
+    let mut select = E::find().filter(condition(table, &query.filter));
+    if !query.include_inactive {
+        select = select.filter(active_condition(table));
+    }
+    Ok(select.count(db).await?)
+}
+
+/// Records of one table by id (archived ones included: a link or an id still resolves).
+pub async fn by_ids<E>(
+    db: &DatabaseConnection,
+    table: &'static str,
+    ids: &[i32],
+) -> Result<Vec<E::Model>, StoreError>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+{
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(E::find()
+        .filter(Condition::all().add(column(table, "id").is_in(ids.iter().copied())))
+        .all(db)
+        .await?)
+}
+
+pub async fn organisations_by_ids(
+    db: &DatabaseConnection,
+    ids: &[i32],
+) -> Result<Vec<organisations::Model>, StoreError> {
+    Ok(organisations::Entity::find()
+        .filter(organisations::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+pub async fn support_events_by_startups(
+    db: &DatabaseConnection,
+    startup_ids: &[i32],
+) -> Result<Vec<startup_support_events::Model>, StoreError> {
+    Ok(startup_support_events::Entity::find()
+        .filter(startup_support_events::Column::StartupId.is_in(startup_ids.iter().copied()))
+        .order_by_asc(startup_support_events::Column::Year)
+        .order_by_asc(startup_support_events::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Links from the given tasks, optionally of some kinds only, in link order.
+pub async fn links_by_tasks(
+    db: &DatabaseConnection,
+    task_ids: &[i32],
+    kinds: Option<&[RecordKind]>,
+) -> Result<Vec<record_links::Model>, StoreError> {
+    let mut select = record_links::Entity::find()
+        .filter(record_links::Column::TaskId.is_in(task_ids.iter().copied()));
+    if let Some(kinds) = kinds {
+        select =
+            select.filter(record_links::Column::RecordKind.is_in(kinds.iter().map(|k| k.as_str())));
+    }
+    Ok(select
+        .order_by_asc(record_links::Column::TaskId)
+        .order_by_asc(record_links::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Links to the given records.
+pub async fn links_by_records(
+    db: &DatabaseConnection,
+    records: &[RecordRef],
+) -> Result<Vec<record_links::Model>, StoreError> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut any = Condition::any();
+    for kind in RecordKind::ALL {
+        let ids: Vec<i32> = records
+            .iter()
+            .filter(|r| r.kind == *kind)
+            .map(|r| r.id)
+            .collect();
+        if !ids.is_empty() {
+            any = any.add(
+                Condition::all()
+                    .add(record_links::Column::RecordKind.eq(kind.as_str()))
+                    .add(record_links::Column::RecordId.is_in(ids)),
+            );
+        }
+    }
+    Ok(record_links::Entity::find()
+        .filter(any)
+        .order_by_asc(record_links::Column::TaskId)
+        .all(db)
+        .await?)
+}
+
+/// The first `per_task` links of each task (in link order), optionally of some kinds
+/// only: one statement for any number of tasks, numbered per task by a window function.
+pub async fn top_links_by_tasks(
+    db: &DatabaseConnection,
+    task_ids: &[i32],
+    kinds: Option<&[RecordKind]>,
+    per_task: u64,
+) -> Result<Vec<record_links::Model>, StoreError> {
+    if task_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let table = Alias::new("record_links");
+    let mut inner: SelectStatement = Query::select();
+    inner
+        .columns(
+            [
+                "id",
+                "task_id",
+                "record_kind",
+                "record_id",
+                "linked_by",
+                "linked_at",
+            ]
+            .map(|c| (table.clone(), Alias::new(c))),
+        )
+        .expr_as(
+            Expr::cust("ROW_NUMBER() OVER (PARTITION BY task_id ORDER BY id)"),
+            Alias::new("rank_in_task"),
+        )
+        .from(table.clone())
+        .and_where(
+            Expr::col((table.clone(), Alias::new("task_id"))).is_in(task_ids.iter().copied()),
+        );
+    if let Some(kinds) = kinds {
+        inner.and_where(
+            Expr::col((table.clone(), Alias::new("record_kind")))
+                .is_in(kinds.iter().map(|k| k.as_str())),
+        );
+    }
+    let ranked = Alias::new("ranked");
+    let outer = Query::select()
+        .columns(
+            [
+                "id",
+                "task_id",
+                "record_kind",
+                "record_id",
+                "linked_by",
+                "linked_at",
+            ]
+            .map(|c| (ranked.clone(), Alias::new(c))),
+        )
+        .from_subquery(inner, ranked.clone())
+        .and_where(Expr::col((ranked.clone(), Alias::new("rank_in_task"))).lte(per_task as i64))
+        .order_by((ranked.clone(), Alias::new("task_id")), Order::Asc)
+        .order_by((ranked, Alias::new("id")), Order::Asc)
+        .to_owned();
+    let statement = db.get_database_backend().build(&outer);
+    Ok(record_links::Model::find_by_statement(statement)
+        .all(db)
+        .await?)
+}
+
+/// Tasks linked to the given records, with the record each link is for.
+pub async fn tasks_by_records(
+    db: &DatabaseConnection,
+    records: &[RecordRef],
+) -> Result<Vec<(RecordRef, crate::db::entities::tasks::Model)>, StoreError> {
+    use crate::db::entities::tasks;
+    let links = links_by_records(db, records).await?;
+    let task_ids: Vec<i32> = links.iter().map(|l| l.task_id).collect();
+    let found = tasks::Entity::find()
+        .filter(tasks::Column::Id.is_in(task_ids))
+        .all(db)
+        .await?;
+    Ok(links
+        .iter()
+        .filter_map(|link| {
+            let kind = RecordKind::parse(&link.record_kind).ok()?;
+            let task = found.iter().find(|t| t.id == link.task_id)?.clone();
+            Some((
+                RecordRef {
+                    kind,
+                    id: link.record_id,
+                },
+                task,
+            ))
+        })
+        .collect())
+}

@@ -1,0 +1,177 @@
+//! The records that count towards each key target (the rules are in
+//! `domain::targets`; this module only finds the records).
+
+use std::collections::HashMap;
+
+use chrono::Datelike;
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+
+use super::StoreError;
+use crate::db::entities::{
+    application_models, ip_rights, record_links, science_tasks, startup_support_events, startups,
+    tasks, technology_assessments,
+};
+use crate::domain::plan::TargetKey;
+use crate::domain::records::{IpRightStatus, RecordKind, RecordRef, ScienceTaskStatus};
+use crate::domain::targets::Contribution;
+
+/// The records counting towards each target of a plan.
+pub type PlanContributions = HashMap<TargetKey, Vec<Contribution<RecordRef>>>;
+
+macro_rules! active {
+    ($entity:ident) => {
+        Condition::all()
+            .add($entity::Column::ArchivedAt.is_null())
+            .add($entity::Column::WithdrawnAt.is_null())
+    };
+}
+
+pub async fn plan_contributions(
+    db: &DatabaseConnection,
+    plan_id: i32,
+) -> Result<PlanContributions, StoreError> {
+    let mut all = PlanContributions::new();
+
+    // S&T tasks linked to a task of this plan.
+    let plan_tasks = Query::select()
+        .column(tasks::Column::Id)
+        .from(tasks::Entity)
+        .and_where(tasks::Column::PlanId.eq(plan_id))
+        .to_owned();
+    let linked = Query::select()
+        .column(record_links::Column::RecordId)
+        .from(record_links::Entity)
+        .and_where(record_links::Column::RecordKind.eq(RecordKind::ScienceTask.as_str()))
+        .and_where(record_links::Column::TaskId.in_subquery(plan_tasks))
+        .to_owned();
+    let science = science_tasks::Entity::find()
+        .filter(active!(science_tasks))
+        .filter(
+            Condition::any()
+                .add(science_tasks::Column::Status.is_null())
+                .add(science_tasks::Column::Status.ne(ScienceTaskStatus::Cancelled.as_str())),
+        )
+        .filter(science_tasks::Column::Id.in_subquery(linked))
+        .select_only()
+        .columns([science_tasks::Column::Id, science_tasks::Column::StartOn])
+        .into_tuple::<(i32, Option<chrono::NaiveDate>)>()
+        .all(db)
+        .await?;
+    all.insert(
+        TargetKey::StTasks,
+        science
+            .into_iter()
+            .map(|(id, start)| Contribution {
+                record: RecordRef {
+                    kind: RecordKind::ScienceTask,
+                    id,
+                },
+                year: start.map(|d| d.year()),
+            })
+            .collect(),
+    );
+
+    let models = application_models::Entity::find()
+        .filter(active!(application_models))
+        .select_only()
+        .columns([
+            application_models::Column::Id,
+            application_models::Column::YearTransferred,
+        ])
+        .into_tuple::<(i32, Option<i32>)>()
+        .all(db)
+        .await?;
+    all.insert(
+        TargetKey::ApplicationModels,
+        models
+            .into_iter()
+            .map(|(id, year)| Contribution {
+                record: RecordRef {
+                    kind: RecordKind::ApplicationModel,
+                    id,
+                },
+                year,
+            })
+            .collect(),
+    );
+
+    // Every support event is passed on; the domain counts each startup once, in the
+    // year of its first support within the period.
+    let active_startups = Query::select()
+        .column(startups::Column::Id)
+        .from(startups::Entity)
+        .and_where(startups::Column::ArchivedAt.is_null())
+        .and_where(startups::Column::WithdrawnAt.is_null())
+        .to_owned();
+    let events = startup_support_events::Entity::find()
+        .filter(startup_support_events::Column::StartupId.in_subquery(active_startups))
+        .select_only()
+        .columns([
+            startup_support_events::Column::StartupId,
+            startup_support_events::Column::Year,
+        ])
+        .into_tuple::<(i32, i32)>()
+        .all(db)
+        .await?;
+    let startup_contributions: Vec<Contribution<RecordRef>> = events
+        .into_iter()
+        .map(|(id, year)| Contribution {
+            record: RecordRef {
+                kind: RecordKind::Startup,
+                id,
+            },
+            year: Some(year),
+        })
+        .collect();
+    all.insert(TargetKey::Startups, startup_contributions);
+
+    let abroad = ip_rights::Entity::find()
+        .filter(active!(ip_rights))
+        .filter(ip_rights::Column::Jurisdiction.ne("VN"))
+        .filter(ip_rights::Column::Status.eq(IpRightStatus::Registered.as_str()))
+        .filter(ip_rights::Column::FarmProduct.eq(true))
+        .select_only()
+        .columns([ip_rights::Column::Id, ip_rights::Column::RegisteredOn])
+        .into_tuple::<(i32, Option<chrono::NaiveDate>)>()
+        .all(db)
+        .await?;
+    all.insert(
+        TargetKey::IpAbroad,
+        abroad
+            .into_iter()
+            .map(|(id, registered)| Contribution {
+                record: RecordRef {
+                    kind: RecordKind::IpRight,
+                    id,
+                },
+                year: registered.map(|d| d.year()),
+            })
+            .collect(),
+    );
+
+    let assessments = technology_assessments::Entity::find()
+        .filter(active!(technology_assessments))
+        .select_only()
+        .columns([
+            technology_assessments::Column::Id,
+            technology_assessments::Column::Year,
+        ])
+        .into_tuple::<(i32, Option<i32>)>()
+        .all(db)
+        .await?;
+    all.insert(
+        TargetKey::TechnologyAssessment,
+        assessments
+            .into_iter()
+            .map(|(id, year)| Contribution {
+                record: RecordRef {
+                    kind: RecordKind::TechnologyAssessment,
+                    id,
+                },
+                year,
+            })
+            .collect(),
+    );
+    Ok(all)
+}

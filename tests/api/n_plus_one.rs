@@ -1,0 +1,101 @@
+//! No N+1: the statements a nested query costs do not grow with the page size.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use khcn_hub::graphql::{build_schema, limits::Limits};
+use khcn_hub::sample::{SampleSize, load_sample};
+
+use crate::helpers::{Backend, TestDatabase};
+
+const NESTED: &str = r#"
+    query($n: Int!) {
+      tasks(first: $n) {
+        totalCount
+        nodes {
+          code
+          section { numeral }
+          leadAgency { code name aliases }
+          coordinators { ... on Agency { code } ... on AgencyGroup { code } }
+          linkedRecords(kinds: [OCOP_PRODUCT], first: 10) {
+            ... on OcopProduct { name stars producer { name } tasks { code } }
+            ... on IpRight { name managingAgency { code } }
+          }
+        }
+      }
+    }
+"#;
+
+async fn statements_per_page(backend: Backend) {
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
+    let mut db = khcn_hub::db::connect(&database.url).await.unwrap();
+    khcn_hub::db::migrate(&db, &database.url).await.unwrap();
+    khcn_hub::app::seed_plan(&db).await.unwrap();
+    let size = SampleSize {
+        ocop_products: 300,
+        startups: 20,
+        traceability_entries: 100,
+    };
+    load_sample(&db, size).await.unwrap();
+
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    let trace = std::env::var("KHCN_HUB_TRACE_SQL").is_ok();
+    db.set_metric_callback(move |info| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        if trace {
+            eprintln!(
+                "SQL: {}",
+                info.statement.sql.chars().take(160).collect::<String>()
+            );
+        }
+    });
+    // A window wide enough for this (debug-built, shared) machine to enqueue a whole
+    // level's keys: the count then reflects the query plan, not the CPU's speed.
+    let limits = Limits {
+        batch_window: std::time::Duration::from_millis(50),
+        ..Limits::default()
+    };
+    let schema = build_schema(db.clone(), &limits);
+
+    let mut counts = Vec::new();
+    for page in [10, 20, 31] {
+        statements.store(0, Ordering::SeqCst);
+        if std::env::var("KHCN_HUB_TRACE_SQL").is_ok() {
+            eprintln!("SQL: ---- page of {page}");
+        }
+        let request = async_graphql::Request::new(NESTED).variables(
+            async_graphql::Variables::from_json(serde_json::json!({ "n": page })),
+        );
+        let response = schema.execute(request).await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        let data = response.data.into_json().unwrap();
+        let nodes = data["tasks"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), page);
+        assert!(
+            nodes
+                .iter()
+                .all(|t| t["linkedRecords"].as_array().unwrap().len() == 10),
+            "every task has 10 links in the sample"
+        );
+        counts.push(statements.load(Ordering::SeqCst));
+    }
+    eprintln!("{backend:?}: statements for pages of 10, 20, 31 tasks: {counts:?}");
+    assert!(
+        counts.windows(2).all(|w| w[0] == w[1]),
+        "statement count grows with the page: {counts:?}"
+    );
+    assert!(counts[0] <= 16, "{counts:?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_nested_query_costs_the_same_statements_for_any_page_size_on_sqlite() {
+    statements_per_page(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_nested_query_costs_the_same_statements_for_any_page_size_on_postgres() {
+    statements_per_page(Backend::Postgres).await;
+}

@@ -1,0 +1,353 @@
+//! Linked records: filters, ordering, pages, links both ways, targets, reports, search.
+
+use serde_json::{Value, json};
+
+use crate::fixtures;
+
+fn names(connection: &Value) -> Vec<String> {
+    connection["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn ocop(app: &crate::helpers::TestApp, filter: Value) -> Value {
+    let data = app
+        .query_with(
+            "query($f: OcopProductFilter) { ocopProducts(filter: $f, orderBy: [{ field: NAME }], first: 50) { totalCount nodes { name } } }",
+            json!({ "f": filter }),
+        )
+        .await;
+    data["ocopProducts"].clone()
+}
+
+async fn error_of(app: &crate::helpers::TestApp, query: &str, variables: Value) -> Value {
+    let response = app
+        .post_graphql(
+            &json!({ "query": query, "variables": variables }),
+            "application/graphql-response+json",
+        )
+        .await;
+    let body: Value = response.json().await.unwrap();
+    assert!(body["errors"].is_array(), "expected an error: {body}");
+    body["errors"][0].clone()
+}
+
+backend_test! {
+    async fn every_filter_operator_selects_what_it_says(app) {
+        fixtures::load(&app.db).await;
+        let cases = [
+            (json!({ "stars": { "eq": 4 } }), vec!["Nem Lai Vung", "Sen Tháp Mười"]),
+            (json!({ "stars": { "ne": 3 } }), vec!["Nem Lai Vung", "Quýt hồng sấy dẻo", "Sen Tháp Mười", "Trà tim sen"]),
+            (json!({ "stars": { "in": [3, 5] } }), vec!["Hủ tiếu Sa Đéc", "Quýt hồng Lai Vung", "Quýt hồng sấy dẻo", "Trà tim sen"]),
+            (json!({ "stars": { "gt": 4 } }), vec!["Quýt hồng sấy dẻo", "Trà tim sen"]),
+            (json!({ "stars": { "gte": 4 }, "district": { "eq": "Lai Vung" } }), vec!["Nem Lai Vung", "Quýt hồng sấy dẻo"]),
+            (json!({ "stars": { "lt": 4 } }), vec!["Hủ tiếu Sa Đéc", "Quýt hồng Lai Vung"]),
+            (json!({ "stars": { "lte": 3 }, "district": { "eq": "TP Sa Đéc" } }), vec!["Hủ tiếu Sa Đéc"]),
+            (json!({ "name": { "contains": "QUYT HONG" } }), vec!["Quýt hồng Lai Vung", "Quýt hồng sấy dẻo"]),
+            (json!({ "certifiedOn": { "isNull": true } }), vec!["Sen Tháp Mười"]),
+            (json!({ "certifiedOn": { "gte": "2023-01-01", "lt": "2024-01-01" } }), vec!["Hủ tiếu Sa Đéc", "Nem Lai Vung"]),
+            (json!({ "district": { "in": ["huyện Tháp Mười", "Sa Đéc"] } }), vec!["Hủ tiếu Sa Đéc", "Sen Tháp Mười", "Trà tim sen"]),
+            (json!({ "or": [{ "stars": { "eq": 5 } }, { "name": { "contains": "nem" } }] }), vec!["Nem Lai Vung", "Quýt hồng sấy dẻo", "Trà tim sen"]),
+            (json!({ "not": { "district": { "eq": "Lai Vung" } }, "stars": { "gte": 4 } }), vec!["Sen Tháp Mười", "Trà tim sen"]),
+            (json!({ "and": [{ "stars": { "gte": 4 } }, { "stars": { "lte": 4 } }] }), vec!["Nem Lai Vung", "Sen Tháp Mười"]),
+            (json!({ "linkedTask": { "eq": "VII.4" } }), vec!["Nem Lai Vung", "Quýt hồng Lai Vung", "Quýt hồng sấy dẻo"]),
+            (json!({ "source": { "eq": "test" }, "externalId": { "eq": "T-5" } }), vec!["Hủ tiếu Sa Đéc"]),
+        ];
+        for (filter, expected) in cases {
+            let result = ocop(&app, filter.clone()).await;
+            assert_eq!(names(&result), expected, "filter {filter}");
+            assert_eq!(result["totalCount"], expected.len(), "filter {filter}");
+        }
+    }
+}
+
+backend_test! {
+    async fn invalid_filters_name_the_offending_field(app) {
+        let query = "query($f: OcopProductFilter) { ocopProducts(filter: $f) { totalCount } }";
+        let cases = [
+            (json!({ "stars": { "eq": 7 } }), "filter.stars.eq"),
+            (json!({ "district": { "eq": "Atlantis" } }), "filter.district.eq"),
+            (json!({ "certifiedOn": { "gte": "2024-01-01", "lte": "2023-01-01" } }), "filter.certifiedOn"),
+            (json!({ "or": [{ "stars": { "gte": 6 } }] }), "filter.or[0].stars.gte"),
+            (json!({ "stars": { "contains": "4" } }), "filter.stars"),
+        ];
+        for (filter, path) in cases {
+            let response = app
+                .post_graphql(&json!({ "query": query, "variables": { "f": filter } }), "application/graphql-response+json")
+                .await;
+            let body: Value = response.json().await.unwrap();
+            let error = &body["errors"][0];
+            if path == "filter.stars" {
+                // `contains` is not part of IntFilter: refused by validation, naming it.
+                assert!(error["message"].as_str().unwrap().contains("contains"), "{body}");
+                continue;
+            }
+            assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+            assert_eq!(error["extensions"]["field"], path, "{body}");
+            assert!(error["message"].as_str().unwrap().starts_with(path), "{body}");
+        }
+        let error = error_of(&app, r#"{ tasks(filter: { section: { eq: "VIII0" } }) { totalCount } }"#, json!({})).await;
+        assert_eq!(error["extensions"]["field"], "filter.section.eq");
+        let error = error_of(&app, r#"{ ipRights(filter: { status: { eq: "LOST" } }) { totalCount } }"#, json!({})).await;
+        assert!(error["message"].as_str().unwrap().contains("REGISTERED"), "{error}");
+    }
+}
+
+backend_test! {
+    async fn ordering_is_stable_and_puts_nulls_last(app) {
+        fixtures::load(&app.db).await;
+        let data = app
+            .query(r#"{ ocopProducts(orderBy: [{ field: CERTIFIED_ON, direction: DESC }]) { nodes { name certifiedOn } } }"#)
+            .await;
+        let dates: Vec<Value> = data["ocopProducts"]["nodes"].as_array().unwrap().iter().map(|n| n["certifiedOn"].clone()).collect();
+        assert_eq!(dates, [json!("2024-03-15"), json!("2023-08-01"), json!("2023-01-02"), json!("2022-05-10"), json!("2021-12-31"), Value::Null]);
+        let data = app
+            .query(r#"{ ocopProducts(orderBy: [{ field: STARS, direction: DESC }, { field: NAME }]) { nodes { name stars } } }"#)
+            .await;
+        assert_eq!(
+            names(&data["ocopProducts"]),
+            ["Quýt hồng sấy dẻo", "Trà tim sen", "Nem Lai Vung", "Sen Tháp Mười", "Hủ tiếu Sa Đéc", "Quýt hồng Lai Vung"]
+        );
+    }
+}
+
+backend_test! {
+    async fn pages_walk_forward_and_back_without_gaps(app) {
+        fixtures::load(&app.db).await;
+        let page = |args: String| {
+            let app = &app;
+            async move {
+                app.query(&format!(
+                    "{{ ocopProducts(orderBy: [{{ field: NAME }}] {args}) {{ totalCount edges {{ cursor node {{ name }} }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} }}"
+                ))
+                .await["ocopProducts"]
+                    .clone()
+            }
+        };
+        let first = page(", first: 4".into()).await;
+        assert_eq!(first["edges"].as_array().unwrap().len(), 4);
+        assert_eq!(first["pageInfo"]["hasNextPage"], true);
+        assert_eq!(first["pageInfo"]["hasPreviousPage"], false);
+        let end = first["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+        let last_page = page(format!(", first: 4, after: \"{end}\"")).await;
+        assert_eq!(last_page["edges"].as_array().unwrap().len(), 2);
+        assert_eq!(last_page["pageInfo"]["hasNextPage"], false);
+        assert_eq!(last_page["pageInfo"]["hasPreviousPage"], true);
+        let after_end = last_page["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+        let empty = page(format!(", first: 4, after: \"{after_end}\"")).await;
+        assert_eq!(empty["edges"], json!([]));
+        assert_eq!(empty["pageInfo"]["hasNextPage"], false);
+        assert_eq!(empty["pageInfo"]["endCursor"], Value::Null);
+        assert_eq!(empty["totalCount"], 6);
+
+        let tail = page(", last: 2".into()).await;
+        let tail_names: Vec<&str> = tail["edges"].as_array().unwrap().iter().map(|e| e["node"]["name"].as_str().unwrap()).collect();
+        assert_eq!(tail_names, ["Sen Tháp Mười", "Trà tim sen"]);
+        assert_eq!(tail["pageInfo"]["hasPreviousPage"], true);
+        let before = tail["pageInfo"]["startCursor"].as_str().unwrap().to_owned();
+        let previous = page(format!(", last: 3, before: \"{before}\"")).await;
+        let previous_names: Vec<&str> = previous["edges"].as_array().unwrap().iter().map(|e| e["node"]["name"].as_str().unwrap()).collect();
+        assert_eq!(previous_names, ["Nem Lai Vung", "Quýt hồng Lai Vung", "Quýt hồng sấy dẻo"]);
+        assert_eq!(previous["pageInfo"]["hasNextPage"], true);
+
+        let error = error_of(&app, r#"{ ocopProducts(after: "not-a-cursor") { totalCount } }"#, json!({})).await;
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT");
+        assert!(error["message"].as_str().unwrap().starts_with("after:"), "{error}");
+        let error = error_of(&app, "{ ocopProducts(first: 501) { totalCount } }", json!({})).await;
+        assert!(error["message"].as_str().unwrap().contains("at most 500"), "{error}");
+    }
+}
+
+backend_test! {
+    async fn links_are_traversed_both_ways(app) {
+        let fixture = fixtures::load(&app.db).await;
+        let data = app
+            .query(r#"{ task(code: "VII.4") { linkedRecords { __typename ... on OcopProduct { name producer { name taxCode } } ... on IpRight { name } } } }"#)
+            .await;
+        let linked = data["task"]["linkedRecords"].as_array().unwrap();
+        // The seeded "Quýt Hồng Lai Vung" mark and the three Lai Vung products.
+        assert_eq!(linked.len(), 4, "{linked:?}");
+        assert_eq!(linked[0], json!({ "__typename": "IpRight", "name": "Quýt Hồng Lai Vung" }));
+        assert_eq!(linked[1]["producer"]["taxCode"], "1400123456");
+
+        let only_ocop = app
+            .query(r#"{ task(code: "VII.4") { linkedRecords(kinds: [OCOP_PRODUCT], first: 2) { __typename } } }"#)
+            .await;
+        assert_eq!(only_ocop["task"]["linkedRecords"].as_array().unwrap().len(), 2);
+
+        let id = format!("OcopProduct:{}", fixture.ocop_ids[0]);
+        let data = app
+            .query_with("query($id: ID!) { ocopProduct(id: $id) { id name source version tasks { code } } }", json!({ "id": id }))
+            .await;
+        assert_eq!(data["ocopProduct"]["id"], id);
+        assert_eq!(data["ocopProduct"]["source"], "test");
+        assert_eq!(data["ocopProduct"]["version"], 1);
+        assert_eq!(data["ocopProduct"]["tasks"], json!([{ "code": "V.4" }, { "code": "VII.4" }]));
+
+        let data = app.query(r#"{ ipRights(filter: { name: { contains: "cao lanh" }, source: { eq: "seed" } }) { nodes { name kind jurisdiction status managingAgency { code } tasks { code } } } }"#).await;
+        assert_eq!(
+            data["ipRights"]["nodes"][0],
+            json!({ "name": "Cao Lãnh", "kind": "GEOGRAPHICAL_INDICATION", "jurisdiction": "VN", "status": "REGISTERED", "managingAgency": { "code": "so-nn-ptnt" }, "tasks": [{ "code": "II.3.i" }, { "code": "II.3.ii" }, { "code": "VII.3" }] })
+        );
+        let unknown = app.query(r#"{ ocopProduct(id: "OcopProduct:999999") { name } }"#).await;
+        assert_eq!(unknown["ocopProduct"], Value::Null);
+        let error = error_of(&app, r#"{ ocopProduct(id: "IpRight:1") { name } }"#, json!({})).await;
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT");
+    }
+}
+
+backend_test! {
+    async fn the_seven_ip_rights_the_plan_names_are_seeded(app) {
+        let data = app
+            .query(r#"{ ipRights(filter: { source: { eq: "seed" } }, first: 20) { totalCount nodes { name number filedOn registeredOn holder managingAgency { code } } } }"#)
+            .await;
+        assert_eq!(data["ipRights"]["totalCount"], 7);
+        let nodes = data["ipRights"]["nodes"].as_array().unwrap();
+        assert!(nodes.iter().all(|n| n["number"].is_null() && n["filedOn"].is_null() && n["registeredOn"].is_null() && n["holder"].is_null()));
+        let names: Vec<&str> = nodes.iter().map(|n| n["name"].as_str().unwrap()).collect();
+        for name in ["MADE IN DONG THAP", "ĐỒNG THÁP - THUẦN KHIẾT NHƯ HỒN SEN", "Cao Lãnh", "Xoài Cát Chu Cao Lãnh", "Quýt Hồng Lai Vung", "Khô Phú Thọ", "Đồng Tháp"] {
+            assert!(names.contains(&name), "{name} missing from {names:?}");
+        }
+    }
+}
+
+backend_test! {
+    async fn target_progress_is_computed_from_records(app) {
+        fixtures::load(&app.db).await;
+        let data = app
+            .query(r#"{ plan(code: "136/KH-UBND") { targets { key targetValue actualValue progress onTrack byYear { year value } contributingRecords { __typename } } } }"#)
+            .await;
+        let targets = data["plan"]["targets"].as_array().unwrap();
+        let by_key = |key: &str| targets.iter().find(|t| t["key"] == key).unwrap().clone();
+        let st = by_key("ST_TASKS");
+        assert_eq!(st["actualValue"], 1, "one linked, not cancelled S&T task: {st}");
+        assert_eq!(st["byYear"], json!([{ "year": 2022, "value": 0 }, { "year": 2023, "value": 1 }, { "year": 2024, "value": 1 }, { "year": 2025, "value": 1 }]));
+        assert_eq!(st["onTrack"], false);
+        assert_eq!(st["contributingRecords"], json!([{ "__typename": "ScienceTask" }]));
+        let models = by_key("APPLICATION_MODELS");
+        assert_eq!(models["actualValue"], 1, "the 2019 model is before the plan");
+        let startups = by_key("STARTUPS");
+        assert_eq!(startups["actualValue"], 2, "A once (2022) and C (2025); B was only supported in 2021");
+        assert_eq!(startups["byYear"][0]["value"], 1);
+        assert_eq!(startups["byYear"][3]["value"], 2);
+        let abroad = by_key("IP_ABROAD");
+        assert_eq!(abroad["actualValue"], 1, "registered in Japan counts, filed in the US does not");
+        assert_eq!(abroad["onTrack"], true);
+        assert_eq!(abroad["progress"], 1.0);
+        let assessment = by_key("TECHNOLOGY_ASSESSMENT");
+        assert_eq!((assessment["actualValue"].clone(), assessment["progress"].clone(), assessment["onTrack"].clone()), (json!(1), json!(1.0), json!(true)));
+
+        // During the period, on track follows the straight line.
+        let data = app
+            .query(r#"{ plan(code: "136/KH-UBND") { target(key: STARTUPS) { onTrack(asOf: "2022-06-01") expectedValue(asOf: "2022-06-01") } } }"#)
+            .await;
+        assert_eq!(data["plan"]["target"]["onTrack"], true);
+    }
+}
+
+backend_test! {
+    async fn targets_start_at_zero_without_records(app) {
+        let data = app
+            .query(r#"{ plan(code: "136/KH-UBND") { targets { key actualValue progress onTrack } } }"#)
+            .await;
+        for target in data["plan"]["targets"].as_array().unwrap() {
+            assert_eq!(target["actualValue"], 0, "{target}");
+            assert_eq!(target["onTrack"], false, "{target}");
+        }
+    }
+}
+
+backend_test! {
+    async fn overdue_reports_turn_on_15_december(app) {
+        fixtures::load(&app.db).await;
+        let overdue = |as_of: &'static str| {
+            let app = &app;
+            async move {
+                let data = app
+                    .query_with("query($d: Date) { overdueReports(year: 2024, asOf: $d) { code } }", json!({ "d": as_of }))
+                    .await;
+                data["overdueReports"].as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(overdue("2024-12-14").await, Vec::<String>::new(), "nothing is overdue before the deadline");
+        let after = overdue("2024-12-15").await;
+        assert!(!after.contains(&"so-khcn".to_owned()), "submitted on 14 December: on time");
+        assert!(after.contains(&"so-cong-thuong".to_owned()), "submitted on 15 December: late");
+        assert!(after.contains(&"ubnd-lai-vung".to_owned()), "no report at all");
+        assert!(!after.contains(&"so-tai-chinh".to_owned()), "leads and coordinates no task");
+
+        let data = app.query("{ annualReports(year: 2024) { totalCount nodes { agency { code } onTime } } }").await;
+        assert_eq!(data["annualReports"]["totalCount"], 2);
+        assert_eq!(data["annualReports"]["nodes"][0], json!({ "agency": { "code": "so-khcn" }, "onTime": true }));
+        assert_eq!(data["annualReports"]["nodes"][1]["onTime"], false);
+    }
+}
+
+backend_test! {
+    async fn search_ignores_case_tone_marks_and_normal_form(app) {
+        fixtures::load(&app.db).await;
+        let search = |text: String| {
+            let app = &app;
+            async move {
+                app.query_with("query($t: String!) { search(text: $t, first: 10) { score kind title node { __typename } } }", json!({ "t": text }))
+                    .await["search"]
+                    .clone()
+            }
+        };
+        let hits = search("xoai cao lanh".into()).await;
+        let titles: Vec<&str> = hits.as_array().unwrap().iter().map(|h| h["title"].as_str().unwrap()).collect();
+        assert!(titles.contains(&"Xoài Cát Chu Cao Lãnh"), "{titles:?}");
+        assert!(titles.contains(&"Cao Lãnh"), "the GI for mangoes: {titles:?}");
+
+        let hits = search("dong thap".into()).await;
+        let kinds: Vec<&str> = hits.as_array().unwrap().iter().map(|h| h["kind"].as_str().unwrap()).collect();
+        assert!(kinds.contains(&"IP_RIGHT") && kinds.contains(&"AGENCY") && kinds.contains(&"TASK"), "{kinds:?}");
+
+        use unicode_normalization::UnicodeNormalization;
+        let nfd: String = "Quýt hồng".nfd().collect();
+        let nfd_hits = search(nfd).await;
+        let nfc_hits = search("Quýt hồng".into()).await;
+        assert_eq!(nfd_hits, nfc_hits);
+        assert_eq!(nfc_hits[0]["title"], "Quýt hồng Lai Vung");
+        assert_eq!(nfc_hits[0]["node"]["__typename"], "OcopProduct");
+        let scores: Vec<f64> = nfc_hits.as_array().unwrap().iter().map(|h| h["score"].as_f64().unwrap()).collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "ranked: {scores:?}");
+
+        let only = app.query(r#"{ search(text: "sen", kinds: [OCOP_PRODUCT]) { kind } }"#).await;
+        assert!(only["search"].as_array().unwrap().iter().all(|h| h["kind"] == "OCOP_PRODUCT"));
+        let agency = app.query(r#"{ search(text: "SO KHCN") { kind title } }"#).await;
+        assert_eq!(agency["search"][0], json!({ "kind": "AGENCY", "title": "Sở Khoa học và Công nghệ" }));
+        let nothing = app.query(r#"{ search(text: "   ") { kind } }"#).await;
+        assert_eq!(nothing["search"], json!([]));
+    }
+}
+
+backend_test! {
+    async fn tasks_are_listed_with_the_common_filter_vocabulary(app) {
+        fixtures::load(&app.db).await;
+        let codes = |data: &Value| -> Vec<String> {
+            data["tasks"]["nodes"].as_array().unwrap().iter().map(|t| t["code"].as_str().unwrap().to_owned()).collect()
+        };
+        let data = app.query(r#"{ tasks(filter: { section: { eq: "VII" } }) { totalCount nodes { code } } }"#).await;
+        assert_eq!(codes(&data), ["VII.1", "VII.2", "VII.3", "VII.4", "VII.5"]);
+        let data = app.query(r#"{ tasks(filter: { leadAgency: { eq: "Sở KHCN" }, topLevel: true }, first: 100) { totalCount } }"#).await;
+        assert_eq!(data["tasks"]["totalCount"], 17);
+        let data = app.query(r#"{ tasks(filter: { leadAgency: { eq: "so-cong-thuong" } }) { nodes { code } } }"#).await;
+        assert_eq!(codes(&data), ["III.2", "VII.1"]);
+        let data = app.query(r#"{ tasks(filter: { coordinator: { eq: "Trung tâm Xúc tiến Thương mại, Du lịch và Đầu tư" } }) { nodes { code } } }"#).await;
+        assert_eq!(codes(&data), ["VII.2"]);
+        let data = app.query(r#"{ tasks(filter: { coordinator: { eq: "cac-so-nganh-tinh" }, section: { eq: "I" } }) { nodes { code } } }"#).await;
+        assert_eq!(codes(&data), ["I.1", "I.2", "I.3"]);
+        let data = app.query(r#"{ tasks(filter: { linkedRecordKind: { eq: "SCIENCE_TASK" } }) { nodes { code } } }"#).await;
+        assert_eq!(codes(&data), ["II.1"]);
+        let data = app.query(r#"{ tasks(filter: { section: { eq: "II" }, topLevel: false }) { nodes { code } } }"#).await;
+        assert_eq!(codes(&data), ["II.3.i", "II.3.ii", "II.3.iii", "II.3.iv", "II.3.v"]);
+        let data = app.query(r#"{ tasks(filter: { text: { contains: "truy xuat nguon goc" } }) { nodes { code } } }"#).await;
+        assert_eq!(codes(&data), ["II.1", "IV.2"]);
+        let data = app.query(r#"{ tasks(filter: { status: { isNull: true } }, last: 1) { nodes { code } } }"#).await;
+        assert_eq!(codes(&data), ["VII.5"]);
+    }
+}
