@@ -8,6 +8,11 @@ use clap::Parser;
 use khcn_hub::app::{self, App};
 use khcn_hub::config::{Cli, Command};
 
+// GraphQL resolution allocates many small short-lived values across worker threads;
+// mimalloc serves that pattern far better than the system allocator (see README).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

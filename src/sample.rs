@@ -168,6 +168,8 @@ pub async fn load_sample(
     let txn = db.begin().await?;
     let outcome = write_sample(&txn, size).await?;
     txn.commit().await?;
+    // Fresh statistics, so the planner knows the tables are no longer nearly empty.
+    db.execute_unprepared("ANALYZE").await?;
     Ok(outcome)
 }
 

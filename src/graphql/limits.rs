@@ -1,21 +1,14 @@
 //! Safety limits on every document, and the marking of request errors.
 //!
 //! async-graphql reports a refused document with a terse message ("Query is nested too
-//! deep."). This extension names the limit and its value, gives each refusal a stable
-//! `extensions.code`, and tags every error raised before execution began, so the HTTP
-//! layer can answer it as a request error (no `data`, status 400) as the
+//! deep."). Here the refusal gets the limit's name and value and a stable
+//! `extensions.code`, and errors raised before execution began are recognised, so the
+//! HTTP layer can answer them as request errors (no `data`, status 400) as the
 //! GraphQL-over-HTTP spec asks.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
-    NextValidation,
-};
-use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::ServerError;
 
 use super::error::code;
 
@@ -58,28 +51,37 @@ pub const fn list_complexity(child_complexity: usize) -> usize {
     if cost > CAP { CAP } else { cost }
 }
 
-/// Codes of errors raised before execution: the request itself was refused.
-pub const REQUEST_ERROR_CODES: [&str; 5] = [
-    code::PARSE_FAILED,
-    code::VALIDATION_FAILED,
-    code::DEPTH_LIMIT,
-    code::COMPLEXITY_LIMIT,
-    code::DIRECTIVE_LIMIT,
-];
-
-/// Whether an error refused the request before execution.
-pub fn is_request_error(error: &ServerError) -> bool {
-    error
-        .extensions
-        .as_ref()
-        .and_then(|e| e.get("code"))
-        .is_some_and(|c| match c {
-            async_graphql::Value::String(s) => REQUEST_ERROR_CODES.contains(&s.as_str()),
-            _ => false,
-        })
-}
-
-fn with_code(mut error: ServerError, code: &str, message: Option<String>) -> ServerError {
+/// Names the refusal in an error raised before execution: which limit was hit (with its
+/// value), or that the document did not validate.
+fn classify(mut error: ServerError, limits: &Limits) -> ServerError {
+    let (code, message) = match error.message.as_str() {
+        "Query is nested too deep." => (
+            code::DEPTH_LIMIT,
+            Some(format!(
+                "depth limit exceeded: the query is nested deeper than {} levels",
+                limits.max_depth
+            )),
+        ),
+        "Query is too complex." => (
+            code::COMPLEXITY_LIMIT,
+            Some(format!(
+                "complexity limit exceeded: the query's complexity is over {}",
+                limits.max_complexity
+            )),
+        ),
+        m if m.contains("number of directives") => (
+            code::DIRECTIVE_LIMIT,
+            Some(format!(
+                "directive limit exceeded: a field may carry at most {} directives",
+                limits.max_directives
+            )),
+        ),
+        m if m.contains("recursion depth") => (
+            code::DEPTH_LIMIT,
+            Some("the document is nested too deeply to be parsed".to_owned()),
+        ),
+        _ => (code::VALIDATION_FAILED, None),
+    };
     if let Some(message) = message {
         error.message = message;
     }
@@ -96,108 +98,30 @@ fn with_code(mut error: ServerError, code: &str, message: Option<String>) -> Ser
     error
 }
 
-pub struct RequestPhases {
-    limits: Limits,
+/// Marks a response whose errors were all raised before execution (they carry no field
+/// path: parse, validation, limits, unknown operation) as a request error with a coded,
+/// named refusal, and returns whether it is one. Done after the fact rather than by an
+/// extension, which would add a hook to every resolved field.
+pub fn mark_request_errors(response: &mut async_graphql::Response, limits: &Limits) -> bool {
+    let before_execution = !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty());
+    if before_execution {
+        response.errors = std::mem::take(&mut response.errors)
+            .into_iter()
+            .map(|e| classify(e, limits))
+            .collect();
+    }
+    before_execution
 }
 
-impl RequestPhases {
-    pub fn new(limits: Limits) -> Self {
-        Self { limits }
-    }
-}
-
-impl ExtensionFactory for RequestPhases {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestPhasesExtension {
-            limits: self.limits.clone(),
-            executed: AtomicBool::new(false),
-        })
-    }
-}
-
-struct RequestPhasesExtension {
-    limits: Limits,
-    executed: AtomicBool,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for RequestPhasesExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        if !self.executed.load(Ordering::Acquire) {
-            // Refused before execution (e.g. an unknown operation name): a request error.
-            response.errors = std::mem::take(&mut response.errors)
-                .into_iter()
-                .map(|e| with_code(e, code::VALIDATION_FAILED, None))
-                .collect();
-        }
-        response
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables).await.map_err(|error| {
-            if error.message.contains("recursion depth") {
-                with_code(
-                    error,
-                    code::DEPTH_LIMIT,
-                    Some("the document is nested too deeply to be parsed".into()),
-                )
-            } else if error.message.contains("number of directives") {
-                let message = format!(
-                    "directive limit exceeded: a field may carry at most {} directives",
-                    self.limits.max_directives
-                );
-                with_code(error, code::DIRECTIVE_LIMIT, Some(message))
-            } else {
-                with_code(error, code::PARSE_FAILED, None)
-            }
-        })
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|error| match error.message.as_str() {
-                    "Query is nested too deep." => {
-                        let message = format!(
-                            "depth limit exceeded: the query is nested deeper than {} levels",
-                            self.limits.max_depth
-                        );
-                        with_code(error, code::DEPTH_LIMIT, Some(message))
-                    }
-                    "Query is too complex." => {
-                        let message = format!(
-                            "complexity limit exceeded: the query's complexity is over {}",
-                            self.limits.max_complexity
-                        );
-                        with_code(error, code::COMPLEXITY_LIMIT, Some(message))
-                    }
-                    _ => with_code(error, code::VALIDATION_FAILED, None),
-                })
-                .collect()
-        })
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        self.executed.store(true, Ordering::Release);
-        next.run(ctx, operation_name).await
-    }
+/// The error for a document that does not parse.
+pub fn parse_error(mut error: ServerError) -> ServerError {
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code::PARSE_FAILED);
+    error
 }
 
 #[cfg(test)]

@@ -15,17 +15,19 @@ use crate::db::entities::{
     traceability_entries,
 };
 use crate::domain::records::{RecordKind, RecordRef};
-use crate::store::{StoreError, plan as store, records as records_store};
+use crate::store::snapshot::PlanCache;
+use crate::store::{StoreError, records as records_store};
 
-/// Loads plan entities by id and by relation. One instance is shared by all requests;
-/// it batches, it does not cache, so it never serves stale rows.
+/// Loads plan entities by id and by relation from the in-memory plan snapshot, and the
+/// records counting towards targets from the database. One instance serves all requests.
 pub struct PlanLoader {
     db: DatabaseConnection,
+    cache: Arc<PlanCache>,
 }
 
 impl PlanLoader {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: DatabaseConnection, cache: Arc<PlanCache>) -> Self {
+        Self { db, cache }
     }
 }
 
@@ -105,12 +107,30 @@ fn raw<K: Copy>(keys: &[K], f: impl Fn(&K) -> i32) -> Vec<i32> {
     keys.iter().map(f).collect()
 }
 
+/// A value for each key, looked up in the snapshot.
+fn each<K: Eq + Hash + Copy, V>(keys: &[K], find: impl Fn(K) -> Option<V>) -> HashMap<K, V> {
+    keys.iter()
+        .filter_map(|k| find(*k).map(|v| (*k, v)))
+        .collect()
+}
+
+/// For each key, the rows that belong to it, in snapshot order.
+fn each_list<K: Eq + Hash + Copy, V: Clone>(
+    keys: &[K],
+    rows: &[V],
+    key_of: impl Fn(&V) -> Option<K>,
+) -> HashMap<K, Vec<V>> {
+    group(keys, rows.iter().cloned(), key_of)
+}
+
 impl Loader<PlanId> for PlanLoader {
     type Value = plans::Model;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[PlanId]) -> LoadResult<PlanId, Self::Value> {
-        let rows = store::plans_by_ids(&self.db, &raw(keys, |k| k.0)).await?;
-        Ok(by_id(rows, |r| PlanId(r.id)))
+        let s = self.cache.get().await?;
+        Ok(each(keys, |k| {
+            s.plans.iter().find(|p| p.id == k.0).cloned()
+        }))
     }
 }
 
@@ -118,8 +138,8 @@ impl Loader<AgencyId> for PlanLoader {
     type Value = agencies::Model;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[AgencyId]) -> LoadResult<AgencyId, Self::Value> {
-        let rows = store::agencies_by_ids(&self.db, &raw(keys, |k| k.0)).await?;
-        Ok(by_id(rows, |r| AgencyId(r.id)))
+        let s = self.cache.get().await?;
+        Ok(each(keys, |k| s.agency(k.0).cloned()))
     }
 }
 
@@ -127,8 +147,10 @@ impl Loader<GroupId> for PlanLoader {
     type Value = agency_groups::Model;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[GroupId]) -> LoadResult<GroupId, Self::Value> {
-        let rows = store::groups_by_ids(&self.db, &raw(keys, |k| k.0)).await?;
-        Ok(by_id(rows, |r| GroupId(r.id)))
+        let s = self.cache.get().await?;
+        Ok(each(keys, |k| {
+            s.groups.iter().find(|g| g.id == k.0).cloned()
+        }))
     }
 }
 
@@ -136,8 +158,8 @@ impl Loader<TaskId> for PlanLoader {
     type Value = tasks::Model;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[TaskId]) -> LoadResult<TaskId, Self::Value> {
-        let rows = store::tasks_by_ids(&self.db, &raw(keys, |k| k.0)).await?;
-        Ok(by_id(rows, |r| TaskId(r.id)))
+        let s = self.cache.get().await?;
+        Ok(each(keys, |k| s.task(k.0).cloned()))
     }
 }
 
@@ -145,8 +167,10 @@ impl Loader<SectionId> for PlanLoader {
     type Value = sections::Model;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[SectionId]) -> LoadResult<SectionId, Self::Value> {
-        let rows = store::sections_by_ids(&self.db, &raw(keys, |k| k.0)).await?;
-        Ok(by_id(rows, |r| SectionId(r.id)))
+        let s = self.cache.get().await?;
+        Ok(each(keys, |k| {
+            s.sections.iter().find(|x| x.id == k.0).cloned()
+        }))
     }
 }
 
@@ -154,8 +178,10 @@ impl Loader<DocumentId> for PlanLoader {
     type Value = legal_documents::Model;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[DocumentId]) -> LoadResult<DocumentId, Self::Value> {
-        let rows = store::documents_by_ids(&self.db, &raw(keys, |k| k.0)).await?;
-        Ok(by_id(rows, |r| DocumentId(r.id)))
+        let s = self.cache.get().await?;
+        Ok(each(keys, |k| {
+            s.documents.iter().find(|d| d.id == k.0).cloned()
+        }))
     }
 }
 
@@ -163,8 +189,10 @@ impl Loader<AgencyAliases> for PlanLoader {
     type Value = Vec<String>;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[AgencyAliases]) -> LoadResult<AgencyAliases, Self::Value> {
-        let rows = store::aliases_by_agencies(&self.db, &raw(keys, |k| k.0)).await?;
-        let grouped = group(keys, rows, |r| Some(AgencyAliases(r.agency_id)));
+        let s = self.cache.get().await?;
+        let grouped = each_list(keys, &s.agency_aliases, |r| {
+            Some(AgencyAliases(r.agency_id))
+        });
         Ok(grouped
             .into_iter()
             .map(|(k, v)| (k, v.into_iter().map(|a| a.alias).collect()))
@@ -176,8 +204,8 @@ impl Loader<GroupAliases> for PlanLoader {
     type Value = Vec<String>;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[GroupAliases]) -> LoadResult<GroupAliases, Self::Value> {
-        let rows = store::aliases_by_groups(&self.db, &raw(keys, |k| k.0)).await?;
-        let grouped = group(keys, rows, |r| Some(GroupAliases(r.group_id)));
+        let s = self.cache.get().await?;
+        let grouped = each_list(keys, &s.group_aliases, |r| Some(GroupAliases(r.group_id)));
         Ok(grouped
             .into_iter()
             .map(|(k, v)| (k, v.into_iter().map(|a| a.alias).collect()))
@@ -189,8 +217,14 @@ impl Loader<SectionTasks> for PlanLoader {
     type Value = Vec<tasks::Model>;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[SectionTasks]) -> LoadResult<SectionTasks, Self::Value> {
-        let rows = store::top_level_tasks_by_sections(&self.db, &raw(keys, |k| k.0)).await?;
-        Ok(group(keys, rows, |r| Some(SectionTasks(r.section_id))))
+        let s = self.cache.get().await?;
+        let mut grouped = each_list(keys, &s.tasks, |t| {
+            t.parent_id.is_none().then_some(SectionTasks(t.section_id))
+        });
+        grouped
+            .values_mut()
+            .for_each(|v| v.sort_by_key(|t| t.position));
+        Ok(grouped)
     }
 }
 
@@ -198,8 +232,12 @@ impl Loader<TaskChildren> for PlanLoader {
     type Value = Vec<tasks::Model>;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[TaskChildren]) -> LoadResult<TaskChildren, Self::Value> {
-        let rows = store::children_by_parents(&self.db, &raw(keys, |k| k.0)).await?;
-        Ok(group(keys, rows, |r| r.parent_id.map(TaskChildren)))
+        let s = self.cache.get().await?;
+        let mut grouped = each_list(keys, &s.tasks, |t| t.parent_id.map(TaskChildren));
+        grouped
+            .values_mut()
+            .for_each(|v| v.sort_by_key(|t| t.position));
+        Ok(grouped)
     }
 }
 
@@ -207,8 +245,10 @@ impl Loader<TaskCoordinators> for PlanLoader {
     type Value = Vec<task_coordinators::Model>;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[TaskCoordinators]) -> LoadResult<TaskCoordinators, Self::Value> {
-        let rows = store::coordinators_by_tasks(&self.db, &raw(keys, |k| k.0)).await?;
-        Ok(group(keys, rows, |r| Some(TaskCoordinators(r.task_id))))
+        let s = self.cache.get().await?;
+        Ok(each_list(keys, &s.coordinators, |r| {
+            Some(TaskCoordinators(r.task_id))
+        }))
     }
 }
 
@@ -216,16 +256,14 @@ impl Loader<TaskDocuments> for PlanLoader {
     type Value = Vec<legal_documents::Model>;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[TaskDocuments]) -> LoadResult<TaskDocuments, Self::Value> {
-        let links = store::document_links_by_tasks(&self.db, &raw(keys, |k| k.0)).await?;
-        let ids: Vec<i32> = links.iter().map(|l| l.document_id).collect();
-        let documents = by_id(store::documents_by_ids(&self.db, &ids).await?, |d| d.id);
-        let grouped = group(keys, links, |l| Some(TaskDocuments(l.task_id)));
-        Ok(grouped
+        let s = self.cache.get().await?;
+        let links = each_list(keys, &s.task_documents, |l| Some(TaskDocuments(l.task_id)));
+        Ok(links
             .into_iter()
             .map(|(k, links)| {
                 let docs = links
                     .iter()
-                    .filter_map(|l| documents.get(&l.document_id).cloned())
+                    .filter_map(|l| s.documents.iter().find(|d| d.id == l.document_id).cloned())
                     .collect();
                 (k, docs)
             })
@@ -237,16 +275,16 @@ impl Loader<DocumentTasks> for PlanLoader {
     type Value = Vec<tasks::Model>;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[DocumentTasks]) -> LoadResult<DocumentTasks, Self::Value> {
-        let links = store::task_links_by_documents(&self.db, &raw(keys, |k| k.0)).await?;
-        let ids: Vec<i32> = links.iter().map(|l| l.task_id).collect();
-        let tasks = by_id(store::tasks_by_ids(&self.db, &ids).await?, |t| t.id);
-        let grouped = group(keys, links, |l| Some(DocumentTasks(l.document_id)));
-        Ok(grouped
+        let s = self.cache.get().await?;
+        let links = each_list(keys, &s.task_documents, |l| {
+            Some(DocumentTasks(l.document_id))
+        });
+        Ok(links
             .into_iter()
             .map(|(k, links)| {
                 let mut found: Vec<tasks::Model> = links
                     .iter()
-                    .filter_map(|l| tasks.get(&l.task_id).cloned())
+                    .filter_map(|l| s.task(l.task_id).cloned())
                     .collect();
                 found.sort_by_key(|t| t.id);
                 (k, found)
@@ -259,34 +297,32 @@ impl Loader<LeadTasks> for PlanLoader {
     type Value = Vec<tasks::Model>;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[LeadTasks]) -> LoadResult<LeadTasks, Self::Value> {
-        let rows = store::tasks_by_lead_agencies(&self.db, &raw(keys, |k| k.0)).await?;
-        Ok(group(keys, rows, |r| r.lead_agency_id.map(LeadTasks)))
+        let s = self.cache.get().await?;
+        Ok(each_list(keys, &s.tasks, |t| {
+            t.lead_agency_id.map(LeadTasks)
+        }))
     }
 }
 
 /// Tasks named by coordinator entries, each task once per key, in plan order.
-async fn coordinated_tasks<K: Eq + Hash + Copy>(
-    db: &DatabaseConnection,
+fn coordinated_tasks<K: Eq + Hash + Copy>(
+    snapshot: &crate::store::snapshot::PlanSnapshot,
     keys: &[K],
-    entries: Vec<task_coordinators::Model>,
     key_of: impl Fn(&task_coordinators::Model) -> Option<K>,
-) -> LoadResult<K, Vec<tasks::Model>> {
-    let mut ids: Vec<i32> = entries.iter().map(|e| e.task_id).collect();
-    ids.dedup();
-    let tasks = by_id(store::tasks_by_ids(db, &ids).await?, |t| t.id);
-    let grouped = group(keys, entries, key_of);
-    Ok(grouped
+) -> HashMap<K, Vec<tasks::Model>> {
+    let entries = each_list(keys, &snapshot.coordinators, key_of);
+    entries
         .into_iter()
         .map(|(k, entries)| {
             let mut found: Vec<tasks::Model> = entries
                 .iter()
-                .filter_map(|e| tasks.get(&e.task_id).cloned())
+                .filter_map(|e| snapshot.task(e.task_id).cloned())
                 .collect();
             found.sort_by_key(|t| t.id);
             found.dedup_by_key(|t| t.id);
             (k, found)
         })
-        .collect())
+        .collect()
 }
 
 impl Loader<AgencyCoordinatedTasks> for PlanLoader {
@@ -296,11 +332,10 @@ impl Loader<AgencyCoordinatedTasks> for PlanLoader {
         &self,
         keys: &[AgencyCoordinatedTasks],
     ) -> LoadResult<AgencyCoordinatedTasks, Self::Value> {
-        let entries = store::coordinations_by_agencies(&self.db, &raw(keys, |k| k.0)).await?;
-        coordinated_tasks(&self.db, keys, entries, |e| {
+        let s = self.cache.get().await?;
+        Ok(coordinated_tasks(&s, keys, |e| {
             e.agency_id.map(AgencyCoordinatedTasks)
-        })
-        .await
+        }))
     }
 }
 
@@ -311,11 +346,10 @@ impl Loader<GroupCoordinatedTasks> for PlanLoader {
         &self,
         keys: &[GroupCoordinatedTasks],
     ) -> LoadResult<GroupCoordinatedTasks, Self::Value> {
-        let entries = store::coordinations_by_groups(&self.db, &raw(keys, |k| k.0)).await?;
-        coordinated_tasks(&self.db, keys, entries, |e| {
+        let s = self.cache.get().await?;
+        Ok(coordinated_tasks(&s, keys, |e| {
             e.group_id.map(GroupCoordinatedTasks)
-        })
-        .await
+        }))
     }
 }
 
@@ -323,8 +357,10 @@ impl Loader<PlanSections> for PlanLoader {
     type Value = Vec<sections::Model>;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[PlanSections]) -> LoadResult<PlanSections, Self::Value> {
-        let rows = store::sections_by_plans(&self.db, &raw(keys, |k| k.0)).await?;
-        Ok(group(keys, rows, |r| Some(PlanSections(r.plan_id))))
+        let s = self.cache.get().await?;
+        Ok(each_list(keys, &s.sections, |r| {
+            Some(PlanSections(r.plan_id))
+        }))
     }
 }
 
@@ -332,8 +368,10 @@ impl Loader<PlanTargets> for PlanLoader {
     type Value = Vec<targets::Model>;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[PlanTargets]) -> LoadResult<PlanTargets, Self::Value> {
-        let rows = store::targets_by_plans(&self.db, &raw(keys, |k| k.0)).await?;
-        Ok(group(keys, rows, |r| Some(PlanTargets(r.plan_id))))
+        let s = self.cache.get().await?;
+        Ok(each_list(keys, &s.targets, |r| {
+            Some(PlanTargets(r.plan_id))
+        }))
     }
 }
 
@@ -341,8 +379,10 @@ impl Loader<PlanClauses> for PlanLoader {
     type Value = Vec<plan_clauses::Model>;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[PlanClauses]) -> LoadResult<PlanClauses, Self::Value> {
-        let rows = store::clauses_by_plans(&self.db, &raw(keys, |k| k.0)).await?;
-        Ok(group(keys, rows, |r| Some(PlanClauses(r.plan_id))))
+        let s = self.cache.get().await?;
+        Ok(each_list(keys, &s.clauses, |r| {
+            Some(PlanClauses(r.plan_id))
+        }))
     }
 }
 
@@ -350,11 +390,17 @@ impl Loader<PlanDocuments> for PlanLoader {
     type Value = Vec<legal_documents::Model>;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[PlanDocuments]) -> LoadResult<PlanDocuments, Self::Value> {
-        let rows = store::documents_by_plans(&self.db, &raw(keys, |k| k.0)).await?;
-        let grouped = group(keys, rows, |(link, _)| Some(PlanDocuments(link.plan_id)));
-        Ok(grouped
+        let s = self.cache.get().await?;
+        let links = each_list(keys, &s.plan_documents, |l| Some(PlanDocuments(l.plan_id)));
+        Ok(links
             .into_iter()
-            .map(|(k, v)| (k, v.into_iter().map(|(_, d)| d).collect()))
+            .map(|(k, links)| {
+                let docs = links
+                    .iter()
+                    .filter_map(|l| s.documents.iter().find(|d| d.id == l.document_id).cloned())
+                    .collect();
+                (k, docs)
+            })
             .collect())
     }
 }

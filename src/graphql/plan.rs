@@ -27,6 +27,16 @@ pub(crate) fn loader<'a>(
     ctx.data::<DataLoader<PlanLoader>>()
 }
 
+/// The in-memory plan snapshot (see `store::snapshot`).
+pub(crate) async fn snapshot(
+    ctx: &Context<'_>,
+) -> async_graphql::Result<std::sync::Arc<crate::store::snapshot::PlanSnapshot>> {
+    ctx.data::<std::sync::Arc<crate::store::snapshot::PlanCache>>()?
+        .get()
+        .await
+        .api()
+}
+
 pub(crate) fn database<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a DatabaseConnection> {
     ctx.data::<DatabaseConnection>()
 }
@@ -47,12 +57,10 @@ impl PlanQuery {
     /// Every plan the hub holds, oldest first.
     #[graphql(complexity = "list_complexity(child_complexity)")]
     async fn plans(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Plan>> {
-        Ok(store::list_plans(database(ctx)?)
-            .await
-            .api()?
-            .into_iter()
-            .map(Plan)
-            .collect())
+        let snapshot = snapshot(ctx).await?;
+        let mut plans = snapshot.plans.clone();
+        plans.sort_by_key(|p| (p.issued_on, p.id));
+        Ok(plans.into_iter().map(Plan).collect())
     }
 
     /// A task by its stable code ("I.1" … "VII.5", sub-tasks "II.3.i" …); null when
@@ -63,10 +71,27 @@ impl PlanQuery {
         code: String,
         plan: Option<String>,
     ) -> async_graphql::Result<Option<Task>> {
-        Ok(store::find_task(database(ctx)?, &code, plan.as_deref())
-            .await
-            .api()?
-            .map(Task))
+        let snapshot = snapshot(ctx).await?;
+        let plan_id = match plan.as_deref().map(str::trim) {
+            Some(plan) => match snapshot.plans.iter().find(|p| p.code == plan) {
+                Some(found) => Some(found.id),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        let found: Vec<_> = snapshot
+            .tasks_with_code(code.trim())
+            .into_iter()
+            .filter(|t| plan_id.is_none_or(|id| t.plan_id == id))
+            .collect();
+        match found.as_slice() {
+            [] => Ok(None),
+            [task] => Ok(Some(Task((*task).clone()))),
+            _ => Err(ApiError::BadUserInput(format!(
+                "task code {code:?} is used by several plans; pass `plan`"
+            ))
+            .into_graphql()),
+        }
     }
 
     /// A referenced legal document by its number, e.g. "32/KH-UBND".

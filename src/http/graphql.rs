@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::AppState;
 use crate::graphql::error::code;
-use crate::graphql::limits::is_request_error;
+use crate::graphql::limits::{mark_request_errors, parse_error};
 use crate::graphql::ordering::order_like_query;
 
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -307,11 +307,15 @@ async fn execute(
     }
     // Parsed here (and reused by the executor) to refuse mutations over GET and to put
     // the response back in query order.
-    let document = request.parsed_query().ok().cloned();
+    let document = match request.parsed_query() {
+        Ok(document) => document.clone(),
+        Err(error) => {
+            let response = async_graphql::Response::from_errors(vec![parse_error(error)]);
+            return render(response, response_type, true);
+        }
+    };
     if method == Method::Get
-        && let Some(kind) = document
-            .as_ref()
-            .and_then(|d| operation_kind(d, operation_name.as_deref()))
+        && let Some(kind) = operation_kind(&document, operation_name.as_deref())
         && kind != async_graphql::parser::types::OperationType::Query
     {
         let mut response = error_response(
@@ -341,10 +345,11 @@ async fn execute(
             );
         }
     };
-    if let Some(document) = &document {
-        order_like_query(&mut response.data, document, operation_name.as_deref());
+    let request_error = mark_request_errors(&mut response, &state.limits);
+    if !request_error {
+        order_like_query(&mut response.data, &document, operation_name.as_deref());
     }
-    render(response, response_type)
+    render(response, response_type, request_error)
 }
 
 /// The operation `name` selects (or the only one), with its kind.
@@ -375,9 +380,12 @@ struct ResponseBody<'a> {
     extensions: &'a BTreeMap<String, async_graphql::Value>,
 }
 
-fn render(response: async_graphql::Response, response_type: ResponseType) -> Response {
-    // Errors raised before execution mean the request itself was refused: no `data`.
-    let request_error = !response.errors.is_empty() && response.errors.iter().all(is_request_error);
+/// Writes a GraphQL response; a request error (refused before execution) has no `data`.
+fn render(
+    response: async_graphql::Response,
+    response_type: ResponseType,
+    request_error: bool,
+) -> Response {
     let body = ResponseBody {
         data: (!request_error).then_some(&response.data),
         errors: &response.errors,

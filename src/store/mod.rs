@@ -6,6 +6,7 @@ pub mod records;
 pub mod reporting;
 pub mod search;
 pub mod seed;
+pub mod snapshot;
 pub mod targets;
 
 use thiserror::Error;

@@ -1,16 +1,11 @@
-//! Reading the plan: plans, sections, tasks, agencies and documents.
-//!
-//! The `*_by_*` functions take many keys at once; they back the GraphQL data loaders, so a
-//! nested query costs one statement per relation, not one per parent.
+//! Reading the plan where the in-memory snapshot (`store::snapshot`) does not serve:
+//! look-ups by code or number and the agency search.
 
 use sea_orm::sea_query::{ExprTrait, LikeExpr, Query};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use super::StoreError;
-use crate::db::entities::{
-    agencies, agency_aliases, agency_group_aliases, agency_groups, legal_documents, plan_clauses,
-    plan_documents, plans, sections, targets, task_coordinators, task_documents, tasks,
-};
+use crate::db::entities::{agencies, agency_aliases, agency_groups, legal_documents, plans};
 use crate::domain::text::{contains_pattern, match_rank, search_key};
 
 pub async fn find_plan(
@@ -20,98 +15,6 @@ pub async fn find_plan(
     Ok(plans::Entity::find()
         .filter(plans::Column::Code.eq(code.trim()))
         .one(db)
-        .await?)
-}
-
-pub async fn list_plans(db: &DatabaseConnection) -> Result<Vec<plans::Model>, StoreError> {
-    Ok(plans::Entity::find()
-        .order_by_asc(plans::Column::IssuedOn)
-        .order_by_asc(plans::Column::Id)
-        .all(db)
-        .await?)
-}
-
-pub async fn plans_by_ids(
-    db: &DatabaseConnection,
-    ids: &[i32],
-) -> Result<Vec<plans::Model>, StoreError> {
-    Ok(plans::Entity::find()
-        .filter(plans::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
-}
-
-pub async fn clauses_by_plans(
-    db: &DatabaseConnection,
-    plan_ids: &[i32],
-) -> Result<Vec<plan_clauses::Model>, StoreError> {
-    Ok(plan_clauses::Entity::find()
-        .filter(plan_clauses::Column::PlanId.is_in(plan_ids.iter().copied()))
-        .order_by_asc(plan_clauses::Column::Position)
-        .all(db)
-        .await?)
-}
-
-pub async fn targets_by_plans(
-    db: &DatabaseConnection,
-    plan_ids: &[i32],
-) -> Result<Vec<targets::Model>, StoreError> {
-    Ok(targets::Entity::find()
-        .filter(targets::Column::PlanId.is_in(plan_ids.iter().copied()))
-        .order_by_asc(targets::Column::Position)
-        .all(db)
-        .await?)
-}
-
-pub async fn sections_by_plans(
-    db: &DatabaseConnection,
-    plan_ids: &[i32],
-) -> Result<Vec<sections::Model>, StoreError> {
-    Ok(sections::Entity::find()
-        .filter(sections::Column::PlanId.is_in(plan_ids.iter().copied()))
-        .order_by_asc(sections::Column::Position)
-        .all(db)
-        .await?)
-}
-
-pub async fn sections_by_ids(
-    db: &DatabaseConnection,
-    ids: &[i32],
-) -> Result<Vec<sections::Model>, StoreError> {
-    Ok(sections::Entity::find()
-        .filter(sections::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
-}
-
-/// The documents a plan references, each with its position of first mention.
-pub async fn documents_by_plans(
-    db: &DatabaseConnection,
-    plan_ids: &[i32],
-) -> Result<Vec<(plan_documents::Model, legal_documents::Model)>, StoreError> {
-    let links = plan_documents::Entity::find()
-        .filter(plan_documents::Column::PlanId.is_in(plan_ids.iter().copied()))
-        .order_by_asc(plan_documents::Column::Position)
-        .all(db)
-        .await?;
-    let ids: Vec<i32> = links.iter().map(|l| l.document_id).collect();
-    let documents = documents_by_ids(db, &ids).await?;
-    Ok(links
-        .into_iter()
-        .filter_map(|link| {
-            let document = documents.iter().find(|d| d.id == link.document_id)?.clone();
-            Some((link, document))
-        })
-        .collect())
-}
-
-pub async fn documents_by_ids(
-    db: &DatabaseConnection,
-    ids: &[i32],
-) -> Result<Vec<legal_documents::Model>, StoreError> {
-    Ok(legal_documents::Entity::find()
-        .filter(legal_documents::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
         .await?)
 }
 
@@ -134,156 +37,6 @@ pub async fn list_documents(
         .await?)
 }
 
-/// Task–document links for the given tasks.
-pub async fn document_links_by_tasks(
-    db: &DatabaseConnection,
-    task_ids: &[i32],
-) -> Result<Vec<task_documents::Model>, StoreError> {
-    Ok(task_documents::Entity::find()
-        .filter(task_documents::Column::TaskId.is_in(task_ids.iter().copied()))
-        .order_by_asc(task_documents::Column::DocumentId)
-        .all(db)
-        .await?)
-}
-
-/// Task–document links for the given documents.
-pub async fn task_links_by_documents(
-    db: &DatabaseConnection,
-    document_ids: &[i32],
-) -> Result<Vec<task_documents::Model>, StoreError> {
-    Ok(task_documents::Entity::find()
-        .filter(task_documents::Column::DocumentId.is_in(document_ids.iter().copied()))
-        .all(db)
-        .await?)
-}
-
-/// A task by its stable code ("II.3.i"), optionally within one plan. Codes are unique
-/// per plan; without a plan the code must be unique across plans.
-pub async fn find_task(
-    db: &DatabaseConnection,
-    code: &str,
-    plan_code: Option<&str>,
-) -> Result<Option<tasks::Model>, StoreError> {
-    let mut query = tasks::Entity::find().filter(tasks::Column::Code.eq(code.trim()));
-    if let Some(plan_code) = plan_code {
-        let Some(plan) = find_plan(db, plan_code).await? else {
-            return Ok(None);
-        };
-        query = query.filter(tasks::Column::PlanId.eq(plan.id));
-    }
-    let mut found = query.limit(2).all(db).await?;
-    if found.len() > 1 {
-        return Err(StoreError::Ambiguous {
-            what: "task code",
-            key: code.to_owned(),
-            hint: "several plans use it; pass `plan`",
-        });
-    }
-    Ok(found.pop())
-}
-
-pub async fn tasks_by_ids(
-    db: &DatabaseConnection,
-    ids: &[i32],
-) -> Result<Vec<tasks::Model>, StoreError> {
-    Ok(tasks::Entity::find()
-        .filter(tasks::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
-}
-
-/// The top-level tasks of the given sections, in published order.
-pub async fn top_level_tasks_by_sections(
-    db: &DatabaseConnection,
-    section_ids: &[i32],
-) -> Result<Vec<tasks::Model>, StoreError> {
-    Ok(tasks::Entity::find()
-        .filter(tasks::Column::SectionId.is_in(section_ids.iter().copied()))
-        .filter(tasks::Column::ParentId.is_null())
-        .order_by_asc(tasks::Column::Position)
-        .all(db)
-        .await?)
-}
-
-/// Sub-tasks of the given tasks, in published order.
-pub async fn children_by_parents(
-    db: &DatabaseConnection,
-    parent_ids: &[i32],
-) -> Result<Vec<tasks::Model>, StoreError> {
-    Ok(tasks::Entity::find()
-        .filter(tasks::Column::ParentId.is_in(parent_ids.iter().copied()))
-        .order_by_asc(tasks::Column::Position)
-        .all(db)
-        .await?)
-}
-
-/// Tasks led by the given agencies, in plan order.
-pub async fn tasks_by_lead_agencies(
-    db: &DatabaseConnection,
-    agency_ids: &[i32],
-) -> Result<Vec<tasks::Model>, StoreError> {
-    Ok(tasks::Entity::find()
-        .filter(tasks::Column::LeadAgencyId.is_in(agency_ids.iter().copied()))
-        .order_by_asc(tasks::Column::Id)
-        .all(db)
-        .await?)
-}
-
-pub async fn coordinators_by_tasks(
-    db: &DatabaseConnection,
-    task_ids: &[i32],
-) -> Result<Vec<task_coordinators::Model>, StoreError> {
-    Ok(task_coordinators::Entity::find()
-        .filter(task_coordinators::Column::TaskId.is_in(task_ids.iter().copied()))
-        .order_by_asc(task_coordinators::Column::Position)
-        .all(db)
-        .await?)
-}
-
-/// Coordinator entries naming the given agencies.
-pub async fn coordinations_by_agencies(
-    db: &DatabaseConnection,
-    agency_ids: &[i32],
-) -> Result<Vec<task_coordinators::Model>, StoreError> {
-    Ok(task_coordinators::Entity::find()
-        .filter(task_coordinators::Column::AgencyId.is_in(agency_ids.iter().copied()))
-        .order_by_asc(task_coordinators::Column::TaskId)
-        .all(db)
-        .await?)
-}
-
-/// Coordinator entries naming the given groups.
-pub async fn coordinations_by_groups(
-    db: &DatabaseConnection,
-    group_ids: &[i32],
-) -> Result<Vec<task_coordinators::Model>, StoreError> {
-    Ok(task_coordinators::Entity::find()
-        .filter(task_coordinators::Column::GroupId.is_in(group_ids.iter().copied()))
-        .order_by_asc(task_coordinators::Column::TaskId)
-        .all(db)
-        .await?)
-}
-
-pub async fn agencies_by_ids(
-    db: &DatabaseConnection,
-    ids: &[i32],
-) -> Result<Vec<agencies::Model>, StoreError> {
-    Ok(agencies::Entity::find()
-        .filter(agencies::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
-}
-
-pub async fn groups_by_ids(
-    db: &DatabaseConnection,
-    ids: &[i32],
-) -> Result<Vec<agency_groups::Model>, StoreError> {
-    Ok(agency_groups::Entity::find()
-        .filter(agency_groups::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
-}
-
 pub async fn aliases_by_agencies(
     db: &DatabaseConnection,
     agency_ids: &[i32],
@@ -291,17 +44,6 @@ pub async fn aliases_by_agencies(
     Ok(agency_aliases::Entity::find()
         .filter(agency_aliases::Column::AgencyId.is_in(agency_ids.iter().copied()))
         .order_by_asc(agency_aliases::Column::Id)
-        .all(db)
-        .await?)
-}
-
-pub async fn aliases_by_groups(
-    db: &DatabaseConnection,
-    group_ids: &[i32],
-) -> Result<Vec<agency_group_aliases::Model>, StoreError> {
-    Ok(agency_group_aliases::Entity::find()
-        .filter(agency_group_aliases::Column::GroupId.is_in(group_ids.iter().copied()))
-        .order_by_asc(agency_group_aliases::Column::Id)
         .all(db)
         .await?)
 }

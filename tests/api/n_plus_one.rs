@@ -60,6 +60,10 @@ async fn statements_per_page(backend: Backend) {
     };
     let schema = build_schema(db.clone(), &limits);
 
+    // The first query loads the in-memory plan snapshot; count from the second on.
+    let warm_up = schema.execute("{ plans { code } }").await;
+    assert!(warm_up.errors.is_empty(), "{:?}", warm_up.errors);
+
     let mut counts = Vec::new();
     for page in [10, 20, 31] {
         statements.store(0, Ordering::SeqCst);
@@ -87,7 +91,7 @@ async fn statements_per_page(backend: Backend) {
         counts.windows(2).all(|w| w[0] == w[1]),
         "statement count grows with the page: {counts:?}"
     );
-    assert!(counts[0] <= 16, "{counts:?}");
+    assert!(counts[0] <= 10, "{counts:?}");
 }
 
 #[tokio::test(flavor = "current_thread")]

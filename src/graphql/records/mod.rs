@@ -338,17 +338,27 @@ where
     query.offset = window.offset as u64;
     // One extra row tells whether a next page exists.
     query.limit = window.limit as u64 + 1;
-    let wants_total = ctx.look_ahead().field("totalCount").exists() || window.bounded_above;
-    let (rows, total) = if wants_total {
-        let (rows, total) = futures_util::future::try_join(
-            store::list::<E>(db, table, &query),
-            store::count::<E>(db, table, &query),
-        )
-        .await
-        .api()?;
-        (rows, total as i64)
-    } else {
-        (store::list::<E>(db, table, &query).await.api()?, 0)
+    let look_ahead = ctx.look_ahead();
+    let wants_total = look_ahead.field("totalCount").exists() || window.bounded_above;
+    let wants_rows = ["nodes", "edges", "pageInfo"]
+        .iter()
+        .any(|field| look_ahead.field(field).exists());
+    let (rows, total) = match (wants_rows, wants_total) {
+        (true, true) => {
+            let (rows, total) = futures_util::future::try_join(
+                store::list::<E>(db, table, &query),
+                store::count::<E>(db, table, &query),
+            )
+            .await
+            .api()?;
+            (rows, total as i64)
+        }
+        (true, false) => (store::list::<E>(db, table, &query).await.api()?, 0),
+        (false, true) => (
+            Vec::new(),
+            store::count::<E>(db, table, &query).await.api()? as i64,
+        ),
+        (false, false) => (Vec::new(), 0),
     };
     let nodes = rows.into_iter().map(wrap).collect();
     Ok(super::list::connection_from_rows(window, nodes, total))

@@ -1,0 +1,181 @@
+//! The plan's reference data (plans, sections, tasks, agencies, groups, documents) held
+//! in memory. It is small (a few hundred rows), read by nearly every query and changed
+//! only by seeding and task-progress updates, so serving it from memory removes most of
+//! the statements a plan query would cost.
+//!
+//! Freshness: a process refreshes its copy after its own writes (`invalidate`) and, to
+//! see writes made by other processes on the same database, at most `MAX_AGE` after the
+//! last load.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
+use tokio::sync::Mutex;
+
+use super::StoreError;
+use crate::db::entities::{
+    agencies, agency_aliases, agency_group_aliases, agency_groups, legal_documents, plan_clauses,
+    plan_documents, plans, sections, targets, task_coordinators, task_documents, tasks,
+};
+
+/// How stale a copy may get before it is reloaded.
+pub const MAX_AGE: Duration = Duration::from_secs(5);
+
+/// Every row of the plan tables, indexed for the loaders.
+#[derive(Debug, Default)]
+pub struct PlanSnapshot {
+    pub plans: Vec<plans::Model>,
+    pub sections: Vec<sections::Model>,
+    pub tasks: Vec<tasks::Model>,
+    pub agencies: Vec<agencies::Model>,
+    pub groups: Vec<agency_groups::Model>,
+    pub agency_aliases: Vec<agency_aliases::Model>,
+    pub group_aliases: Vec<agency_group_aliases::Model>,
+    pub coordinators: Vec<task_coordinators::Model>,
+    pub documents: Vec<legal_documents::Model>,
+    pub task_documents: Vec<task_documents::Model>,
+    pub plan_documents: Vec<plan_documents::Model>,
+    pub clauses: Vec<plan_clauses::Model>,
+    pub targets: Vec<targets::Model>,
+    task_by_id: HashMap<i32, usize>,
+    task_by_code: HashMap<String, Vec<usize>>,
+    agency_by_id: HashMap<i32, usize>,
+}
+
+impl PlanSnapshot {
+    pub async fn load(db: &DatabaseConnection) -> Result<Self, StoreError> {
+        let mut snapshot = PlanSnapshot {
+            plans: plans::Entity::find()
+                .order_by_asc(plans::Column::Id)
+                .all(db)
+                .await?,
+            sections: sections::Entity::find()
+                .order_by_asc(sections::Column::Position)
+                .all(db)
+                .await?,
+            tasks: tasks::Entity::find()
+                .order_by_asc(tasks::Column::Id)
+                .all(db)
+                .await?,
+            agencies: agencies::Entity::find()
+                .order_by_asc(agencies::Column::Id)
+                .all(db)
+                .await?,
+            groups: agency_groups::Entity::find()
+                .order_by_asc(agency_groups::Column::Id)
+                .all(db)
+                .await?,
+            agency_aliases: agency_aliases::Entity::find()
+                .order_by_asc(agency_aliases::Column::Id)
+                .all(db)
+                .await?,
+            group_aliases: agency_group_aliases::Entity::find()
+                .order_by_asc(agency_group_aliases::Column::Id)
+                .all(db)
+                .await?,
+            coordinators: task_coordinators::Entity::find()
+                .order_by_asc(task_coordinators::Column::TaskId)
+                .order_by_asc(task_coordinators::Column::Position)
+                .all(db)
+                .await?,
+            documents: legal_documents::Entity::find()
+                .order_by_asc(legal_documents::Column::Id)
+                .all(db)
+                .await?,
+            task_documents: task_documents::Entity::find()
+                .order_by_asc(task_documents::Column::DocumentId)
+                .all(db)
+                .await?,
+            plan_documents: plan_documents::Entity::find()
+                .order_by_asc(plan_documents::Column::Position)
+                .all(db)
+                .await?,
+            clauses: plan_clauses::Entity::find()
+                .order_by_asc(plan_clauses::Column::Position)
+                .all(db)
+                .await?,
+            targets: targets::Entity::find()
+                .order_by_asc(targets::Column::Position)
+                .all(db)
+                .await?,
+            ..Default::default()
+        };
+        for (i, task) in snapshot.tasks.iter().enumerate() {
+            snapshot.task_by_id.insert(task.id, i);
+            snapshot
+                .task_by_code
+                .entry(task.code.clone())
+                .or_default()
+                .push(i);
+        }
+        for (i, agency) in snapshot.agencies.iter().enumerate() {
+            snapshot.agency_by_id.insert(agency.id, i);
+        }
+        Ok(snapshot)
+    }
+
+    pub fn task(&self, id: i32) -> Option<&tasks::Model> {
+        self.task_by_id.get(&id).map(|i| &self.tasks[*i])
+    }
+
+    pub fn agency(&self, id: i32) -> Option<&agencies::Model> {
+        self.agency_by_id.get(&id).map(|i| &self.agencies[*i])
+    }
+
+    /// Tasks with this code, in any plan.
+    pub fn tasks_with_code(&self, code: &str) -> Vec<&tasks::Model> {
+        self.task_by_code
+            .get(code)
+            .map(|found| found.iter().map(|i| &self.tasks[*i]).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// The shared, self-refreshing copy.
+pub struct PlanCache {
+    db: DatabaseConnection,
+    current: RwLock<Option<(Arc<PlanSnapshot>, Instant)>>,
+    reload: Mutex<()>,
+}
+
+impl PlanCache {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self {
+            db,
+            current: RwLock::new(None),
+            reload: Mutex::new(()),
+        }
+    }
+
+    fn fresh(&self) -> Option<Arc<PlanSnapshot>> {
+        let guard = self.current.read().ok()?;
+        let (snapshot, loaded) = guard.as_ref()?;
+        (loaded.elapsed() < MAX_AGE).then(|| snapshot.clone())
+    }
+
+    /// The current copy, reloaded first when it is missing or too old.
+    pub async fn get(&self) -> Result<Arc<PlanSnapshot>, StoreError> {
+        if let Some(snapshot) = self.fresh() {
+            return Ok(snapshot);
+        }
+        // One reload at a time; the others wait and then use its result.
+        let _reloading = self.reload.lock().await;
+        if let Some(snapshot) = self.fresh() {
+            return Ok(snapshot);
+        }
+        let snapshot = Arc::new(PlanSnapshot::load(&self.db).await?);
+        if let Ok(mut guard) = self.current.write() {
+            *guard = Some((snapshot.clone(), Instant::now()));
+        }
+        Ok(snapshot)
+    }
+
+    /// Drops the copy after a write, so the next read sees it.
+    pub fn invalidate(&self) {
+        if let Ok(mut guard) = self.current.write() {
+            *guard = None;
+        }
+    }
+}
