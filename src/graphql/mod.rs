@@ -7,19 +7,23 @@ pub mod limits;
 pub mod list;
 pub mod loaders;
 pub mod ordering;
+pub mod places;
 pub mod plan;
 pub mod records;
 pub mod scalars;
 pub mod search;
 pub mod tasks;
 
+use std::sync::Arc;
+
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use self::agency::AgencyQuery;
-use self::limits::{Limits, RequestPhases};
+use self::limits::Limits;
 use self::loaders::{PlanLoader, RecordLoader};
+use self::places::PlaceQuery;
 use self::plan::PlanQuery;
 use self::records::{
     ip_right::IpRightQuery,
@@ -31,6 +35,7 @@ use self::records::{
 };
 use self::search::SearchQuery;
 use self::tasks::TaskQuery;
+use crate::store::snapshot::PlanCache;
 
 /// The root query: every domain's queries side by side.
 #[derive(MergedObject, Default)]
@@ -47,6 +52,7 @@ pub struct Query(
     TechnologyAssessmentQuery,
     AnnualReportQuery,
     SearchQuery,
+    PlaceQuery,
 );
 
 pub type HubSchema = Schema<Query, EmptyMutation, EmptySubscription>;
@@ -56,17 +62,21 @@ fn schema_builder(limits: &Limits) -> SchemaBuilder<Query, EmptyMutation, EmptyS
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_directives(limits.max_directives)
-        .extension(RequestPhases::new(limits.clone()))
 }
 
 /// The schema served by the hub, bound to a database.
 pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> HubSchema {
-    let plan_loader =
-        DataLoader::new(PlanLoader::new(db.clone()), tokio::spawn).delay(limits.batch_window);
+    let plan_cache = Arc::new(PlanCache::new(db.clone()));
+    let plan_loader = DataLoader::new(
+        PlanLoader::new(db.clone(), plan_cache.clone()),
+        tokio::spawn,
+    )
+    .delay(limits.batch_window);
     let record_loader =
         DataLoader::new(RecordLoader::new(db.clone()), tokio::spawn).delay(limits.batch_window);
     schema_builder(limits)
         .data(db)
+        .data(plan_cache)
         .data(plan_loader)
         .data(record_loader)
         .finish()

@@ -92,7 +92,8 @@ pub struct SearchQuery;
 impl SearchQuery {
     /// Ranked search over tasks, agencies and records, ignoring case, tone marks,
     /// diacritics (đ = d) and NFC/NFD form: "xoai cao lanh" finds "Xoài Cát Chu Cao
-    /// Lãnh". With `kinds`, only those record kinds are searched.
+    /// Lãnh". With `kinds`, only those record kinds are searched; without, everything
+    /// but traceability entries (identifiers, searched only when asked for).
     #[graphql(complexity = "super::limits::list_complexity(child_complexity)")]
     async fn search(
         &self,

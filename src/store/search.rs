@@ -54,8 +54,8 @@ fn source_of(kind: HitKind) -> (&'static str, &'static str, bool) {
     }
 }
 
-/// Searches `kinds` (tasks and agencies too when `kinds` is `None`) for `text`; at most
-/// `first` hits, best first.
+/// Searches `kinds` for `text` — or, when `kinds` is `None`, tasks, agencies and every
+/// record kind but traceability entries; at most `first` hits, best first.
 pub async fn search(
     db: &DatabaseConnection,
     text: &str,
@@ -68,16 +68,21 @@ pub async fn search(
         return Ok(Vec::new());
     }
     let mut sources: Vec<HitKind> = Vec::new();
-    if kinds.is_none() {
-        sources.push(HitKind::Task);
-        sources.push(HitKind::Agency);
+    match kinds {
+        Some(kinds) => sources.extend(kinds.iter().map(|k| HitKind::Record(*k))),
+        None => {
+            sources.push(HitKind::Task);
+            sources.push(HitKind::Agency);
+            // Traceability entries hold identifiers, not words, and outnumber everything
+            // else: they are searched only when asked for by kind.
+            sources.extend(
+                RecordKind::ALL
+                    .iter()
+                    .filter(|k| **k != RecordKind::TraceabilityEntry)
+                    .map(|k| HitKind::Record(*k)),
+            );
+        }
     }
-    sources.extend(
-        kinds
-            .unwrap_or(RecordKind::ALL)
-            .iter()
-            .map(|k| HitKind::Record(*k)),
-    );
     // Enough candidates per source to rank well without scanning everything.
     let candidates_per_source = (first * 4).clamp(20, 400) as u64;
     let mut hits = Vec::new();

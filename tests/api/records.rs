@@ -322,6 +322,12 @@ backend_test! {
         assert_eq!(agency["search"][0], json!({ "kind": "AGENCY", "title": "Sở Khoa học và Công nghệ" }));
         let nothing = app.query(r#"{ search(text: "   ") { kind } }"#).await;
         assert_eq!(nothing["search"], json!([]));
+
+        // Traceability entries are searched only when asked for.
+        let default = app.query(r#"{ search(text: "08936000000017") { kind } }"#).await;
+        assert_eq!(default["search"], json!([]));
+        let asked = app.query(r#"{ search(text: "08936000000017", kinds: [TRACEABILITY_ENTRY]) { kind node { ... on TraceabilityEntry { eventId gtin } } } }"#).await;
+        assert_eq!(asked["search"], json!([{ "kind": "TRACEABILITY_ENTRY", "node": { "eventId": "urn:uuid:test-1", "gtin": "08936000000017" } }]));
     }
 }
 
@@ -349,5 +355,14 @@ backend_test! {
         assert_eq!(codes(&data), ["II.1", "IV.2"]);
         let data = app.query(r#"{ tasks(filter: { status: { isNull: true } }, last: 1) { nodes { code } } }"#).await;
         assert_eq!(codes(&data), ["VII.5"]);
+    }
+}
+
+backend_test! {
+    async fn the_districts_records_name_are_listed(app) {
+        let data = app.query("{ districts { code name shortName validUntil } }").await;
+        let districts = data["districts"].as_array().unwrap();
+        assert_eq!(districts.len(), 12);
+        assert!(districts.contains(&json!({ "code": "lai-vung", "name": "Huyện Lai Vung", "shortName": "Lai Vung", "validUntil": "2025-06-30" })));
     }
 }
