@@ -180,7 +180,7 @@ macro_rules! filter_input {
         impl $name {
             /// The checked filter; errors name the offending field's path.
             pub fn to_filter(&self, path: &str) -> Result<$crate::domain::filter::Filter, $crate::domain::filter::FilterError> {
-                use $crate::domain::filter::{field_filter, FieldDef, Filter};
+                use $crate::domain::filter::{field_filter, FieldDef};
                 use $crate::graphql::list::Conditions;
                 use $crate::domain::filter::{lookup_filter, any_text, FieldType, Lookup};
                 let mut parts = Vec::new();
@@ -209,28 +209,46 @@ macro_rules! filter_input {
                         |task_codes| Lookup::LinkedToTasks { kind: $kind, task_codes },
                     )?);
                 }
-                if let Some(list) = &self.and {
-                    for (i, f) in list.iter().enumerate() {
-                        parts.push(f.to_filter(&format!("{path}.and[{i}]"))?);
-                    }
-                }
-                if let Some(list) = &self.or {
-                    let any = list
-                        .iter()
-                        .enumerate()
-                        .map(|(i, f)| f.to_filter(&format!("{path}.or[{i}]")))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    parts.push(Filter::Any(any));
-                }
-                if let Some(f) = &self.not {
-                    parts.push(Filter::Not(Box::new(f.to_filter(&format!("{path}.not"))?)));
-                }
-                Ok(Filter::All(parts))
+                $crate::graphql::list::combine(
+                    parts,
+                    path,
+                    self.and.as_deref(),
+                    self.or.as_deref(),
+                    self.not.as_deref(),
+                    Self::to_filter,
+                )
             }
         }
     };
 }
 pub(crate) use filter_input;
+
+/// Joins a filter's own field conditions with its `and`, `or` and `not` parts; every
+/// part is checked with `to_filter` under its own path (`filter.or[1]`).
+pub fn combine<F>(
+    mut parts: Vec<Filter>,
+    path: &str,
+    and: Option<&[F]>,
+    or: Option<&[F]>,
+    not: Option<&F>,
+    to_filter: impl Fn(&F, &str) -> Result<Filter, FilterError>,
+) -> Result<Filter, FilterError> {
+    for (i, f) in and.unwrap_or_default().iter().enumerate() {
+        parts.push(to_filter(f, &format!("{path}.and[{i}]"))?);
+    }
+    if let Some(list) = or {
+        let any = list
+            .iter()
+            .enumerate()
+            .map(|(i, f)| to_filter(f, &format!("{path}.or[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        parts.push(Filter::Any(any));
+    }
+    if let Some(f) = not {
+        parts.push(Filter::Not(Box::new(to_filter(f, &format!("{path}.not"))?)));
+    }
+    Ok(Filter::All(parts))
+}
 
 /// The filter of an optional input, or everything.
 pub fn checked_filter<F>(

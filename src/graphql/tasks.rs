@@ -3,7 +3,7 @@
 use async_graphql::{Context, Enum, Object};
 
 use super::list::{
-    Connection, OrderBy, PageArgs, SortField, StringFilter, checked_filter, sort_keys,
+    Connection, OrderBy, PageArgs, SortField, StringFilter, checked_filter, combine, sort_keys,
 };
 use super::plan::Task;
 use crate::db::entities::tasks;
@@ -151,23 +151,14 @@ impl TaskFilter {
             };
             parts.push(field_filter(&def, &format!("{path}.topLevel"), conditions)?);
         }
-        if let Some(list) = &self.and {
-            for (i, f) in list.iter().enumerate() {
-                parts.push(f.to_filter(&format!("{path}.and[{i}]"))?);
-            }
-        }
-        if let Some(list) = &self.or {
-            let any = list
-                .iter()
-                .enumerate()
-                .map(|(i, f)| f.to_filter(&format!("{path}.or[{i}]")))
-                .collect::<Result<Vec<_>, _>>()?;
-            parts.push(Filter::Any(any));
-        }
-        if let Some(f) = &self.not {
-            parts.push(Filter::Not(Box::new(f.to_filter(&format!("{path}.not"))?)));
-        }
-        Ok(Filter::All(parts))
+        combine(
+            parts,
+            path,
+            self.and.as_deref(),
+            self.or.as_deref(),
+            self.not.as_deref(),
+            Self::to_filter,
+        )
     }
 }
 
