@@ -38,11 +38,6 @@ pub struct ReferenceOutcome {
     pub links: usize,
 }
 
-/// Whether any plan is loaded yet.
-pub async fn has_plan(db: &DatabaseConnection) -> Result<bool, StoreError> {
-    Ok(plans::Entity::find().one(db).await?.is_some())
-}
-
 /// Loads `source` in one transaction. A plan already present (by code) is left as it
 /// is, so loading twice changes nothing.
 pub async fn load_plan(
