@@ -79,6 +79,7 @@ impl App {
             db,
             limits,
             graphiql: settings.graphiql,
+            anonymous_reads: settings.anonymous_reads,
         };
         Ok(Self { listener, state })
     }

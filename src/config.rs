@@ -26,7 +26,7 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
     /// Migrate, load the plan if the database has none, and serve HTTP (the default).
     Serve,
@@ -40,6 +40,34 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL) and exit.
     Schema,
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once, alone on the last line.
+    Create {
+        /// The agency's code (e.g. so-khcn); required for the agency role only.
+        #[arg(long)]
+        agency: Option<String>,
+        /// admin, agency or analyst.
+        #[arg(long)]
+        role: String,
+        /// Lifetime, e.g. 90d or 12h; without it the token does not expire.
+        #[arg(long)]
+        expires: Option<String>,
+        /// A note on who or what the token is for.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List tokens (never the secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: i32 },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -85,6 +113,10 @@ pub struct Settings {
         global = true
     )]
     pub batch_window_ms: u64,
+
+    /// Answer requests without a token (read-only); false requires a token for everything.
+    #[arg(long, env = "KHCN_HUB_ANONYMOUS_READS", default_value_t = true, global = true, action = clap::ArgAction::Set)]
+    pub anonymous_reads: bool,
 
     /// Serve GraphiQL to browsers at GET /graphql.
     #[arg(long, env = "KHCN_HUB_GRAPHIQL", default_value_t = true, global = true, action = clap::ArgAction::Set)]

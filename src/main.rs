@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use khcn_hub::app::{self, App};
-use khcn_hub::config::{Cli, Command};
+use khcn_hub::config::{Cli, Command, TokenCommand};
+use khcn_hub::domain::auth::{Role, parse_lifetime};
+use khcn_hub::store::tokens;
 
 // GraphQL resolution allocates many small short-lived values across worker threads;
 // mimalloc serves that pattern far better than the system allocator (see README).
@@ -29,6 +31,56 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
     match cli.command.unwrap_or(Command::Serve) {
+        Command::Token { action } => {
+            let db = app::open_database(&settings).await?;
+            let mut out = std::io::stdout().lock();
+            match action {
+                TokenCommand::Create {
+                    agency,
+                    role,
+                    expires,
+                    label,
+                } => {
+                    let role = Role::parse(&role)?;
+                    let lifetime = expires.as_deref().map(parse_lifetime).transpose()?;
+                    let created =
+                        tokens::create_token(&db, role, agency.as_deref(), lifetime, label).await?;
+                    let expiry = created
+                        .record
+                        .expires_at
+                        .map_or_else(|| "never".to_owned(), |at| at.to_rfc3339());
+                    writeln!(
+                        out,
+                        "token {} ({role}{}), expires {expiry}; it is shown only now:",
+                        created.id,
+                        agency.map(|a| format!(" for {a}")).unwrap_or_default()
+                    )?;
+                    writeln!(out, "{}", created.token)?;
+                }
+                TokenCommand::List => {
+                    writeln!(out, "id\tprefix\trole\tagency_id\texpires\trevoked\tlabel")?;
+                    for token in tokens::list_tokens(&db).await? {
+                        writeln!(
+                            out,
+                            "{}\t{}…\t{}\t{}\t{}\t{}\t{}",
+                            token.id,
+                            token.prefix,
+                            token.role,
+                            token.agency_id.map(|a| a.to_string()).unwrap_or_default(),
+                            token.expires_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                            token.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                            token.label.unwrap_or_default()
+                        )?;
+                    }
+                }
+                TokenCommand::Revoke { id } => {
+                    if !tokens::revoke_token(&db, id).await? {
+                        anyhow::bail!("there is no token {id}");
+                    }
+                    writeln!(out, "token {id} revoked")?;
+                }
+            }
+        }
         Command::Serve => {
             let app = App::build(&settings).await?;
             app.run_until_stopped(app::shutdown_signal()).await?;

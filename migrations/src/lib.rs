@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_create_plan_tables;
 mod m20260102_000001_create_record_tables;
+mod m20260103_000001_create_api_tokens;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20260101_000001_create_plan_tables::Migration),
             Box::new(m20260102_000001_create_record_tables::Migration),
+            Box::new(m20260103_000001_create_api_tokens::Migration),
         ]
     }
 }

@@ -19,6 +19,7 @@ pub mod code {
     pub const BODY_LIMIT: &str = "BODY_TOO_LARGE";
     pub const TIMEOUT: &str = "TIMEOUT";
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
     pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";

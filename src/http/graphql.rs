@@ -166,7 +166,11 @@ pub async fn get(
             _ => {}
         }
     }
-    execute(&state, response_type, request, Method::Get).await
+    let caller = match super::auth::caller(&state, &headers, response_type).await {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal,
+    };
+    execute(&state, response_type, request, Method::Get, caller).await
 }
 
 /// `POST /graphql` with a JSON body.
@@ -256,7 +260,11 @@ pub async fn post(
             );
         }
     };
-    execute(&state, response_type, request, Method::Post).await
+    let caller = match super::auth::caller(&state, &headers, response_type).await {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal,
+    };
+    execute(&state, response_type, request, Method::Post, caller).await
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,6 +278,7 @@ async fn execute(
     response_type: ResponseType,
     params: RequestParams,
     method: Method,
+    caller: crate::domain::auth::Caller,
 ) -> Response {
     let bad_request = |message: String| {
         error_response(
@@ -299,9 +308,11 @@ async fn execute(
         Some(_) => return bad_request("`extensions` must be an object".into()),
     }
 
-    let mut request = async_graphql::Request::new(query).variables(
-        async_graphql::Variables::from_json(Value::Object(variables)),
-    );
+    let mut request = async_graphql::Request::new(query)
+        .variables(async_graphql::Variables::from_json(Value::Object(
+            variables,
+        )))
+        .data(caller);
     if let Some(name) = &operation_name {
         request = request.operation_name(name.clone());
     }

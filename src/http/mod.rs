@@ -1,5 +1,6 @@
 //! HTTP wiring: routes, shared state and middleware. No business logic lives here.
 
+pub mod auth;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Serve GraphiQL to browsers at `GET /graphql`.
     pub graphiql: bool,
+    /// Answer requests without a token.
+    pub anonymous_reads: bool,
 }
 
 /// The hub's routes. A function, so tests can drive it in process.

@@ -8,6 +8,7 @@ pub mod search;
 pub mod seed;
 pub mod snapshot;
 pub mod targets;
+pub mod tokens;
 
 use thiserror::Error;
 

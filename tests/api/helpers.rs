@@ -190,6 +190,11 @@ impl TestApp {
         })
     }
 
+    /// The database URL the hub runs on (for driving the CLI against it).
+    pub fn database_url(&self) -> String {
+        self._database.url.clone()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -6,6 +6,7 @@ pub mod agency_aliases;
 pub mod agency_group_aliases;
 pub mod agency_groups;
 pub mod annual_reports;
+pub mod api_tokens;
 pub mod application_models;
 pub mod ip_rights;
 pub mod legal_documents;

@@ -1,0 +1,77 @@
+//! Bearer tokens: who is calling. A refused token is answered with 401 here, before any
+//! GraphQL runs; what a valid caller may do is decided by the resolvers.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use chrono::Utc;
+
+use super::AppState;
+use super::graphql::{ResponseType, error_response};
+use crate::domain::auth::Caller;
+use crate::graphql::error::code;
+use crate::store::tokens::{TokenRefusal, authenticate};
+
+fn unauthorized(response_type: ResponseType, message: &str) -> Response {
+    let mut response = error_response(
+        StatusCode::UNAUTHORIZED,
+        response_type,
+        code::UNAUTHENTICATED,
+        message,
+    );
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+/// The caller of a request, or the 401 that refuses it.
+pub async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    response_type: ResponseType,
+) -> Result<Caller, Response> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return if state.anonymous_reads {
+            Ok(Caller::Anonymous)
+        } else {
+            Err(unauthorized(
+                response_type,
+                "authentication required: send Authorization: Bearer <token>",
+            ))
+        };
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return Err(unauthorized(
+            response_type,
+            "the Authorization header must be `Bearer <token>`",
+        ));
+    };
+    match authenticate(&state.db, token, Utc::now().fixed_offset()).await {
+        Ok(Ok(caller)) => Ok(caller),
+        Ok(Err(TokenRefusal::Unknown)) => {
+            Err(unauthorized(response_type, "the token is not known"))
+        }
+        Ok(Err(TokenRefusal::Revoked)) => {
+            Err(unauthorized(response_type, "the token has been revoked"))
+        }
+        Ok(Err(TokenRefusal::Expired)) => Err(unauthorized(response_type, "the token has expired")),
+        Err(error) => {
+            tracing::error!(error = %crate::store::error_chain(&error), "cannot check a token");
+            Err(error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                response_type,
+                code::INTERNAL,
+                "the token cannot be checked right now; retry shortly",
+            ))
+        }
+    }
+}
