@@ -10,7 +10,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::db::entities::{
     agencies, agency_groups, annual_reports, application_models, ip_rights, legal_documents,
-    ocop_products, organisations, plan_clauses, plans, science_tasks, sections,
+    ocop_products, organisations, plan_clauses, plans, record_links, science_tasks, sections,
     startup_support_events, startups, targets, task_coordinators, tasks, technology_assessments,
     traceability_entries,
 };
@@ -617,7 +617,7 @@ impl Loader<RecordTasks> for RecordLoader {
 }
 
 impl Loader<TaskLinks> for RecordLoader {
-    type Value = Vec<RecordRef>;
+    type Value = Vec<record_links::Model>;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[TaskLinks]) -> LoadResult<TaskLinks, Self::Value> {
         // Keys asking for the same kinds and page size share one statement.
@@ -628,7 +628,7 @@ impl Loader<TaskLinks> for RecordLoader {
                 .or_default()
                 .push(key.task_id);
         }
-        let mut out: HashMap<TaskLinks, Vec<RecordRef>> =
+        let mut out: HashMap<TaskLinks, Vec<record_links::Model>> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
         for ((kinds, first), task_ids) in shapes {
             let probe = TaskLinks {
@@ -645,19 +645,13 @@ impl Loader<TaskLinks> for RecordLoader {
             )
             .await?;
             for link in links {
-                let Ok(kind) = RecordKind::parse(&link.record_kind) else {
-                    continue;
-                };
                 let key = TaskLinks {
                     task_id: link.task_id,
                     kinds,
                     first,
                 };
                 if let Some(list) = out.get_mut(&key) {
-                    list.push(RecordRef {
-                        kind,
-                        id: link.record_id,
-                    });
+                    list.push(link);
                 }
             }
         }

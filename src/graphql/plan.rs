@@ -12,9 +12,9 @@ use super::loaders::{
     PlanSections, PlanTargets, SectionId, SectionTasks, TaskChildren, TaskCoordinators,
     TaskDocuments, TaskId,
 };
-use super::loaders::{PlanProgress, TaskLinks};
+use super::loaders::{PlanProgress, RecordKey, TaskLinks};
 use super::records::{LinkedRecord, RecordKind, load_records, record_loader};
-use super::scalars::Date;
+use super::scalars::{Date, DateTime};
 use crate::db::entities::{legal_documents, plans, sections, targets, tasks};
 use crate::domain::plan::{TargetKey as DomainTargetKey, TargetKind as DomainTargetKind};
 use crate::domain::records::{RecordKind as DomainRecordKind, RecordRef};
@@ -526,22 +526,32 @@ impl Task {
         kinds: Option<Vec<RecordKind>>,
         #[graphql(default = 20)] first: i32,
     ) -> async_graphql::Result<Vec<LinkedRecord>> {
-        let kinds: Vec<DomainRecordKind> = kinds
-            .unwrap_or_default()
+        let links = self.links(ctx, kinds, first).await?;
+        load_records(ctx, links.iter().filter_map(link_ref)).await
+    }
+
+    /// The same links with who made each and when.
+    #[graphql(complexity = "list_complexity(child_complexity)")]
+    async fn record_links(
+        &self,
+        ctx: &Context<'_>,
+        kinds: Option<Vec<RecordKind>>,
+        #[graphql(default = 20)] first: i32,
+    ) -> async_graphql::Result<Vec<RecordLink>> {
+        let links = self.links(ctx, kinds, first).await?;
+        let keys = links.iter().filter_map(link_ref).map(RecordKey);
+        let records = record_loader(ctx)?.load_many(keys).await.api()?;
+        Ok(links
             .into_iter()
-            .map(Into::into)
-            .collect();
-        let key = TaskLinks {
-            task_id: self.0.id,
-            kinds: TaskLinks::kind_set(&kinds),
-            first: first.clamp(0, 100) as u32,
-        };
-        let refs = record_loader(ctx)?
-            .load_one(key)
-            .await
-            .api()?
-            .unwrap_or_default();
-        load_records(ctx, refs).await
+            .filter_map(|link| {
+                let record = records.get(&RecordKey(link_ref(&link)?))?.clone();
+                Some(RecordLink {
+                    record: LinkedRecord::from(record),
+                    linked_by: link.linked_by,
+                    linked_at: DateTime(link.linked_at),
+                })
+            })
+            .collect())
     }
 
     /// Progress reported by the lead agency: NOT_STARTED, IN_PROGRESS, COMPLETED or
@@ -566,6 +576,49 @@ impl Task {
             .map(LegalDocument)
             .collect())
     }
+}
+
+impl Task {
+    async fn links(
+        &self,
+        ctx: &Context<'_>,
+        kinds: Option<Vec<RecordKind>>,
+        first: i32,
+    ) -> async_graphql::Result<Vec<crate::db::entities::record_links::Model>> {
+        let kinds: Vec<DomainRecordKind> = kinds
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        let key = TaskLinks {
+            task_id: self.0.id,
+            kinds: TaskLinks::kind_set(&kinds),
+            first: first.clamp(0, 100) as u32,
+        };
+        Ok(record_loader(ctx)?
+            .load_one(key)
+            .await
+            .api()?
+            .unwrap_or_default())
+    }
+}
+
+fn link_ref(link: &crate::db::entities::record_links::Model) -> Option<RecordRef> {
+    DomainRecordKind::parse(&link.record_kind)
+        .ok()
+        .map(|kind| RecordRef {
+            kind,
+            id: link.record_id,
+        })
+}
+
+/// A link from a plan task to a record: which record, who linked it, and when.
+#[derive(SimpleObject)]
+pub struct RecordLink {
+    pub record: LinkedRecord,
+    /// `seed`, `sample`, or the agency or token that made the link.
+    pub linked_by: String,
+    pub linked_at: DateTime,
 }
 
 /// A task's timeline: the published text and its structured reading.

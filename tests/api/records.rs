@@ -173,6 +173,17 @@ backend_test! {
         assert_eq!(linked[0], json!({ "__typename": "IpRight", "name": "Quýt Hồng Lai Vung" }));
         assert_eq!(linked[1]["producer"]["taxCode"], "1400123456");
 
+        let with_provenance = app
+            .query(r#"{ task(code: "VII.4") { recordLinks(first: 2) { linkedBy linkedAt record { __typename } } } }"#)
+            .await;
+        let links = with_provenance["task"]["recordLinks"].as_array().unwrap();
+        assert_eq!(links[0]["linkedBy"], "seed");
+        assert_eq!(links[0]["record"]["__typename"], "IpRight");
+        assert_eq!(links[1]["linkedBy"], "test");
+        // The same instant on both backends (PostgreSQL answers in UTC).
+        let linked_at = chrono::DateTime::parse_from_rfc3339(links[1]["linkedAt"].as_str().unwrap()).unwrap();
+        assert_eq!(linked_at, chrono::DateTime::parse_from_rfc3339("2025-01-01T00:00:00+07:00").unwrap());
+
         let only_ocop = app
             .query(r#"{ task(code: "VII.4") { linkedRecords(kinds: [OCOP_PRODUCT], first: 2) { __typename } } }"#)
             .await;
