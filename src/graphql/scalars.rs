@@ -22,7 +22,8 @@ impl ScalarType for Date {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.format("%Y-%m-%d").to_string())
+        // NaiveDate's Display is ISO 8601 (YYYY-MM-DD), and cheaper than a strftime pattern.
+        Value::String(self.0.to_string())
     }
 }
 
