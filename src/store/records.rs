@@ -286,25 +286,6 @@ pub async fn support_events_by_startups(
         .await?)
 }
 
-/// Links from the given tasks, optionally of some kinds only, in link order.
-pub async fn links_by_tasks(
-    db: &DatabaseConnection,
-    task_ids: &[i32],
-    kinds: Option<&[RecordKind]>,
-) -> Result<Vec<record_links::Model>, StoreError> {
-    let mut select = record_links::Entity::find()
-        .filter(record_links::Column::TaskId.is_in(task_ids.iter().copied()));
-    if let Some(kinds) = kinds {
-        select =
-            select.filter(record_links::Column::RecordKind.is_in(kinds.iter().map(|k| k.as_str())));
-    }
-    Ok(select
-        .order_by_asc(record_links::Column::TaskId)
-        .order_by_asc(record_links::Column::Id)
-        .all(db)
-        .await?)
-}
-
 /// Links to the given records.
 pub async fn links_by_records(
     db: &DatabaseConnection,
