@@ -76,6 +76,20 @@ impl RecordKind {
         }
     }
 
+    /// The table that holds records of this kind.
+    pub fn table(self) -> &'static str {
+        match self {
+            RecordKind::IpRight => "ip_rights",
+            RecordKind::OcopProduct => "ocop_products",
+            RecordKind::Startup => "startups",
+            RecordKind::TraceabilityEntry => "traceability_entries",
+            RecordKind::ScienceTask => "science_tasks",
+            RecordKind::ApplicationModel => "application_models",
+            RecordKind::TechnologyAssessment => "technology_assessments",
+            RecordKind::AnnualReport => "annual_reports",
+        }
+    }
+
     pub fn from_type_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|k| k.type_name() == name)
     }

@@ -73,9 +73,7 @@ impl From<crate::domain::filter::FilterError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Ambiguous { .. } | StoreError::Invalid(_) => {
-                ApiError::BadUserInput(error.to_string())
-            }
+            StoreError::Invalid(_) => ApiError::BadUserInput(error.to_string()),
             StoreError::Db(_) => ApiError::Internal(error_chain(&error)),
         }
     }
@@ -84,9 +82,7 @@ impl From<StoreError> for ApiError {
 impl From<Arc<StoreError>> for ApiError {
     fn from(error: Arc<StoreError>) -> Self {
         match &*error {
-            StoreError::Ambiguous { .. } | StoreError::Invalid(_) => {
-                ApiError::BadUserInput(error.to_string())
-            }
+            StoreError::Invalid(_) => ApiError::BadUserInput(error.to_string()),
             StoreError::Db(_) => ApiError::Internal(error_chain(&*error)),
         }
     }

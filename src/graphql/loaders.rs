@@ -473,7 +473,6 @@ impl TaskLinks {
 
 async fn load_kind<E>(
     db: &DatabaseConnection,
-    table: &'static str,
     kind: RecordKind,
     keys: &[RecordKey],
     wrap: impl Fn(E::Model) -> (i32, AnyRecord),
@@ -491,7 +490,7 @@ where
     if ids.is_empty() {
         return Ok(());
     }
-    for model in records_store::by_ids::<E>(db, table, &ids).await? {
+    for model in records_store::by_ids::<E>(db, kind.table(), &ids).await? {
         let (id, record) = wrap(model);
         out.insert(RecordKey(RecordRef { kind, id }), record);
     }
@@ -502,80 +501,23 @@ impl Loader<RecordKey> for RecordLoader {
     type Value = AnyRecord;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[RecordKey]) -> LoadResult<RecordKey, AnyRecord> {
-        let db = &self.db;
         let mut out = HashMap::new();
-        load_kind::<ip_rights::Entity>(
-            db,
-            "ip_rights",
-            RecordKind::IpRight,
-            keys,
-            |m| (m.id, AnyRecord::IpRight(Arc::new(m))),
-            &mut out,
-        )
-        .await?;
-        load_kind::<ocop_products::Entity>(
-            db,
-            "ocop_products",
-            RecordKind::OcopProduct,
-            keys,
-            |m| (m.id, AnyRecord::OcopProduct(Arc::new(m))),
-            &mut out,
-        )
-        .await?;
-        load_kind::<startups::Entity>(
-            db,
-            "startups",
-            RecordKind::Startup,
-            keys,
-            |m| (m.id, AnyRecord::Startup(Arc::new(m))),
-            &mut out,
-        )
-        .await?;
-        load_kind::<traceability_entries::Entity>(
-            db,
-            "traceability_entries",
-            RecordKind::TraceabilityEntry,
-            keys,
-            |m| (m.id, AnyRecord::TraceabilityEntry(Arc::new(m))),
-            &mut out,
-        )
-        .await?;
-        load_kind::<science_tasks::Entity>(
-            db,
-            "science_tasks",
-            RecordKind::ScienceTask,
-            keys,
-            |m| (m.id, AnyRecord::ScienceTask(Arc::new(m))),
-            &mut out,
-        )
-        .await?;
-        load_kind::<application_models::Entity>(
-            db,
-            "application_models",
-            RecordKind::ApplicationModel,
-            keys,
-            |m| (m.id, AnyRecord::ApplicationModel(Arc::new(m))),
-            &mut out,
-        )
-        .await?;
-        load_kind::<technology_assessments::Entity>(
-            db,
-            "technology_assessments",
-            RecordKind::TechnologyAssessment,
-            keys,
-            |m| (m.id, AnyRecord::TechnologyAssessment(Arc::new(m))),
-            &mut out,
-        )
-        .await?;
-        load_kind::<annual_reports::Entity>(
-            db,
-            "annual_reports",
-            RecordKind::AnnualReport,
-            keys,
-            |m| (m.id, AnyRecord::AnnualReport(Arc::new(m))),
-            &mut out,
-        )
-        .await?;
+        // One statement per kind present among the keys.
+        macro_rules! load {
+            ($($kind:ident => $entity:ty),* $(,)?) => {$(
+                load_kind::<$entity>(&self.db, RecordKind::$kind, keys, |m| (m.id, AnyRecord::$kind(Arc::new(m))), &mut out).await?;
+            )*};
+        }
+        load!(
+            IpRight => ip_rights::Entity,
+            OcopProduct => ocop_products::Entity,
+            Startup => startups::Entity,
+            TraceabilityEntry => traceability_entries::Entity,
+            ScienceTask => science_tasks::Entity,
+            ApplicationModel => application_models::Entity,
+            TechnologyAssessment => technology_assessments::Entity,
+            AnnualReport => annual_reports::Entity,
+        );
         Ok(out)
     }
 }

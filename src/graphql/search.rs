@@ -4,9 +4,9 @@ use async_graphql::{Context, Enum, Object, SimpleObject, Union};
 
 use super::agency::Agency;
 use super::error::ApiResult;
-use super::loaders::{AgencyId, TaskId};
+use super::loaders::{AgencyId, RecordKey, TaskId};
 use super::plan::{Task, database, loader};
-use super::records::{LinkedRecord, RecordKind, load_records};
+use super::records::{LinkedRecord, RecordKind, record_loader};
 use crate::domain::records::{RecordKind as DomainKind, RecordRef};
 use crate::store::search::{self as store, HitKind};
 
@@ -124,15 +124,12 @@ impl SearchQuery {
         )
         .await
         .api()?;
-        let refs: Vec<RecordRef> = hits
-            .iter()
-            .filter_map(|h| match h.kind {
-                HitKind::Record(kind) => Some(RecordRef { kind, id: h.id }),
-                _ => None,
-            })
-            .collect();
-        let records = load_records(ctx, refs.iter().copied()).await?;
-        let mut records = refs.into_iter().zip(records);
+        // Looked up by key, so a hit whose record is gone cannot shift the others.
+        let record_keys = hits.iter().filter_map(|h| match h.kind {
+            HitKind::Record(kind) => Some(RecordKey(RecordRef { kind, id: h.id })),
+            _ => None,
+        });
+        let records = record_loader(ctx)?.load_many(record_keys).await.api()?;
 
         let mut out = Vec::with_capacity(hits.len());
         for hit in hits {
@@ -145,7 +142,10 @@ impl SearchQuery {
                     .get(&AgencyId(hit.id))
                     .cloned()
                     .map(|a| SearchResult::Agency(Box::new(Agency(a)))),
-                HitKind::Record(_) => records.next().map(|(_, r)| SearchResult::from(r)),
+                HitKind::Record(kind) => records
+                    .get(&RecordKey(RecordRef { kind, id: hit.id }))
+                    .cloned()
+                    .map(|r| SearchResult::from(LinkedRecord::from(r))),
             };
             if let Some(node) = node {
                 out.push(SearchHit {

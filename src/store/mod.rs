@@ -18,12 +18,6 @@ pub enum StoreError {
     Db(#[from] sea_orm::DbErr),
     #[error("{0}")]
     Invalid(String),
-    #[error("{what} {key:?} is ambiguous: {hint}")]
-    Ambiguous {
-        what: &'static str,
-        key: String,
-        hint: &'static str,
-    },
 }
 
 /// An error and its causes on one line ("a: b: c"), for logs.

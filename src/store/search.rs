@@ -41,16 +41,16 @@ fn source_of(kind: HitKind) -> (&'static str, &'static str, bool) {
     match kind {
         HitKind::Task => ("tasks", "text", false),
         HitKind::Agency => ("agencies", "name", false),
-        HitKind::Record(kind) => match kind {
-            RecordKind::IpRight => ("ip_rights", "name", true),
-            RecordKind::OcopProduct => ("ocop_products", "name", true),
-            RecordKind::Startup => ("startups", "name", true),
-            RecordKind::TraceabilityEntry => ("traceability_entries", "event_id", true),
-            RecordKind::ScienceTask => ("science_tasks", "title", true),
-            RecordKind::ApplicationModel => ("application_models", "title", true),
-            RecordKind::TechnologyAssessment => ("technology_assessments", "enterprise_name", true),
-            RecordKind::AnnualReport => ("annual_reports", "summary", true),
-        },
+        HitKind::Record(kind) => {
+            let title = match kind {
+                RecordKind::IpRight | RecordKind::OcopProduct | RecordKind::Startup => "name",
+                RecordKind::TraceabilityEntry => "event_id",
+                RecordKind::ScienceTask | RecordKind::ApplicationModel => "title",
+                RecordKind::TechnologyAssessment => "enterprise_name",
+                RecordKind::AnnualReport => "summary",
+            };
+            (kind.table(), title, true)
+        }
     }
 }
 

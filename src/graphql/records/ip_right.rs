@@ -148,7 +148,6 @@ record_queries!(
     ip_right,
     IpRight,
     ip_rights::Entity,
-    "ip_rights",
     RecordKind::IpRight,
     IpRightFilter,
     IpRightOrderField,

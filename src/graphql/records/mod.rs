@@ -246,7 +246,7 @@ pub(crate) use record_object;
 /// Declares a kind's root queries: the list (filter, order, Relay pages) and one by id.
 macro_rules! record_queries {
     (
-        $query:ident, $list:ident, $single:ident, $node:ident, $entity:ty, $table:literal, $kind:expr,
+        $query:ident, $list:ident, $single:ident, $node:ident, $entity:ty, $kind:expr,
         $filter:ty, $order:ty, [$($default:expr),* $(,)?]
     ) => {
         #[derive(Default)]
@@ -273,7 +273,7 @@ macro_rules! record_queries {
                 let sort = $crate::graphql::list::sort_keys(order_by, &[$($default),*]);
                 let page = $crate::graphql::list::PageArgs { first, after, last, before };
                 $crate::graphql::records::list_page::<$entity, $node>(
-                    ctx, $table, filter, sort, page, include_inactive,
+                    ctx, ($kind).table(), filter, sort, page, include_inactive,
                     |model| $node(std::sync::Arc::new(model)),
                 )
                 .await

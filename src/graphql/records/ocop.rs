@@ -110,7 +110,6 @@ record_queries!(
     ocop_product,
     OcopProduct,
     ocop_products::Entity,
-    "ocop_products",
     RecordKind::OcopProduct,
     OcopProductFilter,
     OcopProductOrderField,

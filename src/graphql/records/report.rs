@@ -127,7 +127,7 @@ impl AnnualReportQuery {
         };
         list_page::<annual_reports::Entity, AnnualReport>(
             ctx,
-            "annual_reports",
+            RecordKind::AnnualReport.table(),
             filter,
             sort,
             page,

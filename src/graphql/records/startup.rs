@@ -101,7 +101,6 @@ record_queries!(
     startup,
     Startup,
     startups::Entity,
-    "startups",
     RecordKind::Startup,
     StartupFilter,
     StartupOrderField,

@@ -152,7 +152,6 @@ record_queries!(
     traceability_entry,
     TraceabilityEntry,
     traceability_entries::Entity,
-    "traceability_entries",
     RecordKind::TraceabilityEntry,
     TraceabilityEntryFilter,
     TraceabilityEntryOrderField,
