@@ -249,7 +249,8 @@ async fn write_sample<C: ConnectionTrait>(
             SECTORS[i % SECTORS.len()],
             i + 1
         );
-        let tax_code = format!("{}", 1_401_000_000u64 + i as u64);
+        // Even starts: a skipped number lands on an odd one no other startup uses.
+        let tax_code = sample_tax_code(140_100_000 + 2 * i as u64);
         organisations_rows.push(organisation(
             &name,
             Some(tax_code),
@@ -704,9 +705,35 @@ fn organisation(
     }
 }
 
+/// A tax code with a valid check digit, from the first nine digits onwards: numbers
+/// whose check digit would be 10 are never issued, so the next one is taken.
+fn sample_tax_code(mut first_nine: u64) -> String {
+    loop {
+        let digits = first_nine.to_string();
+        if let Some(check) = crate::domain::validate::tax_code_check_digit(&digits) {
+            return format!("{digits}{check}");
+        }
+        first_nine += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sample_tax_codes_are_valid_and_distinct() {
+        let codes: std::collections::HashSet<String> = (0..2_000u64)
+            .map(|i| sample_tax_code(140_100_000 + 2 * i))
+            .inspect(|code| {
+                assert!(
+                    crate::domain::validate::check_tax_code(code).is_ok(),
+                    "{code}"
+                )
+            })
+            .collect();
+        assert_eq!(codes.len(), 2_000);
+    }
 
     #[test]
     fn sample_gtins_carry_valid_check_digits() {

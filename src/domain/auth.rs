@@ -80,6 +80,8 @@ pub enum Caller {
         token_id: i32,
         role: Role,
         agency_id: Option<i32>,
+        /// The agency's stable code, for agency tokens.
+        agency_code: Option<String>,
     },
 }
 

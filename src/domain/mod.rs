@@ -8,5 +8,7 @@ pub mod plan;
 pub mod plan_source;
 pub mod records;
 pub mod reporting;
+pub mod scope;
 pub mod targets;
 pub mod text;
+pub mod validate;

@@ -114,9 +114,17 @@ pub async fn authenticate(
         return Ok(Err(TokenRefusal::Expired));
     }
     let role = Role::parse(&found.role).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let agency_code = match found.agency_id {
+        Some(id) => agencies::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|agency| agency.code),
+        None => None,
+    };
     Ok(Ok(Caller::Token {
         token_id: found.id,
         role,
         agency_id: found.agency_id,
+        agency_code,
     }))
 }
