@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20260101_000001_create_plan_tables;
 mod m20260102_000001_create_record_tables;
 mod m20260103_000001_create_api_tokens;
+mod m20260104_000001_create_audit_and_idempotency;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000001_create_plan_tables::Migration),
             Box::new(m20260102_000001_create_record_tables::Migration),
             Box::new(m20260103_000001_create_api_tokens::Migration),
+            Box::new(m20260104_000001_create_audit_and_idempotency::Migration),
         ]
     }
 }

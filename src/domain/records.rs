@@ -90,6 +90,16 @@ impl RecordKind {
         }
     }
 
+    /// The column naming the agency that owns records of this kind (managing or
+    /// reporting agency), if the kind has one.
+    pub fn owner_column(self) -> Option<&'static str> {
+        match self {
+            RecordKind::IpRight => Some("managing_agency_id"),
+            RecordKind::AnnualReport => Some("agency_id"),
+            _ => None,
+        }
+    }
+
     pub fn from_type_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|k| k.type_name() == name)
     }
@@ -157,6 +167,21 @@ vocabulary! {
     }
 }
 
+/// A GS1 CBV value (business step, disposition) as its bare word: `shipping` for
+/// `urn:epcglobal:cbv:bizstep:shipping` and `https://ref.gs1.org/cbv/BizStep-shipping`
+/// alike.
+pub fn cbv_word(value: &str) -> String {
+    let value = value.trim();
+    let tail = if let Some(rest) = value.strip_prefix("urn:epcglobal:cbv:") {
+        rest.split_once(':').map_or(rest, |(_, word)| word)
+    } else if let Some(rest) = value.strip_prefix("https://ref.gs1.org/cbv/") {
+        rest.split_once('-').map_or(rest, |(_, word)| word)
+    } else {
+        value
+    };
+    tail.to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +194,16 @@ mod tests {
         );
         let error = IpRightStatus::parse("LOST").unwrap_err();
         assert!(error.to_string().contains("FILED, REGISTERED"), "{error}");
+    }
+
+    #[test]
+    fn cbv_values_become_bare_words() {
+        assert_eq!(cbv_word("urn:epcglobal:cbv:bizstep:shipping"), "shipping");
+        assert_eq!(
+            cbv_word("https://ref.gs1.org/cbv/Disp-in_transit"),
+            "in_transit"
+        );
+        assert_eq!(cbv_word("receiving"), "receiving");
     }
 
     #[test]

@@ -1,6 +1,10 @@
 //! Data access by domain. Each function owns its queries and transactions; callers above
 //! never write SQL.
 
+pub mod audit;
+pub mod feed;
+pub mod idempotency;
+pub mod links;
 pub mod plan;
 pub mod records;
 pub mod reporting;
@@ -9,6 +13,7 @@ pub mod seed;
 pub mod snapshot;
 pub mod targets;
 pub mod tokens;
+pub mod writes;
 
 use thiserror::Error;
 

@@ -33,6 +33,47 @@ pub struct ListQuery {
     pub limit: u64,
     /// Archived and withdrawn records are left out unless asked for.
     pub include_inactive: bool,
+    /// Whose archived records the reader may see, when inactive ones are included.
+    pub archived_scope: ArchivedScope,
+}
+
+/// Which archived records a reader may see (`domain::scope` decides; this is its SQL).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ArchivedScope {
+    /// Admins and analysts see every archived record.
+    #[default]
+    All,
+    /// Anonymous readers see none.
+    None,
+    /// An agency sees those it owns.
+    OwnedBy {
+        source: String,
+        agency_id: Option<i32>,
+    },
+}
+
+fn archived_scope_condition(table: &'static str, scope: &ArchivedScope) -> Option<Condition> {
+    // Only record tables have archived rows; plan tasks do not.
+    RecordKind::ALL.iter().find(|k| k.table() == table)?;
+    let not_archived = Expr::col((Alias::new(table), Alias::new("archived_at"))).is_null();
+    match scope {
+        ArchivedScope::All => None,
+        ArchivedScope::None => Some(Condition::all().add(not_archived)),
+        ArchivedScope::OwnedBy { source, agency_id } => {
+            let kind = RecordKind::ALL.iter().find(|k| k.table() == table);
+            let owner_column = kind.and_then(|k| k.owner_column());
+            let agency_only = kind == Some(&RecordKind::AnnualReport);
+            let mut any = Condition::any().add(not_archived);
+            if !agency_only {
+                any = any
+                    .add(Expr::col((Alias::new(table), Alias::new("source"))).eq(source.as_str()));
+            }
+            if let (Some(column), Some(agency)) = (owner_column, agency_id) {
+                any = any.add(Expr::col((Alias::new(table), Alias::new(column))).eq(*agency));
+            }
+            Some(any)
+        }
+    }
 }
 
 fn scalar_value(scalar: &Scalar) -> Value {
@@ -210,6 +251,8 @@ where
     let mut select = E::find().filter(condition(table, &query.filter));
     if !query.include_inactive {
         select = select.filter(active_condition(table));
+    } else if let Some(scope) = archived_scope_condition(table, &query.archived_scope) {
+        select = select.filter(scope);
     }
     for key in &query.sort {
         let order = if key.descending {
@@ -241,6 +284,8 @@ where
     let mut select = E::find().filter(condition(table, &query.filter));
     if !query.include_inactive {
         select = select.filter(active_condition(table));
+    } else if let Some(scope) = archived_scope_condition(table, &query.archived_scope) {
+        select = select.filter(scope);
     }
     Ok(select.count(db).await?)
 }

@@ -8,6 +8,8 @@ pub mod agency_groups;
 pub mod annual_reports;
 pub mod api_tokens;
 pub mod application_models;
+pub mod audit_log;
+pub mod idempotency_keys;
 pub mod ip_rights;
 pub mod legal_documents;
 pub mod ocop_products;

@@ -31,6 +31,11 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub progress_note: Option<String>,
     pub progress_updated_at: Option<DateTimeWithTimeZone>,
+    /// JSON array of evidence links.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub progress_evidence: Option<String>,
+    pub progress_version: i64,
+    pub progress_updated_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
