@@ -75,7 +75,7 @@ impl App {
             })?;
         let limits = settings.limits();
         let state = AppState {
-            schema: build_schema(db.clone(), &limits),
+            schema: build_schema(db.clone(), &limits, crate::store::feed::ChangeFeed::new()),
             db,
             limits,
             graphiql: settings.graphiql,

@@ -4,6 +4,9 @@ use std::sync::Arc;
 
 use async_graphql::ErrorExtensions;
 
+use crate::domain::scope::Denied;
+use crate::domain::validate::FieldError;
+use crate::store::writes::WriteError;
 use crate::store::{StoreError, error_chain};
 
 /// Stable error codes clients can branch on.
@@ -20,6 +23,10 @@ pub mod code {
     pub const TIMEOUT: &str = "TIMEOUT";
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
+    pub const IDEMPOTENCY_KEY_IN_USE: &str = "IDEMPOTENCY_KEY_IN_USE";
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
     pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
@@ -35,6 +42,22 @@ pub enum ApiError {
         message: String,
     },
     NotFound(String),
+    /// Every invalid field of an input, with its path.
+    Invalid(Vec<FieldError>),
+    /// No token where one is needed.
+    Unauthenticated(String),
+    /// A valid caller without the right; `path` names the import row at fault.
+    Forbidden {
+        message: String,
+        path: Option<String>,
+    },
+    /// The record moved on since the caller read it.
+    Conflict {
+        message: String,
+        record: Option<String>,
+        expected: Option<i64>,
+        current: Option<i64>,
+    },
     /// Logged with its cause; the client sees only that something failed inside.
     Internal(String),
 }
@@ -52,6 +75,73 @@ impl ApiError {
             }
             ApiError::NotFound(message) => async_graphql::Error::new(message)
                 .extend_with(|_, e| e.set("code", code::NOT_FOUND)),
+            ApiError::Invalid(errors) => {
+                let first = errors
+                    .first()
+                    .map(ToString::to_string)
+                    .unwrap_or_else(|| "invalid input".to_owned());
+                let message = match errors.len() {
+                    0 | 1 => first,
+                    n => format!("{first} (and {} more invalid field(s))", n - 1),
+                };
+                async_graphql::Error::new(message).extend_with(|_, e| {
+                    e.set("code", code::BAD_USER_INPUT);
+                    if let Some(first) = errors.first() {
+                        e.set("field", first.path.as_str());
+                    }
+                    let list: Vec<async_graphql::Value> = errors
+                        .iter()
+                        .map(|error| {
+                            let mut entry = async_graphql::indexmap::IndexMap::new();
+                            if let Some(index) = super::mutations::row_index(&error.path) {
+                                entry.insert(
+                                    async_graphql::Name::new("index"),
+                                    async_graphql::Value::from(index as i32),
+                                );
+                            }
+                            entry.insert(
+                                async_graphql::Name::new("field"),
+                                async_graphql::Value::from(error.path.as_str()),
+                            );
+                            entry.insert(
+                                async_graphql::Name::new("message"),
+                                async_graphql::Value::from(error.message.as_str()),
+                            );
+                            async_graphql::Value::Object(entry)
+                        })
+                        .collect();
+                    e.set("errors", async_graphql::Value::List(list));
+                })
+            }
+            ApiError::Unauthenticated(message) => async_graphql::Error::new(message)
+                .extend_with(|_, e| e.set("code", code::UNAUTHENTICATED)),
+            ApiError::Forbidden { message, path } => async_graphql::Error::new(message)
+                .extend_with(|_, e| {
+                    e.set("code", code::FORBIDDEN);
+                    if let Some(path) = &path {
+                        e.set("field", path.as_str());
+                        if let Some(index) = super::mutations::row_index(path) {
+                            e.set("index", index as i32);
+                        }
+                    }
+                }),
+            ApiError::Conflict {
+                message,
+                record,
+                expected,
+                current,
+            } => async_graphql::Error::new(message).extend_with(|_, e| {
+                e.set("code", code::CONFLICT);
+                if let Some(record) = &record {
+                    e.set("id", record.as_str());
+                }
+                if let Some(expected) = expected {
+                    e.set("expectedVersion", expected);
+                }
+                if let Some(current) = current {
+                    e.set("currentVersion", current);
+                }
+            }),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error while resolving a GraphQL field");
                 async_graphql::Error::new("internal error; the cause is in the server log")
@@ -66,6 +156,62 @@ impl From<crate::domain::filter::FilterError> for ApiError {
         ApiError::BadUserInputAt {
             path: error.path,
             message: error.message,
+        }
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::Anonymous => ApiError::Unauthenticated(denied.to_string()),
+            other => ApiError::Forbidden {
+                message: other.to_string(),
+                path: None,
+            },
+        }
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(error: WriteError) -> Self {
+        match error {
+            WriteError::Denied(denied) => denied.into(),
+            WriteError::DeniedAt { path, denied } => ApiError::Forbidden {
+                message: format!("{path}: {denied}; nothing was written"),
+                path: Some(path),
+            },
+            WriteError::Conflict {
+                record,
+                expected,
+                current,
+            } => ApiError::Conflict {
+                message: error.to_string(),
+                record: Some(record.to_string()),
+                expected: Some(expected),
+                current: Some(current),
+            },
+            WriteError::TaskConflict {
+                expected, current, ..
+            } => ApiError::Conflict {
+                message: error.to_string(),
+                record: None,
+                expected: Some(expected),
+                current: Some(current),
+            },
+            WriteError::NotFound(message) => ApiError::NotFound(message),
+            WriteError::Invalid(errors) => ApiError::Invalid(errors),
+            WriteError::Db(db) => match db.sql_err() {
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict {
+                    message: "another record already has this key (for a traceability entry, its eventId)".into(),
+                    record: None,
+                    expected: None,
+                    current: None,
+                },
+                Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => ApiError::BadUserInput(
+                    "the input refers to a record that does not exist".into(),
+                ),
+                _ => ApiError::Internal(error_chain(&db)),
+            },
         }
     }
 }

@@ -429,6 +429,37 @@ pub enum AnyRecord {
     AnnualReport(Arc<annual_reports::Model>),
 }
 
+impl AnyRecord {
+    /// Whether `caller` may read this record (archived ones are private).
+    pub fn readable_by(&self, caller: &crate::domain::auth::Caller) -> bool {
+        fn check<M: crate::store::writes::Writable>(
+            model: &M,
+            caller: &crate::domain::auth::Caller,
+        ) -> bool {
+            if !model.is_archived() {
+                return true;
+            }
+            let (agency_id, agency_only) = model.owner_agency();
+            let owner = crate::domain::scope::Owner {
+                source: model.source(),
+                agency_id,
+                agency_only,
+            };
+            crate::domain::scope::may_read(caller, &owner, true)
+        }
+        match self {
+            AnyRecord::IpRight(m) => check(&**m, caller),
+            AnyRecord::OcopProduct(m) => check(&**m, caller),
+            AnyRecord::Startup(m) => check(&**m, caller),
+            AnyRecord::TraceabilityEntry(m) => check(&**m, caller),
+            AnyRecord::ScienceTask(m) => check(&**m, caller),
+            AnyRecord::ApplicationModel(m) => check(&**m, caller),
+            AnyRecord::TechnologyAssessment(m) => check(&**m, caller),
+            AnyRecord::AnnualReport(m) => check(&**m, caller),
+        }
+    }
+}
+
 /// A record by its global reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RecordKey(pub RecordRef);
@@ -611,5 +642,22 @@ impl Loader<PlanProgress> for PlanLoader {
             out.insert(*key, Arc::new(contributions));
         }
         Ok(out)
+    }
+}
+
+/// The audit entries of a record, oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecordHistory(pub RecordRef);
+
+impl Loader<RecordHistory> for RecordLoader {
+    type Value = Vec<crate::db::entities::audit_log::Model>;
+    type Error = Arc<StoreError>;
+    async fn load(&self, keys: &[RecordHistory]) -> LoadResult<RecordHistory, Self::Value> {
+        let refs: Vec<RecordRef> = keys.iter().map(|k| k.0).collect();
+        let found = crate::store::audit::history(&self.db, &refs).await?;
+        Ok(found
+            .into_iter()
+            .map(|(record, entries)| (RecordHistory(record), entries))
+            .collect())
     }
 }

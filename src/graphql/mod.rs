@@ -2,39 +2,49 @@
 //! safety limits set here and nowhere else.
 
 pub mod agency;
+pub mod audit;
 pub mod error;
 pub mod limits;
 pub mod list;
 pub mod loaders;
+pub mod mutations;
 pub mod ordering;
 pub mod places;
 pub mod plan;
 pub mod records;
 pub mod scalars;
 pub mod search;
+pub mod subscriptions;
 pub mod tasks;
 
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use self::agency::AgencyQuery;
+use self::audit::AuditQueryRoot;
 use self::limits::Limits;
 use self::loaders::{PlanLoader, RecordLoader};
+use self::mutations::PlanMutation;
 use self::places::PlaceQuery;
 use self::plan::PlanQuery;
 use self::records::{
-    ip_right::IpRightQuery,
-    ocop::OcopQuery,
-    report::AnnualReportQuery,
-    science::{ApplicationModelQuery, ScienceTaskQuery, TechnologyAssessmentQuery},
-    startup::StartupQuery,
-    traceability::TraceabilityQuery,
+    ip_right::{IpRightMutation, IpRightQuery},
+    ocop::{OcopMutation, OcopQuery},
+    report::{AnnualReportMutation, AnnualReportQuery, ReportSubmission},
+    science::{
+        ApplicationModelMutation, ApplicationModelQuery, ScienceTaskMutation, ScienceTaskQuery,
+        TechnologyAssessmentMutation, TechnologyAssessmentQuery,
+    },
+    startup::{StartupMutation, StartupQuery},
+    traceability::{TraceabilityEntryMutation, TraceabilityQuery},
 };
 use self::search::SearchQuery;
+use self::subscriptions::Subscription;
 use self::tasks::TaskQuery;
+use crate::store::feed::ChangeFeed;
 use crate::store::snapshot::PlanCache;
 
 /// The root query: every domain's queries side by side.
@@ -53,19 +63,35 @@ pub struct Query(
     AnnualReportQuery,
     SearchQuery,
     PlaceQuery,
+    AuditQueryRoot,
 );
 
-pub type HubSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+/// The root mutation: every domain's writes side by side.
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    IpRightMutation,
+    OcopMutation,
+    StartupMutation,
+    TraceabilityEntryMutation,
+    ScienceTaskMutation,
+    ApplicationModelMutation,
+    TechnologyAssessmentMutation,
+    AnnualReportMutation,
+    ReportSubmission,
+    PlanMutation,
+);
 
-fn schema_builder(limits: &Limits) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+pub type HubSchema = Schema<Query, Mutation, Subscription>;
+
+fn schema_builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_directives(limits.max_directives)
 }
 
 /// The schema served by the hub, bound to a database.
-pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> HubSchema {
+pub fn build_schema(db: DatabaseConnection, limits: &Limits, feed: ChangeFeed) -> HubSchema {
     let plan_cache = Arc::new(PlanCache::new(db.clone()));
     let plan_loader = DataLoader::new(
         PlanLoader::new(db.clone(), plan_cache.clone()),
@@ -79,6 +105,7 @@ pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> HubSchema {
         .data(plan_cache)
         .data(plan_loader)
         .data(record_loader)
+        .data(feed)
         .finish()
 }
 

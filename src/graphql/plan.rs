@@ -14,7 +14,7 @@ use super::loaders::{
 };
 use super::loaders::{PlanProgress, RecordKey, TaskLinks};
 use super::records::{LinkedRecord, RecordKind, load_records, record_loader};
-use super::scalars::{Date, DateTime};
+use super::scalars::{BigInt, Date, DateTime};
 use crate::db::entities::{legal_documents, plans, sections, targets, tasks};
 use crate::domain::plan::{TargetKey as DomainTargetKey, TargetKind as DomainTargetKind};
 use crate::domain::records::{RecordKind as DomainRecordKind, RecordRef};
@@ -562,6 +562,31 @@ impl Task {
 
     async fn progress_note(&self) -> Option<&str> {
         self.0.progress_note.as_deref()
+    }
+
+    /// Links to the evidence of the reported progress.
+    async fn progress_evidence(&self) -> Vec<String> {
+        self.0
+            .progress_evidence
+            .as_deref()
+            .and_then(|e| serde_json::from_str(e).ok())
+            .unwrap_or_default()
+    }
+
+    /// When progress was last reported.
+    async fn progress_updated_at(&self) -> Option<DateTime> {
+        self.0.progress_updated_at.map(DateTime)
+    }
+
+    /// Who last reported progress (`agency:<code>` or `admin`).
+    async fn progress_updated_by(&self) -> Option<&str> {
+        self.0.progress_updated_by.as_deref()
+    }
+
+    /// Increases with every progress report; `updateTaskProgress` may name the
+    /// version it expects.
+    async fn progress_version(&self) -> BigInt {
+        BigInt(self.0.progress_version)
     }
 
     /// Legal documents this task carries out.

@@ -11,7 +11,7 @@ use crate::domain::auth::Caller;
 use crate::graphql::error::code;
 use crate::store::tokens::{TokenRefusal, authenticate};
 
-fn unauthorized(response_type: ResponseType, message: &str) -> Response {
+pub(super) fn unauthorized(response_type: ResponseType, message: &str) -> Response {
     let mut response = error_response(
         StatusCode::UNAUTHORIZED,
         response_type,

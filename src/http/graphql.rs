@@ -170,7 +170,15 @@ pub async fn get(
         Ok(caller) => caller,
         Err(refusal) => return refusal,
     };
-    execute(&state, response_type, request, Method::Get, caller).await
+    execute(
+        &state,
+        response_type,
+        request,
+        Method::Get,
+        caller,
+        &headers,
+    )
+    .await
 }
 
 /// `POST /graphql` with a JSON body.
@@ -264,7 +272,15 @@ pub async fn post(
         Ok(caller) => caller,
         Err(refusal) => return refusal,
     };
-    execute(&state, response_type, request, Method::Post, caller).await
+    execute(
+        &state,
+        response_type,
+        request,
+        Method::Post,
+        caller,
+        &headers,
+    )
+    .await
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,6 +295,7 @@ async fn execute(
     params: RequestParams,
     method: Method,
     caller: crate::domain::auth::Caller,
+    headers: &HeaderMap,
 ) -> Response {
     let bad_request = |message: String| {
         error_response(
@@ -308,6 +325,11 @@ async fn execute(
         Some(_) => return bad_request("`extensions` must be an object".into()),
     }
 
+    let request_hash = request_hash(&query, operation_name.as_deref(), &variables);
+    let token_id = match &caller {
+        crate::domain::auth::Caller::Token { token_id, .. } => Some(*token_id),
+        crate::domain::auth::Caller::Anonymous => None,
+    };
     let mut request = async_graphql::Request::new(query)
         .variables(async_graphql::Variables::from_json(Value::Object(
             variables,
@@ -341,6 +363,51 @@ async fn execute(
         return response;
     }
 
+    let is_mutation = operation_kind(&document, operation_name.as_deref())
+        == Some(async_graphql::parser::types::OperationType::Mutation);
+    if is_mutation && token_id.is_none() {
+        return super::auth::unauthorized(
+            response_type,
+            "mutations need a token: send Authorization: Bearer <token>",
+        );
+    }
+    let key = match idempotency_key(headers) {
+        Ok(key) => key,
+        Err(message) => return bad_request(message),
+    };
+    if let (true, Some(key), Some(token_id)) = (is_mutation, key, token_id) {
+        return execute_once(
+            state,
+            response_type,
+            request,
+            document,
+            operation_name,
+            IdempotentRequest {
+                caller: format!("token:{token_id}"),
+                key,
+                hash: request_hash,
+            },
+        )
+        .await;
+    }
+    run(
+        state,
+        response_type,
+        request,
+        &document,
+        operation_name.as_deref(),
+    )
+    .await
+}
+
+/// Runs a parsed request within the time limit and renders its response.
+async fn run(
+    state: &AppState,
+    response_type: ResponseType,
+    request: async_graphql::Request,
+    document: &async_graphql::parser::types::ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Response {
     let limit = state.limits.request_timeout;
     let mut response = match tokio::time::timeout(limit, state.schema.execute(request)).await {
         Ok(response) => response,
@@ -358,9 +425,171 @@ async fn execute(
     };
     let request_error = mark_request_errors(&mut response, &state.limits);
     if !request_error {
-        order_like_query(&mut response.data, &document, operation_name.as_deref());
+        order_like_query(&mut response.data, document, operation_name);
     }
     render(response, response_type, request_error)
+}
+
+/// The header a client sends to make a mutation safe to retry.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Set on a response that replays the first answer to an idempotency key.
+const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
+
+/// The `Idempotency-Key` header: 1 to 255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, String> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or_default().trim();
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(
+            "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is ideal)".into(),
+        );
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// A hash of what a request asks, to tell a retry from a different request that reuses
+/// a key.
+fn request_hash(
+    query: &str,
+    operation_name: Option<&str>,
+    variables: &Map<String, Value>,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(query.as_bytes());
+    hasher.update([0]);
+    hasher.update(operation_name.unwrap_or_default().as_bytes());
+    hasher.update([0]);
+    hasher.update(Value::Object(variables.clone()).to_string().as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+struct IdempotentRequest {
+    caller: String,
+    key: String,
+    hash: String,
+}
+
+/// The reply kept for a key: status and body.
+#[derive(Serialize, Deserialize)]
+struct KeptReply {
+    status: u16,
+    body: String,
+}
+
+/// Runs a mutation at most once per idempotency key; a retry gets the first reply.
+async fn execute_once(
+    state: &AppState,
+    response_type: ResponseType,
+    request: async_graphql::Request,
+    document: async_graphql::parser::types::ExecutableDocument,
+    operation_name: Option<String>,
+    idempotent: IdempotentRequest,
+) -> Response {
+    use crate::store::idempotency::{Claim, claim, complete, release};
+    let now = chrono::Utc::now().fixed_offset();
+    let claimed = claim(
+        &state.db,
+        &idempotent.caller,
+        &idempotent.key,
+        &idempotent.hash,
+        now,
+    )
+    .await;
+    let id = match claimed {
+        Ok(Claim::Fresh(id)) => id,
+        Ok(Claim::Replay(kept)) => return replay(&kept, response_type),
+        Ok(Claim::Mismatch) => {
+            return error_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                response_type,
+                code::IDEMPOTENCY_KEY_REUSED,
+                "this Idempotency-Key was already used for a different request; use a new key for a new request",
+            );
+        }
+        Ok(Claim::InProgress) => {
+            let mut response = error_response(
+                StatusCode::CONFLICT,
+                response_type,
+                code::IDEMPOTENCY_KEY_IN_USE,
+                "a request with this Idempotency-Key is still running; retry shortly",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
+        }
+        Err(error) => {
+            tracing::error!(error = %crate::store::error_chain(&error), "cannot claim an idempotency key");
+            return error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                response_type,
+                code::INTERNAL,
+                "the request cannot be run right now; retry shortly with the same Idempotency-Key",
+            );
+        }
+    };
+    let response = run(
+        state,
+        response_type,
+        request,
+        &document,
+        operation_name.as_deref(),
+    )
+    .await;
+    let status = response.status();
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let finished = status.is_success() || status.is_client_error();
+    let kept = if finished {
+        serde_json::to_string(&KeptReply {
+            status: status.as_u16(),
+            body: text.clone(),
+        })
+        .ok()
+    } else {
+        None
+    };
+    let stored = match kept {
+        Some(kept) => complete(&state.db, id, kept, chrono::Utc::now().fixed_offset()).await,
+        // A timeout or an internal failure: let a retry run the request again.
+        None => release(&state.db, id).await,
+    };
+    if let Err(error) = stored {
+        tracing::error!(error = %crate::store::error_chain(&error), "cannot keep the reply of an idempotency key");
+    }
+    let mut response = Response::from_parts(parts, axum::body::Body::from(bytes));
+    response
+        .headers_mut()
+        .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("false"));
+    response
+}
+
+/// The first reply to a key, sent again.
+fn replay(kept: &str, response_type: ResponseType) -> Response {
+    let Ok(kept) = serde_json::from_str::<KeptReply>(kept) else {
+        return error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            response_type,
+            code::INTERNAL,
+            "internal error; the cause is in the server log",
+        );
+    };
+    let status = StatusCode::from_u16(kept.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, kept.body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(response_type.content_type()),
+    );
+    response
+        .headers_mut()
+        .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    response
 }
 
 /// The operation `name` selects (or the only one), with its kind.

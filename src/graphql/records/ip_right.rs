@@ -156,3 +156,88 @@ record_queries!(
         descending: false
     }]
 );
+
+/// An IP right as an agency pushes it.
+#[derive(async_graphql::InputObject, Debug, Clone)]
+pub struct IpRightInput {
+    pub name: String,
+    /// GEOGRAPHICAL_INDICATION, CERTIFICATION_MARK, COLLECTIVE_MARK or TRADEMARK.
+    pub kind: String,
+    pub product: Option<String>,
+    /// Whether it protects a farm product (counts towards target 4 when abroad).
+    #[graphql(default = false)]
+    pub farm_product: bool,
+    /// ISO 3166 two-letter code of the granting country (VN, JP…).
+    pub jurisdiction: String,
+    /// Certificate number (số văn bằng).
+    pub number: Option<String>,
+    pub filed_on: Option<Date>,
+    pub registered_on: Option<Date>,
+    /// FILED, REGISTERED, REFUSED or EXPIRED.
+    pub status: Option<String>,
+    pub holder: Option<String>,
+    /// The managing agency's code (`so-khcn`).
+    pub managing_agency: Option<String>,
+}
+
+impl IpRightInput {
+    pub(crate) fn to_draft(
+        &self,
+        mut check: crate::domain::validate::Checker,
+        refs: &crate::graphql::mutations::Refs,
+    ) -> Result<
+        crate::store::writes::Draft<ip_rights::Model>,
+        Vec<crate::domain::validate::FieldError>,
+    > {
+        use crate::graphql::mutations::{CODE, NAME, content};
+        let jurisdiction = self.jurisdiction.trim().to_ascii_uppercase();
+        if jurisdiction.len() != 2 || !jurisdiction.bytes().all(|b| b.is_ascii_uppercase()) {
+            check.fail(
+                "jurisdiction",
+                format!(
+                    "{:?} is not a two-letter ISO 3166 country code (VN, JP…)",
+                    self.jurisdiction
+                ),
+            );
+        }
+        let filed_on = self.filed_on.map(|d| d.0);
+        let registered_on = self.registered_on.map(|d| d.0);
+        check.date_order(("filedOn", filed_on), ("registeredOn", registered_on));
+        let model = content!(ip_rights {
+            name: check.text("name", &self.name, NAME),
+            right_kind: check
+                .term("kind", Some(&self.kind), Kind::parse)
+                .map(|k| k.as_str().to_owned())
+                .unwrap_or_default(),
+            product: check.opt_text("product", self.product.as_deref(), NAME),
+            farm_product: self.farm_product,
+            jurisdiction,
+            number: check.opt_text("number", self.number.as_deref(), CODE),
+            filed_on,
+            registered_on,
+            status: check
+                .term("status", self.status.as_deref(), Status::parse)
+                .map(|s| s.as_str().to_owned()),
+            holder: check.opt_text("holder", self.holder.as_deref(), NAME),
+            managing_agency_id: refs.agency(
+                &mut check,
+                "managingAgency",
+                self.managing_agency.as_deref()
+            ),
+        });
+        check.finish(crate::store::writes::Draft::new(model))
+    }
+}
+
+crate::graphql::mutations::record_mutations!(
+    IpRightMutation,
+    IpRight,
+    ip_rights::Model,
+    IpRightInput,
+    IpRightUpsertResult,
+    create_ip_right,
+    update_ip_right,
+    archive_ip_right,
+    upsert_ip_right,
+    import_ip_rights
+);

@@ -93,9 +93,13 @@ pub(crate) async fn load_records(
         .load_many(refs.iter().copied().map(RecordKey))
         .await
         .api()?;
+    let caller = super::mutations::caller(ctx);
     Ok(refs
         .iter()
-        .filter_map(|r| found.get(&RecordKey(*r)).cloned().map(LinkedRecord::from))
+        .filter_map(|r| found.get(&RecordKey(*r)))
+        .filter(|record| record.readable_by(caller))
+        .cloned()
+        .map(LinkedRecord::from)
         .collect())
 }
 
@@ -237,6 +241,32 @@ macro_rules! record_object {
                     .collect())
             }
 
+            /// Every change to this record, oldest first: who, when, before and after.
+            /// Read by admins, analysts and the agency that owns the record.
+            #[graphql(complexity = "super::super::limits::list_complexity(child_complexity)")]
+            async fn history(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<Vec<$crate::graphql::audit::AuditEntry>> {
+                use $crate::graphql::error::ApiResult;
+                use $crate::store::writes::Writable;
+                let (agency_id, agency_only) = self.0.owner_agency();
+                let owner = $crate::domain::scope::Owner { source: &self.0.source, agency_id, agency_only };
+                if !$crate::domain::scope::may_read_private($crate::graphql::mutations::caller(ctx), &owner) {
+                    return Err($crate::graphql::error::ApiError::Forbidden {
+                        message: "a record's history is read by admins, analysts and the agency that owns it".into(),
+                        path: None,
+                    }
+                    .into_graphql());
+                }
+                let reference = $crate::domain::records::RecordRef { kind: $kind, id: self.0.id };
+                Ok($crate::graphql::records::record_loader(ctx)?
+                    .load_one($crate::graphql::loaders::RecordHistory(reference))
+                    .await
+                    .api()?
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map($crate::graphql::audit::AuditEntry)
+                    .collect())
+            }
+
             $($fields)*
         }
     };
@@ -298,6 +328,27 @@ macro_rules! record_queries {
 }
 pub(crate) use record_queries;
 
+/// Which archived records the caller may list (see `domain::scope::may_read`).
+fn archived_scope(caller: &crate::domain::auth::Caller) -> crate::store::records::ArchivedScope {
+    use crate::domain::auth::{Caller, Role};
+    use crate::store::records::ArchivedScope;
+    match caller {
+        Caller::Anonymous => ArchivedScope::None,
+        Caller::Token {
+            role: Role::Admin | Role::Analyst,
+            ..
+        } => ArchivedScope::All,
+        Caller::Token {
+            agency_id,
+            agency_code,
+            ..
+        } => ArchivedScope::OwnedBy {
+            source: format!("agency:{}", agency_code.as_deref().unwrap_or_default()),
+            agency_id: *agency_id,
+        },
+    }
+}
+
 /// Runs a list query and builds its page; `totalCount` is counted only when selected
 /// (or needed for `last`).
 pub(crate) async fn list_page<E, N>(
@@ -322,6 +373,7 @@ where
         offset: 0,
         limit: 0,
         include_inactive,
+        archived_scope: archived_scope(super::mutations::caller(ctx)),
     };
     let window = page
         .window(|| {

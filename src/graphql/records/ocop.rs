@@ -118,3 +118,72 @@ record_queries!(
         descending: false
     }]
 );
+
+/// An OCOP product as an agency pushes it.
+#[derive(async_graphql::InputObject, Debug, Clone)]
+pub struct OcopProductInput {
+    pub name: String,
+    /// The producer (chủ thể), matched by tax code or name, created when new.
+    pub producer: Option<crate::graphql::mutations::OrganisationInput>,
+    pub commune: Option<String>,
+    /// As published; a district of Đồng Tháp is also matched to its code.
+    pub district: Option<String>,
+    /// 3, 4 or 5.
+    pub stars: i32,
+    pub certified_on: Option<Date>,
+    pub valid_until: Option<Date>,
+    pub evaluation_year: Option<i32>,
+    pub category: Option<String>,
+}
+
+impl OcopProductInput {
+    pub(crate) fn to_draft(
+        &self,
+        mut check: crate::domain::validate::Checker,
+        _refs: &crate::graphql::mutations::Refs,
+    ) -> Result<
+        crate::store::writes::Draft<ocop_products::Model>,
+        Vec<crate::domain::validate::FieldError>,
+    > {
+        use crate::graphql::mutations::{CODE, NAME, content, organisation};
+        let district = check.opt_text("district", self.district.as_deref(), NAME);
+        let district_code = district
+            .as_deref()
+            .and_then(crate::domain::places::find_district)
+            .map(|d| d.code.to_owned());
+        let certified_on = self.certified_on.map(|d| d.0);
+        let valid_until = self.valid_until.map(|d| d.0);
+        check.date_order(("certifiedOn", certified_on), ("validUntil", valid_until));
+        let model = content!(ocop_products {
+            name: check.text("name", &self.name, NAME),
+            producer_id: None,
+            commune: check.opt_text("commune", self.commune.as_deref(), NAME),
+            district,
+            district_code,
+            stars: check.int_range("stars", i64::from(self.stars), 3, 5) as i16,
+            certified_on,
+            valid_until,
+            evaluation_year: check.opt_year("evaluationYear", self.evaluation_year),
+            category: check.opt_text("category", self.category.as_deref(), CODE),
+        });
+        let organisation = organisation(&mut check, "producer", self.producer.as_ref());
+        check.finish(crate::store::writes::Draft {
+            model,
+            organisation,
+            support_events: None,
+        })
+    }
+}
+
+crate::graphql::mutations::record_mutations!(
+    OcopMutation,
+    OcopProduct,
+    ocop_products::Model,
+    OcopProductInput,
+    OcopProductUpsertResult,
+    create_ocop_product,
+    update_ocop_product,
+    archive_ocop_product,
+    upsert_ocop_product,
+    import_ocop_products
+);

@@ -188,3 +188,91 @@ impl AnnualReportQuery {
         )
     }
 }
+
+/// An annual report as an agency submits it.
+#[derive(async_graphql::InputObject, Debug, Clone)]
+pub struct AnnualReportInput {
+    /// The reporting agency's code; an agency token reports for its own agency and may
+    /// leave this out.
+    pub agency: Option<String>,
+    /// The year reported on.
+    pub year: i32,
+    /// When it was submitted; `submitAnnualReport` defaults it to today.
+    pub submitted_on: Option<Date>,
+    pub summary: Option<String>,
+}
+
+impl AnnualReportInput {
+    pub(crate) fn to_draft(
+        &self,
+        mut check: crate::domain::validate::Checker,
+        refs: &crate::graphql::mutations::Refs,
+    ) -> Result<
+        crate::store::writes::Draft<annual_reports::Model>,
+        Vec<crate::domain::validate::FieldError>,
+    > {
+        use crate::graphql::mutations::{TEXT, content};
+        let agency_id = match self.agency.as_deref() {
+            Some(code) => refs.agency(&mut check, "agency", Some(code)),
+            None => refs.caller_agency,
+        };
+        if agency_id.is_none() && self.agency.is_none() {
+            check.fail(
+                "agency",
+                "is required: name the reporting agency by its code",
+            );
+        }
+        let model = content!(annual_reports {
+            agency_id: agency_id.unwrap_or_default(),
+            year: check.int_range("year", i64::from(self.year), 2000, 2100) as i32,
+            submitted_on: self.submitted_on.map(|d| d.0),
+            summary: check.opt_text("summary", self.summary.as_deref(), TEXT),
+        });
+        check.finish(crate::store::writes::Draft::new(model))
+    }
+}
+
+crate::graphql::mutations::record_mutations!(
+    AnnualReportMutation,
+    AnnualReport,
+    annual_reports::Model,
+    AnnualReportInput,
+    AnnualReportUpsertResult,
+    create_annual_report,
+    update_annual_report,
+    archive_annual_report,
+    upsert_annual_report,
+    import_annual_reports
+);
+
+#[derive(Default)]
+pub struct ReportSubmission;
+
+#[async_graphql::Object]
+impl ReportSubmission {
+    /// Submits the caller's report for a year: creates it, or replaces the one already
+    /// submitted for that agency and year. `submittedOn` defaults to today.
+    async fn submit_annual_report(
+        &self,
+        ctx: &Context<'_>,
+        input: AnnualReportInput,
+    ) -> async_graphql::Result<AnnualReport> {
+        let writer = crate::graphql::mutations::writer(ctx)?;
+        let refs = crate::graphql::mutations::Refs::load(ctx, &writer).await?;
+        let mut draft = input
+            .to_draft(crate::domain::validate::Checker::new("input"), &refs)
+            .map_err(crate::graphql::mutations::invalid)?;
+        if draft.model.submitted_on.is_none() {
+            draft.model.submitted_on = Some(chrono::Utc::now().date_naive());
+        }
+        let written = crate::store::writes::submit_report(
+            database(ctx)?,
+            crate::graphql::mutations::feed(ctx)?,
+            &writer,
+            draft,
+        )
+        .await
+        .api()?;
+        Ok(AnnualReport(std::sync::Arc::new(written.model)))
+    }
+}

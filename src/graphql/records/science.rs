@@ -239,3 +239,172 @@ record_queries!(
         descending: false
     }]
 );
+
+/// An S&T task as an agency pushes it.
+#[derive(async_graphql::InputObject, Debug, Clone)]
+pub struct ScienceTaskInput {
+    pub code: Option<String>,
+    pub title: String,
+    /// NATIONAL, PROVINCIAL or GRASSROOTS.
+    pub level: Option<String>,
+    /// The host institution, matched by tax code or name, created when new.
+    pub host: Option<crate::graphql::mutations::OrganisationInput>,
+    /// Budget in VND, not negative.
+    pub budget_vnd: Option<BigInt>,
+    pub start_on: Option<Date>,
+    pub end_on: Option<Date>,
+    /// APPROVED, IN_PROGRESS, ACCEPTED or CANCELLED.
+    pub status: Option<String>,
+}
+
+impl ScienceTaskInput {
+    pub(crate) fn to_draft(
+        &self,
+        mut check: crate::domain::validate::Checker,
+        _refs: &crate::graphql::mutations::Refs,
+    ) -> Result<
+        crate::store::writes::Draft<science_tasks::Model>,
+        Vec<crate::domain::validate::FieldError>,
+    > {
+        use crate::domain::records::{ScienceTaskLevel, ScienceTaskStatus};
+        use crate::graphql::mutations::{CODE, NAME, content, organisation};
+        let start_on = self.start_on.map(|d| d.0);
+        let end_on = self.end_on.map(|d| d.0);
+        check.date_order(("startOn", start_on), ("endOn", end_on));
+        let model = content!(science_tasks {
+            code: check.opt_text("code", self.code.as_deref(), CODE),
+            title: check.text("title", &self.title, NAME),
+            level: check
+                .term("level", self.level.as_deref(), ScienceTaskLevel::parse)
+                .map(|l| l.as_str().to_owned()),
+            host_id: None,
+            budget_vnd: self
+                .budget_vnd
+                .map(|b| check.int_range("budgetVnd", b.0, 0, i64::MAX)),
+            start_on,
+            end_on,
+            status: check
+                .term("status", self.status.as_deref(), ScienceTaskStatus::parse)
+                .map(|s| s.as_str().to_owned()),
+        });
+        let organisation = organisation(&mut check, "host", self.host.as_ref());
+        check.finish(crate::store::writes::Draft {
+            model,
+            organisation,
+            support_events: None,
+        })
+    }
+}
+
+crate::graphql::mutations::record_mutations!(
+    ScienceTaskMutation,
+    ScienceTask,
+    science_tasks::Model,
+    ScienceTaskInput,
+    ScienceTaskUpsertResult,
+    create_science_task,
+    update_science_task,
+    archive_science_task,
+    upsert_science_task,
+    import_science_tasks
+);
+
+/// An application model (a transfer of results into use) as an agency pushes it.
+#[derive(async_graphql::InputObject, Debug, Clone)]
+pub struct ApplicationModelInput {
+    pub title: String,
+    pub field: Option<String>,
+    pub host: Option<crate::graphql::mutations::OrganisationInput>,
+    pub year_transferred: Option<i32>,
+}
+
+impl ApplicationModelInput {
+    pub(crate) fn to_draft(
+        &self,
+        mut check: crate::domain::validate::Checker,
+        _refs: &crate::graphql::mutations::Refs,
+    ) -> Result<
+        crate::store::writes::Draft<application_models::Model>,
+        Vec<crate::domain::validate::FieldError>,
+    > {
+        use crate::graphql::mutations::{NAME, content, organisation};
+        let model = content!(application_models {
+            title: check.text("title", &self.title, NAME),
+            field: check.opt_text("field", self.field.as_deref(), NAME),
+            host_id: None,
+            year_transferred: check.opt_year("yearTransferred", self.year_transferred),
+        });
+        let organisation = organisation(&mut check, "host", self.host.as_ref());
+        check.finish(crate::store::writes::Draft {
+            model,
+            organisation,
+            support_events: None,
+        })
+    }
+}
+
+crate::graphql::mutations::record_mutations!(
+    ApplicationModelMutation,
+    ApplicationModel,
+    application_models::Model,
+    ApplicationModelInput,
+    ApplicationModelUpsertResult,
+    create_application_model,
+    update_application_model,
+    archive_application_model,
+    upsert_application_model,
+    import_application_models
+);
+
+/// A technology assessment of an enterprise as an agency pushes it.
+#[derive(async_graphql::InputObject, Debug, Clone)]
+pub struct TechnologyAssessmentInput {
+    /// The enterprise assessed, matched by tax code or name, created when new.
+    pub enterprise: crate::graphql::mutations::OrganisationInput,
+    pub industry: Option<String>,
+    pub year: Option<i32>,
+    /// The technology level found.
+    pub level: Option<String>,
+}
+
+impl TechnologyAssessmentInput {
+    pub(crate) fn to_draft(
+        &self,
+        mut check: crate::domain::validate::Checker,
+        _refs: &crate::graphql::mutations::Refs,
+    ) -> Result<
+        crate::store::writes::Draft<technology_assessments::Model>,
+        Vec<crate::domain::validate::FieldError>,
+    > {
+        use crate::graphql::mutations::{NAME, content, organisation};
+        let organisation = organisation(&mut check, "enterprise", Some(&self.enterprise));
+        let model = content!(technology_assessments {
+            enterprise_id: None,
+            enterprise_name: organisation
+                .as_ref()
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
+            industry: check.opt_text("industry", self.industry.as_deref(), NAME),
+            year: check.opt_year("year", self.year),
+            level: check.opt_text("level", self.level.as_deref(), NAME),
+        });
+        check.finish(crate::store::writes::Draft {
+            model,
+            organisation,
+            support_events: None,
+        })
+    }
+}
+
+crate::graphql::mutations::record_mutations!(
+    TechnologyAssessmentMutation,
+    TechnologyAssessment,
+    technology_assessments::Model,
+    TechnologyAssessmentInput,
+    TechnologyAssessmentUpsertResult,
+    create_technology_assessment,
+    update_technology_assessment,
+    archive_technology_assessment,
+    upsert_technology_assessment,
+    import_technology_assessments
+);

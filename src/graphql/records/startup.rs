@@ -109,3 +109,87 @@ record_queries!(
         descending: false
     }]
 );
+
+/// Support a startup received, as an input.
+#[derive(async_graphql::InputObject, Debug, Clone)]
+pub struct SupportEventInput {
+    pub year: i32,
+    /// What kind of support (hình thức hỗ trợ).
+    pub kind: String,
+    /// Amount in VND, not negative.
+    pub amount_vnd: Option<BigInt>,
+    /// The supporting agency's code.
+    pub agency: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A startup as an agency pushes it. `supportEvents`, when given, replaces the list.
+#[derive(async_graphql::InputObject, Debug, Clone)]
+pub struct StartupInput {
+    pub name: String,
+    /// The company, matched by tax code or name, created when new.
+    pub organisation: Option<crate::graphql::mutations::OrganisationInput>,
+    pub sector: Option<String>,
+    pub founded_year: Option<i32>,
+    pub district: Option<String>,
+    pub support_events: Option<Vec<SupportEventInput>>,
+}
+
+impl StartupInput {
+    pub(crate) fn to_draft(
+        &self,
+        mut check: crate::domain::validate::Checker,
+        refs: &crate::graphql::mutations::Refs,
+    ) -> Result<
+        crate::store::writes::Draft<startups::Model>,
+        Vec<crate::domain::validate::FieldError>,
+    > {
+        use crate::graphql::mutations::{NAME, TEXT, content, organisation};
+        let model = content!(startups {
+            name: check.text("name", &self.name, NAME),
+            organisation_id: None,
+            sector: check.opt_text("sector", self.sector.as_deref(), NAME),
+            founded_year: check.opt_year("foundedYear", self.founded_year),
+            district: check.opt_text("district", self.district.as_deref(), NAME),
+        });
+        let organisation = organisation(&mut check, "organisation", self.organisation.as_ref());
+        let support_events = self.support_events.as_ref().map(|events| {
+            events
+                .iter()
+                .enumerate()
+                .map(|(i, event)| {
+                    let mut nested = check.nested(&format!("supportEvents[{i}]"));
+                    let draft = crate::store::writes::SupportEventDraft {
+                        year: nested.int_range("year", i64::from(event.year), 1900, 2100) as i32,
+                        kind: nested.text("kind", &event.kind, NAME),
+                        amount_vnd: event
+                            .amount_vnd
+                            .map(|a| nested.int_range("amountVnd", a.0, 0, i64::MAX)),
+                        agency_id: refs.agency(&mut nested, "agency", event.agency.as_deref()),
+                        note: nested.opt_text("note", event.note.as_deref(), TEXT),
+                    };
+                    check.absorb(nested);
+                    draft
+                })
+                .collect()
+        });
+        check.finish(crate::store::writes::Draft {
+            model,
+            organisation,
+            support_events,
+        })
+    }
+}
+
+crate::graphql::mutations::record_mutations!(
+    StartupMutation,
+    Startup,
+    startups::Model,
+    StartupInput,
+    StartupUpsertResult,
+    create_startup,
+    update_startup,
+    archive_startup,
+    upsert_startup,
+    import_startups
+);
