@@ -154,15 +154,22 @@ async fn anonymous_reads_can_be_switched_off() {
 async fn tokens_never_appear_in_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display());
-    let created = hub(&url, &["token", "create", "--role", "analyst"]);
-    assert!(created.status.success());
-    let token = String::from_utf8(created.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_owned();
+    assert!(hub(&url, &["seed"]).status.success());
+    let create = |args: &[&str]| {
+        let mut all = vec!["token", "create"];
+        all.extend_from_slice(args);
+        let created = hub(&url, &all);
+        assert!(created.status.success());
+        String::from_utf8(created.stdout)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    let token = create(&["--role", "analyst"]);
+    let agency_token = create(&["--role", "agency", "--agency", "so-khcn"]);
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -207,11 +214,24 @@ async fn tokens_never_appear_in_the_log() {
                 .unwrap();
             statuses.push(response.status().as_u16());
         }
+        // A write, retried with the same Idempotency-Key.
+        for _ in 0..2 {
+            let response = client
+                .post(format!("{base}/graphql"))
+                .header("content-type", "application/json")
+                .header("authorization", format!("Bearer {agency_token}"))
+                .header("idempotency-key", "log-test")
+                .body(r#"{"query":"mutation { createOcopProduct(input: {name: \"Sen\", stars: 4}) { id } }"}"#)
+                .send()
+                .await
+                .unwrap();
+            statuses.push(response.status().as_u16());
+        }
     }
     server.kill().unwrap();
     server.wait().unwrap();
     assert!(ready, "the hub did not start");
-    assert_eq!(statuses, [200, 401]);
+    assert_eq!(statuses, [200, 401, 200, 200]);
     let logged = std::fs::read_to_string(&log_path).unwrap();
     assert!(
         logged.len() > 100,
@@ -220,6 +240,14 @@ async fn tokens_never_appear_in_the_log() {
     assert!(
         !logged.contains(&token[5..]),
         "the token appears in the log"
+    );
+    assert!(
+        !logged.contains(&agency_token[5..]),
+        "the agency token appears in the log"
+    );
+    assert!(
+        logged.matches("finished processing request").count() >= 4,
+        "every request was traced"
     );
     assert!(
         !logged.contains("wrong-token-value"),

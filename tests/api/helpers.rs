@@ -242,6 +242,86 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// A fresh token: `role` is admin, agency or analyst; `agency` an agency code.
+    pub async fn token(&self, role: &str, agency: Option<&str>) -> String {
+        let role = khcn_hub::domain::auth::Role::parse(role).unwrap();
+        khcn_hub::store::tokens::create_token(&self.db, role, agency, None, None)
+            .await
+            .unwrap()
+            .token
+    }
+
+    /// POSTs a GraphQL request with a token (and optionally an Idempotency-Key).
+    pub async fn send_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        idempotency_key: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .header("content-type", "application/json")
+            .header("accept", "application/graphql-response+json")
+            .body(json!({ "query": query, "variables": variables }).to_string());
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some(key) = idempotency_key {
+            request = request.header("idempotency-key", key);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Runs a request as `token` and returns status and body.
+    pub async fn as_caller(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let response = self.send_as(token, query, variables, None).await;
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// Counts rows of a table straight from the database, to see what was written.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        use sea_orm::ConnectionTrait;
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+
+    /// Runs a statement straight on the database (to set up records a connector would own).
+    pub async fn execute_sql(&self, sql: &str) {
+        use sea_orm::ConnectionTrait;
+        self.db
+            .execute_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                sql.to_owned(),
+            ))
+            .await
+            .unwrap();
+    }
+}
+
+/// The `extensions.code` of the first error of a response body.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {

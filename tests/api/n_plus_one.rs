@@ -58,7 +58,11 @@ async fn statements_per_page(backend: Backend) {
         batch_window: std::time::Duration::from_millis(50),
         ..Limits::default()
     };
-    let schema = build_schema(db.clone(), &limits);
+    let schema = build_schema(
+        db.clone(),
+        &limits,
+        khcn_hub::store::feed::ChangeFeed::new(),
+    );
 
     // The first query loads the in-memory plan snapshot; count from the second on.
     let warm_up = schema.execute("{ plans { code } }").await;
