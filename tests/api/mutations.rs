@@ -541,3 +541,32 @@ backend_test! {
         assert_eq!(body["errors"][0]["extensions"]["currentVersion"], 1);
     }
 }
+
+backend_test! {
+    async fn plan_writes_are_refused_to_readers_and_allowed_to_admins(app) {
+        let admin = app.token("admin", None).await;
+        let analyst = app.token("analyst", None).await;
+        let (_, body) = app.as_caller(Some(&admin), &create("OcopProduct"), json!({"input": input("OcopProduct", 1)})).await;
+        let id = body["data"]["createOcopProduct"]["id"].as_str().unwrap().to_owned();
+        let audit = app.count_rows("audit_log").await;
+        let writes = [
+            ("mutation($r: ID!) { linkRecord(taskCode: \"II.3\", recordId: $r) { created } }", json!({"r": id})),
+            ("mutation($r: ID!) { unlinkRecord(taskCode: \"II.3\", recordId: $r) }", json!({"r": id})),
+            ("mutation { submitAnnualReport(input: {agency: \"so-khcn\", year: 2024}) { id } }", json!({})),
+            ("mutation { updateTaskProgress(taskCode: \"II.3\", input: {status: \"IN_PROGRESS\"}) { code } }", json!({})),
+        ];
+        for (query, variables) in &writes {
+            let (status, body) = app.as_caller(None, query, variables.clone()).await;
+            assert_eq!(status, 401, "{query}: {body}");
+            let (status, body) = app.as_caller(Some(&analyst), query, variables.clone()).await;
+            assert_forbidden(status, &body);
+        }
+        assert_eq!(app.count_rows("audit_log").await, audit, "a refused write was audited");
+        assert_eq!(app.count_rows("annual_reports").await, 0);
+        for (query, variables) in &writes {
+            let (_, body) = app.as_caller(Some(&admin), query, variables.clone()).await;
+            assert!(body.get("errors").is_none(), "{query}: {body}");
+        }
+        assert_eq!(app.count_rows("audit_log").await, audit + 4);
+    }
+}
