@@ -155,6 +155,7 @@ fn env_parse<T: std::str::FromStr>(name: &str, default: T) -> T {
 // ---------------------------------------------------------------------------------------
 
 fn main() -> ExitCode {
+    khcn_hub::sync::http::install_crypto_provider();
     let args: Vec<String> = std::env::args().skip(1).collect();
     // `cargo test --all-targets` runs bench targets without `--bench`: nothing to test.
     if !args.iter().any(|a| a == "--bench") {

@@ -15,6 +15,7 @@ use crate::domain::plan_source::{PlanSource, PlanSourceError};
 use crate::graphql::build_schema;
 use crate::http::{AppState, router};
 use crate::store::{self, StoreError, seed::SeedOutcome};
+use crate::sync::scheduler::Connectors;
 
 #[derive(Debug, Error)]
 pub enum AppError {
@@ -30,6 +31,8 @@ pub enum AppError {
         #[source]
         source: std::io::Error,
     },
+    #[error("a connector definition is invalid")]
+    Connectors(#[from] crate::sync::definition::DefinitionError),
     #[error("the server stopped with an error")]
     Serve(#[source] std::io::Error),
 }
@@ -37,6 +40,24 @@ pub enum AppError {
 pub struct App {
     listener: TcpListener,
     state: AppState,
+    connectors: Connectors,
+    schedules: bool,
+}
+
+/// The connectors defined in the settings' folder, bound to a database and feed.
+pub fn load_connectors(
+    settings: &Settings,
+    db: &DatabaseConnection,
+    feed: &crate::store::feed::ChangeFeed,
+) -> Result<Connectors, AppError> {
+    let definitions = crate::sync::definition::load_dir(&settings.connectors)?;
+    Ok(Connectors {
+        definitions: std::sync::Arc::new(definitions),
+        engine: crate::sync::Engine {
+            db: db.clone(),
+            feed: feed.clone(),
+        },
+    })
 }
 
 /// Opens and migrates the database named in `settings`.
@@ -74,14 +95,21 @@ impl App {
                 source,
             })?;
         let limits = settings.limits();
+        let feed = crate::store::feed::ChangeFeed::new();
+        let connectors = load_connectors(settings, &db, &feed)?;
         let state = AppState {
-            schema: build_schema(db.clone(), &limits, crate::store::feed::ChangeFeed::new()),
+            schema: build_schema(db.clone(), &limits, feed, connectors.clone()),
             db,
             limits,
             graphiql: settings.graphiql,
             anonymous_reads: settings.anonymous_reads,
         };
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            state,
+            connectors,
+            schedules: settings.schedules,
+        })
     }
 
     /// The address actually bound (useful with port 0).
@@ -100,10 +128,39 @@ impl App {
     ) -> Result<(), AppError> {
         let addr = self.local_addr()?;
         tracing::info!(%addr, database = db::backend_name(&self.state.db), "khcn-hub listening; GraphiQL at /graphql");
+        for definition in self.connectors.definitions.iter() {
+            match definition.disabled_reason() {
+                Some(reason) => {
+                    tracing::info!(connector = definition.name, reason, "connector disabled")
+                }
+                None => tracing::info!(
+                    connector = definition.name,
+                    schedule = definition.schedule_text,
+                    "connector scheduled"
+                ),
+            }
+        }
+        let schedules = if self.schedules {
+            self.connectors.spawn_schedules()
+        } else {
+            Vec::new()
+        };
+        let _stop_schedules = AbortOnDrop(schedules);
         axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(AppError::Serve)
+    }
+}
+
+/// Stops the schedule tasks when the server stops.
+struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
     }
 }
 

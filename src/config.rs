@@ -45,6 +45,15 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
+    /// Run connectors now, with a progress bar and a summary table.
+    Sync {
+        /// The connector to run (its `name`).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        name: Option<String>,
+        /// Run every enabled connector.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
@@ -121,6 +130,19 @@ pub struct Settings {
     /// Serve GraphiQL to browsers at GET /graphql.
     #[arg(long, env = "KHCN_HUB_GRAPHIQL", default_value_t = true, global = true, action = clap::ArgAction::Set)]
     pub graphiql: bool,
+
+    /// Folder of connector definitions (one TOML file per registry).
+    #[arg(
+        long,
+        env = "KHCN_HUB_CONNECTORS",
+        default_value = "connectors",
+        global = true
+    )]
+    pub connectors: std::path::PathBuf,
+
+    /// Run connectors on their schedules inside `serve`.
+    #[arg(long, env = "KHCN_HUB_SCHEDULES", default_value_t = true, global = true, action = clap::ArgAction::Set)]
+    pub schedules: bool,
 
     /// Log filter, in `tracing` EnvFilter syntax (e.g. `info,khcn_hub=debug`).
     #[arg(long, env = "KHCN_HUB_LOG", default_value = "info", global = true)]

@@ -19,5 +19,7 @@ pub mod http;
 pub mod sample;
 /// Data access per domain; owns queries and transactions.
 pub mod store;
+/// Connectors: definitions, sources, the sync engine and its scheduler.
+pub mod sync;
 /// Logging set-up.
 pub mod telemetry;

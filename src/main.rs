@@ -1,6 +1,6 @@
 //! The `khcn-hub` binary: parse flags, set up logging, run a subcommand.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -18,6 +18,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    khcn_hub::sync::http::install_crypto_provider();
     khcn_hub::telemetry::init(&cli.settings.log);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -99,6 +100,40 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let loaded = khcn_hub::sample::load_sample(&db, Default::default()).await?;
                 writeln!(out, "{loaded} in {:.1} s", started.elapsed().as_secs_f64())
                     .context("cannot write to stdout")?;
+            }
+        }
+        Command::Sync { name, all } => {
+            let db = app::open_database(&settings).await?;
+            app::seed_plan(&db).await?;
+            let feed = khcn_hub::store::feed::ChangeFeed::new();
+            let connectors = app::load_connectors(&settings, &db, &feed)?;
+            let names: Vec<String> = match name {
+                Some(name) => vec![name],
+                None if all => connectors
+                    .definitions
+                    .iter()
+                    .filter(|d| d.disabled_reason().is_none())
+                    .map(|d| d.name.clone())
+                    .collect(),
+                None => anyhow::bail!("name a connector, or pass --all"),
+            };
+            if names.is_empty() {
+                anyhow::bail!(
+                    "no connector is enabled in {}",
+                    settings.connectors.display()
+                );
+            }
+            let outcomes =
+                khcn_hub::sync::cli::run(&connectors, &names, std::io::stderr().is_terminal())
+                    .await;
+            let mut out = std::io::stdout().lock();
+            khcn_hub::sync::cli::summary(&outcomes, &mut out).context("cannot write to stdout")?;
+            let failed = outcomes
+                .iter()
+                .filter(|o| !matches!(&o.result, Ok(r) if r.succeeded))
+                .count();
+            if failed > 0 {
+                anyhow::bail!("{failed} of {} connector run(s) failed", outcomes.len());
             }
         }
         Command::Schema => {

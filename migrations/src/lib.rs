@@ -8,6 +8,7 @@ mod m20260101_000001_create_plan_tables;
 mod m20260102_000001_create_record_tables;
 mod m20260103_000001_create_api_tokens;
 mod m20260104_000001_create_audit_and_idempotency;
+mod m20260105_000001_create_sync_tables;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260102_000001_create_record_tables::Migration),
             Box::new(m20260103_000001_create_api_tokens::Migration),
             Box::new(m20260104_000001_create_audit_and_idempotency::Migration),
+            Box::new(m20260105_000001_create_sync_tables::Migration),
         ]
     }
 }

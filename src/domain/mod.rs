@@ -1,7 +1,9 @@
 //! Plain types and rules of the hub's domain; no framework is imported here.
 
 pub mod auth;
+pub mod epcis;
 pub mod filter;
+pub mod ingest;
 pub mod ip_source;
 pub mod places;
 pub mod plan;

@@ -52,14 +52,30 @@ pub struct Writer {
     pub role: Role,
     pub agency_id: Option<i32>,
     pub agency_code: Option<String>,
+    /// Set for a connector's sync: it writes only its own records (natural key
+    /// `connector:<name>` + external id), with an admin's reach.
+    pub connector: Option<String>,
 }
 
 impl Writer {
-    /// The `source` of the records this writer creates: `agency:<code>` or `admin`.
+    /// The writer of a connector's sync runs.
+    pub fn connector(name: &str) -> Self {
+        Writer {
+            token_id: None,
+            role: Role::Admin,
+            agency_id: None,
+            agency_code: None,
+            connector: Some(name.to_owned()),
+        }
+    }
+
+    /// The `source` of the records this writer creates: `agency:<code>`,
+    /// `connector:<name>` or `admin`.
     pub fn source(&self) -> String {
-        match &self.agency_code {
-            Some(code) => format!("agency:{code}"),
-            None => "admin".to_owned(),
+        match (&self.connector, &self.agency_code) {
+            (Some(name), _) => format!("connector:{name}"),
+            (None, Some(code)) => format!("agency:{code}"),
+            (None, None) => "admin".to_owned(),
         }
     }
 
@@ -99,6 +115,7 @@ pub fn writer(caller: &Caller) -> Result<Writer, Denied> {
             role: *role,
             agency_id: *agency_id,
             agency_code: agency_code.clone(),
+            connector: None,
         }),
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod agency;
 pub mod audit;
+pub mod connectors;
 pub mod error;
 pub mod limits;
 pub mod list;
@@ -25,6 +26,7 @@ use sea_orm::DatabaseConnection;
 
 use self::agency::AgencyQuery;
 use self::audit::AuditQueryRoot;
+use self::connectors::{ConnectorMutation, ConnectorQuery};
 use self::limits::Limits;
 use self::loaders::{PlanLoader, RecordLoader};
 use self::mutations::PlanMutation;
@@ -64,6 +66,7 @@ pub struct Query(
     SearchQuery,
     PlaceQuery,
     AuditQueryRoot,
+    ConnectorQuery,
 );
 
 /// The root mutation: every domain's writes side by side.
@@ -79,6 +82,7 @@ pub struct Mutation(
     AnnualReportMutation,
     ReportSubmission,
     PlanMutation,
+    ConnectorMutation,
 );
 
 pub type HubSchema = Schema<Query, Mutation, Subscription>;
@@ -91,7 +95,12 @@ fn schema_builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscriptio
 }
 
 /// The schema served by the hub, bound to a database.
-pub fn build_schema(db: DatabaseConnection, limits: &Limits, feed: ChangeFeed) -> HubSchema {
+pub fn build_schema(
+    db: DatabaseConnection,
+    limits: &Limits,
+    feed: ChangeFeed,
+    connectors: crate::sync::scheduler::Connectors,
+) -> HubSchema {
     let plan_cache = Arc::new(PlanCache::new(db.clone()));
     let plan_loader = DataLoader::new(
         PlanLoader::new(db.clone(), plan_cache.clone()),
@@ -106,6 +115,7 @@ pub fn build_schema(db: DatabaseConnection, limits: &Limits, feed: ChangeFeed) -
         .data(plan_loader)
         .data(record_loader)
         .data(feed)
+        .data(connectors)
         .finish()
 }
 

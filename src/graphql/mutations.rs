@@ -35,7 +35,7 @@ pub(crate) fn feed<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Change
 }
 
 /// What inputs refer to by code, resolved once per request.
-pub(crate) struct Refs {
+pub struct Refs {
     pub agencies: HashMap<String, i32>,
     pub caller_agency: Option<i32>,
 }
@@ -94,7 +94,8 @@ impl Refs {
 
 /// An organisation named by an input (producer, host, enterprise): matched by tax code,
 /// else by name, else created.
-#[derive(InputObject, Debug, Clone)]
+#[derive(InputObject, Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OrganisationInput {
     pub name: String,
     /// Mã số thuế: 10 digits with a valid check digit, optionally `-NNN` for a branch;
@@ -532,7 +533,8 @@ pub(crate) fn external_id(check: &mut Checker, field: &str, value: &str) -> Stri
 pub struct PlanMutation;
 
 /// Progress reported on a plan task by its lead agency.
-#[derive(InputObject, Debug, Clone)]
+#[derive(InputObject, Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TaskProgressInput {
     /// NOT_STARTED, IN_PROGRESS, COMPLETED or DELAYED.
     pub status: String,

@@ -78,3 +78,40 @@ impl ScalarType for BigInt {
         Value::Number(self.0.into())
     }
 }
+
+// Connectors read record inputs from JSON; the scalars read the same text there.
+impl<'de> serde::Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .map(Date)
+            .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a date (YYYY-MM-DD)")))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DateTime {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        chrono::DateTime::parse_from_rfc3339(&text)
+            .map(DateTime)
+            .map_err(|_| serde::de::Error::custom(format!("{text:?} is not an RFC 3339 date-time")))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for BigInt {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(i64),
+            Text(String),
+        }
+        match Raw::deserialize(deserializer)? {
+            Raw::Number(n) => Ok(BigInt(n)),
+            Raw::Text(text) => text
+                .parse()
+                .map(BigInt)
+                .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a whole number"))),
+        }
+    }
+}

@@ -11,6 +11,7 @@ pub mod reporting;
 pub mod search;
 pub mod seed;
 pub mod snapshot;
+pub mod sync;
 pub mod targets;
 pub mod tokens;
 pub mod writes;

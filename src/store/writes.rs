@@ -311,7 +311,7 @@ fn camel_case(snake: &str) -> String {
     out
 }
 
-fn to_json<T: Serialize>(value: &T) -> Value {
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
@@ -353,7 +353,7 @@ pub fn diff(before: &Value, after: &Value) -> Vec<FieldChange> {
 }
 
 /// A record's snapshot for diffs and the audit log, with its support events if any.
-fn snapshot<M: Writable>(model: &M, events: Option<&[SupportEventDraft]>) -> Value {
+pub(crate) fn snapshot<M: Writable>(model: &M, events: Option<&[SupportEventDraft]>) -> Value {
     let mut value = to_json(model);
     if let (Some(events), Some(object)) = (events, value.as_object_mut()) {
         object.insert("support_events".into(), to_json(&events));
@@ -374,7 +374,7 @@ fn owner<'a, M: Writable>(model: &M, source: &'a str) -> Owner<'a> {
     }
 }
 
-fn change<M: Writable>(
+pub(crate) fn change<M: Writable>(
     model: &M,
     operation: ChangeOperation,
     writer: &Writer,
@@ -495,7 +495,7 @@ async fn resolve_organisation<C: ConnectionTrait>(
     Ok(created.id)
 }
 
-fn all_set<M: Writable>(model: M) -> M::Active {
+pub(crate) fn all_set<M: Writable>(model: M) -> M::Active {
     let active: M::Active = model.into();
     active.reset_all()
 }

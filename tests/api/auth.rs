@@ -186,7 +186,10 @@ async fn tokens_never_appear_in_the_log() {
         .stderr(log)
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
+    let client = {
+        khcn_hub::sync::http::install_crypto_provider();
+        reqwest::Client::new()
+    };
     let base = format!("http://127.0.0.1:{port}");
     let mut ready = false;
     for _ in 0..100 {

@@ -182,7 +182,10 @@ impl TestApp {
         }));
         Some(Self {
             address,
-            client: reqwest::Client::new(),
+            client: {
+                khcn_hub::sync::http::install_crypto_provider();
+                reqwest::Client::new()
+            },
             backend,
             db,
             stop: Some(stop),

@@ -7,6 +7,7 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod connectors;
 mod database;
 mod fixtures;
 mod graphql_http;
@@ -15,5 +16,6 @@ mod n_plus_one;
 mod plan_fidelity;
 mod plan_queries;
 mod records;
+mod registry;
 mod schema;
 mod subscriptions;

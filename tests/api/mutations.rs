@@ -303,7 +303,10 @@ backend_test! {
         let client = |app: &TestApp| {
             let (address, token, id) = (app.address.clone(), token.clone(), id.clone());
             async move {
-                let http = reqwest::Client::new();
+                let http = {
+                khcn_hub::sync::http::install_crypto_provider();
+                reqwest::Client::new()
+            };
                 let send = |query: &str, variables: Value| {
                     http.post(format!("{address}/graphql"))
                         .header("content-type", "application/json")

@@ -58,11 +58,15 @@ async fn statements_per_page(backend: Backend) {
         batch_window: std::time::Duration::from_millis(50),
         ..Limits::default()
     };
-    let schema = build_schema(
-        db.clone(),
-        &limits,
-        khcn_hub::store::feed::ChangeFeed::new(),
-    );
+    let feed = khcn_hub::store::feed::ChangeFeed::new();
+    let connectors = khcn_hub::sync::scheduler::Connectors {
+        definitions: std::sync::Arc::new(Vec::new()),
+        engine: khcn_hub::sync::Engine {
+            db: db.clone(),
+            feed: feed.clone(),
+        },
+    };
+    let schema = build_schema(db.clone(), &limits, feed, connectors);
 
     // The first query loads the in-memory plan snapshot; count from the second on.
     let warm_up = schema.execute("{ plans { code } }").await;

@@ -158,7 +158,8 @@ record_queries!(
 );
 
 /// An IP right as an agency pushes it.
-#[derive(async_graphql::InputObject, Debug, Clone)]
+#[derive(async_graphql::InputObject, Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct IpRightInput {
     pub name: String,
     /// GEOGRAPHICAL_INDICATION, CERTIFICATION_MARK, COLLECTIVE_MARK or TRADEMARK.
@@ -166,6 +167,7 @@ pub struct IpRightInput {
     pub product: Option<String>,
     /// Whether it protects a farm product (counts towards target 4 when abroad).
     #[graphql(default = false)]
+    #[serde(default)]
     pub farm_product: bool,
     /// ISO 3166 two-letter code of the granting country (VN, JP…).
     pub jurisdiction: String,

@@ -120,7 +120,8 @@ record_queries!(
 );
 
 /// An OCOP product as an agency pushes it.
-#[derive(async_graphql::InputObject, Debug, Clone)]
+#[derive(async_graphql::InputObject, Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OcopProductInput {
     pub name: String,
     /// The producer (chủ thể), matched by tax code or name, created when new.

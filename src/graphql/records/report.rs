@@ -190,7 +190,8 @@ impl AnnualReportQuery {
 }
 
 /// An annual report as an agency submits it.
-#[derive(async_graphql::InputObject, Debug, Clone)]
+#[derive(async_graphql::InputObject, Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AnnualReportInput {
     /// The reporting agency's code; an agency token reports for its own agency and may
     /// leave this out.

@@ -241,7 +241,8 @@ record_queries!(
 );
 
 /// An S&T task as an agency pushes it.
-#[derive(async_graphql::InputObject, Debug, Clone)]
+#[derive(async_graphql::InputObject, Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ScienceTaskInput {
     pub code: Option<String>,
     pub title: String,
@@ -310,7 +311,8 @@ crate::graphql::mutations::record_mutations!(
 );
 
 /// An application model (a transfer of results into use) as an agency pushes it.
-#[derive(async_graphql::InputObject, Debug, Clone)]
+#[derive(async_graphql::InputObject, Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ApplicationModelInput {
     pub title: String,
     pub field: Option<String>,
@@ -357,7 +359,8 @@ crate::graphql::mutations::record_mutations!(
 );
 
 /// A technology assessment of an enterprise as an agency pushes it.
-#[derive(async_graphql::InputObject, Debug, Clone)]
+#[derive(async_graphql::InputObject, Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TechnologyAssessmentInput {
     /// The enterprise assessed, matched by tax code or name, created when new.
     pub enterprise: crate::graphql::mutations::OrganisationInput,

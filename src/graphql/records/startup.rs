@@ -111,7 +111,8 @@ record_queries!(
 );
 
 /// Support a startup received, as an input.
-#[derive(async_graphql::InputObject, Debug, Clone)]
+#[derive(async_graphql::InputObject, Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SupportEventInput {
     pub year: i32,
     /// What kind of support (hình thức hỗ trợ).
@@ -124,7 +125,8 @@ pub struct SupportEventInput {
 }
 
 /// A startup as an agency pushes it. `supportEvents`, when given, replaces the list.
-#[derive(async_graphql::InputObject, Debug, Clone)]
+#[derive(async_graphql::InputObject, Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StartupInput {
     pub name: String,
     /// The company, matched by tax code or name, created when new.

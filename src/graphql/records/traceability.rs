@@ -162,7 +162,8 @@ record_queries!(
 );
 
 /// A traceability event as an agency pushes it (EPCIS 2.0 field names).
-#[derive(async_graphql::InputObject, Debug, Clone)]
+#[derive(async_graphql::InputObject, Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TraceabilityEntryInput {
     /// The EPCIS `eventID`; when absent, a hash of the event's content is used.
     pub event_id: Option<String>,

@@ -1,0 +1,173 @@
+//! `csv`: a CSV file over HTTP or from disk. The download is streamed to a temporary
+//! file (memory stays flat whatever its size), its encoding found (UTF-8 with or without
+//! BOM, else Windows-1258), and rows are read in batches, each value NFC-normalised.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+
+use serde_json::{Map, Value};
+
+use super::{Page, RawRow, Source};
+use crate::domain::text::to_nfc;
+use crate::sync::SyncError;
+use crate::sync::definition::{Csv, Encoding};
+use crate::sync::http::Fetcher;
+
+type Reader = csv::Reader<Box<dyn Read + Send>>;
+
+pub struct CsvSource {
+    fetcher: Fetcher,
+    url: Option<String>,
+    options: Csv,
+    open: Option<(Reader, Vec<String>, u64)>,
+    // Kept alive while the reader uses it.
+    _download: Option<tempfile::NamedTempFile>,
+}
+
+impl CsvSource {
+    pub fn new(fetcher: Fetcher, url: Option<String>, options: Csv) -> Self {
+        Self {
+            fetcher,
+            url,
+            options,
+            open: None,
+            _download: None,
+        }
+    }
+
+    async fn file(&mut self) -> Result<File, SyncError> {
+        if let Some(path) = &self.options.file {
+            return File::open(path)
+                .map_err(|e| SyncError::Registry(format!("cannot read {}: {e}", path.display())));
+        }
+        let url = self
+            .url
+            .clone()
+            .ok_or_else(|| SyncError::Config("a csv connector needs a url or a file".into()))?;
+        let mut download = tempfile::NamedTempFile::new()
+            .map_err(|e| SyncError::Registry(format!("cannot make a temporary file: {e}")))?;
+        self.fetcher.download(&url, download.as_file_mut()).await?;
+        let file = download
+            .reopen()
+            .map_err(|e| SyncError::Registry(format!("cannot reopen the download: {e}")))?;
+        self._download = Some(download);
+        Ok(file)
+    }
+
+    async fn open(&mut self, skip: u64) -> Result<(), SyncError> {
+        let mut file = self.file().await?;
+        let encoding = match self.options.encoding {
+            Encoding::Utf8 => encoding_rs::UTF_8,
+            Encoding::Windows1258 => encoding_rs::WINDOWS_1258,
+            Encoding::Auto => detect(&mut file)?,
+        };
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| SyncError::Registry(format!("cannot read the CSV: {e}")))?;
+        let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(Some(encoding))
+            .bom_sniffing(true)
+            .build(file);
+        let delimiter = u8::try_from(u32::from(self.options.delimiter))
+            .map_err(|_| SyncError::Config("csv.delimiter must be one ASCII character".into()))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .from_reader(Box::new(decoded) as Box<dyn Read + Send>);
+        let headers: Vec<String> = reader
+            .headers()
+            .map_err(|e| SyncError::Malformed(format!("the CSV has no readable header row: {e}")))?
+            .iter()
+            .map(|h| to_nfc(h.trim()))
+            .collect();
+        let mut record = csv::StringRecord::new();
+        for _ in 0..skip {
+            if !reader
+                .read_record(&mut record)
+                .map_err(|e| SyncError::Malformed(format!("the CSV cannot be read: {e}")))?
+            {
+                break;
+            }
+        }
+        self.open = Some((reader, headers, skip));
+        Ok(())
+    }
+}
+
+/// UTF-8 when the whole file decodes as UTF-8 (a BOM is allowed), Windows-1258 otherwise.
+fn detect(file: &mut File) -> Result<&'static encoding_rs::Encoding, SyncError> {
+    let mut decoder = encoding_rs::UTF_8.new_decoder_without_bom_handling();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut out = String::with_capacity(256 * 1024);
+    loop {
+        let read = file
+            .read(&mut buffer)
+            .map_err(|e| SyncError::Registry(format!("cannot read the CSV: {e}")))?;
+        let last = read == 0;
+        out.clear();
+        let (result, _) =
+            decoder.decode_to_string_without_replacement(&buffer[..read], &mut out, last);
+        if let encoding_rs::DecoderResult::Malformed(_, _) = result {
+            return Ok(encoding_rs::WINDOWS_1258);
+        }
+        if last {
+            return Ok(encoding_rs::UTF_8);
+        }
+    }
+}
+
+impl Source for CsvSource {
+    async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SyncError> {
+        let skip: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
+        if self.open.as_ref().is_none_or(|(_, _, at)| *at != skip) {
+            self.open(skip).await?;
+        }
+        let Some((reader, headers, at)) = self.open.as_mut() else {
+            return Ok(Page::default());
+        };
+        let mut rows = Vec::with_capacity(self.options.batch_size);
+        let mut record = csv::StringRecord::new();
+        let mut more = true;
+        while rows.len() < self.options.batch_size.max(1) {
+            let line = *at + 2;
+            match reader.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => {
+                    more = false;
+                    break;
+                }
+                Err(e) => {
+                    return Err(SyncError::Malformed(format!("CSV line {line}: {e}")));
+                }
+            }
+            *at += 1;
+            let mut row = Map::new();
+            for (name, value) in headers.iter().zip(record.iter()) {
+                row.insert(name.clone(), Value::String(to_nfc(value)));
+            }
+            rows.push(RawRow {
+                position: format!("line {line}"),
+                value: Value::Object(row),
+            });
+        }
+        let next = *at;
+        if !more {
+            self.open = None;
+        }
+        Ok(Page {
+            rows,
+            next: more.then(|| next.to_string()),
+            watermark: None,
+        })
+    }
+}
+
+/// Writes a response body to `file` as it arrives.
+pub async fn stream_to(response: reqwest::Response, file: &mut File) -> Result<(), String> {
+    use futures_util::StreamExt;
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| crate::store::error_chain(&e))?;
+        file.write_all(&chunk).map_err(|e| e.to_string())?;
+    }
+    file.flush().map_err(|e| e.to_string())
+}

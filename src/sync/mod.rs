@@ -1,0 +1,547 @@
+//! The sync engine: runs a connector definition page by page. Each page is mapped,
+//! validated with the same rules as mutations, and committed in one transaction
+//! together with the connector's new position, so the watermark is never ahead of the
+//! rows it covers. Invalid rows are quarantined; too many of them fail the run as schema
+//! drift; repeated failures pause the connector.
+
+pub mod cli;
+pub mod definition;
+pub mod http;
+pub mod kinds;
+pub mod mapping;
+pub mod scheduler;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use sea_orm::DatabaseConnection;
+use serde::de::DeserializeOwned;
+use thiserror::Error;
+
+use self::definition::{Definition, KindOptions, Mode, SourceKind};
+use self::http::{FetchError, Fetcher};
+use self::kinds::{Page, Source};
+use self::mapping::{Mapped, map_row, rule_applies};
+use crate::db::entities::{
+    annual_reports, application_models, ip_rights, ocop_products, science_tasks, startups,
+    technology_assessments, traceability_entries,
+};
+use crate::domain::records::RecordKind;
+use crate::domain::scope::Writer;
+use crate::domain::validate::{Checker, FieldError};
+use crate::graphql::mutations::Refs;
+use crate::graphql::records::{
+    ip_right::IpRightInput,
+    ocop::OcopProductInput,
+    report::AnnualReportInput,
+    science::{ApplicationModelInput, ScienceTaskInput, TechnologyAssessmentInput},
+    startup::StartupInput,
+    traceability::TraceabilityEntryInput,
+};
+use crate::store::feed::ChangeFeed;
+use crate::store::sync::{self as store, Counts, Rejected, StagedRow};
+use crate::store::writes::{Draft, Writable, begin};
+
+/// Why a run failed (or could not start).
+#[derive(Debug, Error)]
+pub enum SyncError {
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("{0}")]
+    Malformed(String),
+    #[error("{0}")]
+    Registry(String),
+    #[error("schema drift: {0}")]
+    Drift(String),
+    #[error("database error: {0}")]
+    Db(String),
+    #[error("connector {0:?} is already running")]
+    Busy(String),
+    #[error("connector {name:?} is disabled: {reason}")]
+    Disabled { name: String, reason: String },
+    #[error("no connector is named {0:?}")]
+    Unknown(String),
+}
+
+impl From<sea_orm::DbErr> for SyncError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        SyncError::Db(crate::store::error_chain(&error))
+    }
+}
+
+impl From<crate::store::StoreError> for SyncError {
+    fn from(error: crate::store::StoreError) -> Self {
+        SyncError::Db(crate::store::error_chain(&error))
+    }
+}
+
+/// What started a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Schedule,
+    CatchUp,
+    Manual,
+    Cli,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Schedule => "SCHEDULE",
+            Trigger::CatchUp => "CATCH_UP",
+            Trigger::Manual => "MANUAL",
+            Trigger::Cli => "CLI",
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub run_id: i32,
+    pub succeeded: bool,
+    pub counts: Counts,
+    pub error: Option<String>,
+    pub paused: bool,
+}
+
+/// A record input a connector can fill: the same input types, and rules, as mutations.
+pub trait KindInput: DeserializeOwned + Send {
+    type Model: Writable;
+    fn draft(&self, check: Checker, refs: &Refs) -> Result<Draft<Self::Model>, Vec<FieldError>>;
+}
+
+macro_rules! kind_input {
+    ($input:ty, $model:ty) => {
+        impl KindInput for $input {
+            type Model = $model;
+            fn draft(&self, check: Checker, refs: &Refs) -> Result<Draft<$model>, Vec<FieldError>> {
+                self.to_draft(check, refs)
+            }
+        }
+    };
+}
+
+kind_input!(IpRightInput, ip_rights::Model);
+kind_input!(OcopProductInput, ocop_products::Model);
+kind_input!(StartupInput, startups::Model);
+kind_input!(TraceabilityEntryInput, traceability_entries::Model);
+kind_input!(ScienceTaskInput, science_tasks::Model);
+kind_input!(ApplicationModelInput, application_models::Model);
+kind_input!(TechnologyAssessmentInput, technology_assessments::Model);
+kind_input!(AnnualReportInput, annual_reports::Model);
+
+/// Called after each committed page with the run's counts so far.
+pub type Progress<'a> = &'a (dyn Fn(&Counts) + Send + Sync);
+
+/// What the engine needs besides the definition.
+#[derive(Clone)]
+pub struct Engine {
+    pub db: DatabaseConnection,
+    pub feed: ChangeFeed,
+}
+
+enum AnySource {
+    HttpJson(kinds::http_json::HttpJsonSource),
+    Csv(kinds::csv::CsvSource),
+    Ckan(kinds::ckan::CkanSource),
+    Epcis(kinds::epcis::EpcisSource),
+}
+
+impl AnySource {
+    async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SyncError> {
+        match self {
+            AnySource::HttpJson(s) => s.fetch(cursor).await,
+            AnySource::Csv(s) => s.fetch(cursor).await,
+            AnySource::Ckan(s) => s.fetch(cursor).await,
+            AnySource::Epcis(s) => s.fetch(cursor).await,
+        }
+    }
+
+    fn restartable(&self) -> bool {
+        match self {
+            AnySource::HttpJson(s) => s.restartable(),
+            AnySource::Csv(s) => s.restartable(),
+            AnySource::Ckan(s) => s.restartable(),
+            AnySource::Epcis(s) => s.restartable(),
+        }
+    }
+}
+
+fn open_source(definition: &Definition, watermark: Option<String>) -> Result<AnySource, SyncError> {
+    let fetcher = Fetcher::new(definition)?;
+    let base = definition.base_url();
+    let need_base = || {
+        base.clone().ok_or_else(|| SyncError::Disabled {
+            name: definition.name.clone(),
+            reason: definition
+                .disabled_reason()
+                .unwrap_or_else(|| "no base URL".into()),
+        })
+    };
+    Ok(match &definition.options {
+        KindOptions::HttpJson(options) => AnySource::HttpJson(
+            kinds::http_json::HttpJsonSource::new(fetcher, need_base()?, options.clone())?,
+        ),
+        KindOptions::Csv(options) => AnySource::Csv(kinds::csv::CsvSource::new(
+            fetcher,
+            base.clone(),
+            options.clone(),
+        )),
+        KindOptions::Ckan(options) => {
+            let resource = options
+                .resource_id
+                .clone()
+                .or_else(|| {
+                    options
+                        .resource_id_env
+                        .as_deref()
+                        .and_then(|name| std::env::var(name).ok())
+                        .filter(|v| !v.trim().is_empty())
+                })
+                .ok_or_else(|| SyncError::Disabled {
+                    name: definition.name.clone(),
+                    reason: match &options.resource_id_env {
+                        Some(name) => format!("set {name} to the CKAN resource id"),
+                        None => "the definition names no CKAN resource".into(),
+                    },
+                })?;
+            AnySource::Ckan(kinds::ckan::CkanSource::new(
+                fetcher,
+                need_base()?,
+                resource,
+                options.page_size,
+            ))
+        }
+        KindOptions::Epcis(options) => AnySource::Epcis(kinds::epcis::EpcisSource::new(
+            fetcher,
+            need_base()?,
+            options.clone(),
+            watermark,
+        )),
+    })
+}
+
+/// Maps a raw row (or an EPCIS event) to its external id and input JSON.
+fn map(definition: &Definition, row: &serde_json::Value) -> Result<Mapped, String> {
+    match definition.kind {
+        SourceKind::Epcis => kinds::epcis::to_input(row),
+        _ => map_row(row, &definition.fields),
+    }
+}
+
+/// A page split into rows to write and rows to quarantine.
+fn stage<I: KindInput>(
+    definition: &Definition,
+    page: &Page,
+    refs: &Refs,
+    tasks: &HashMap<String, i32>,
+) -> (Vec<StagedRow<I::Model>>, Vec<Rejected>) {
+    let mut staged = Vec::with_capacity(page.rows.len());
+    let mut rejected = Vec::new();
+    for row in &page.rows {
+        let reject = |external_id: Option<String>, reason: String| Rejected {
+            position: row.position.clone(),
+            external_id,
+            reason,
+            payload: row.value.to_string(),
+        };
+        let mapped = match map(definition, &row.value) {
+            Ok(mapped) => mapped,
+            Err(reason) => {
+                rejected.push(reject(None, reason));
+                continue;
+            }
+        };
+        let input: I = match serde_json::from_value(mapped.input.clone()) {
+            Ok(input) => input,
+            Err(error) => {
+                rejected.push(reject(Some(mapped.external_id), error.to_string()));
+                continue;
+            }
+        };
+        match input.draft(Checker::new(""), refs) {
+            Ok(draft) => {
+                let task_ids = definition
+                    .links
+                    .iter()
+                    .filter(|rule| rule_applies(rule, &mapped.input))
+                    .filter_map(|rule| tasks.get(&rule.task).copied())
+                    .collect();
+                staged.push(StagedRow {
+                    external_id: mapped.external_id,
+                    draft,
+                    task_ids,
+                });
+            }
+            Err(errors) => {
+                let reason = errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                rejected.push(reject(Some(mapped.external_id), reason));
+            }
+        }
+    }
+    (staged, rejected)
+}
+
+/// The later of two RFC 3339 watermarks.
+fn later(a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let parse = |t: &str| DateTime::parse_from_rfc3339(t).ok();
+            match (parse(&a), parse(&b)) {
+                (Some(x), Some(y)) if y > x => Some(b),
+                _ => Some(a),
+            }
+        }
+        (a, b) => a.or(b),
+    }
+}
+
+fn now() -> DateTime<FixedOffset> {
+    Utc::now().fixed_offset()
+}
+
+impl Engine {
+    /// Runs a connector once; a failed run is reported, not returned as an error.
+    pub async fn run(
+        &self,
+        definition: &Definition,
+        trigger: Trigger,
+        progress: Option<Progress<'_>>,
+    ) -> Result<RunReport, SyncError> {
+        let run_id = self.begin_run(definition, trigger).await?;
+        self.continue_run(definition, run_id, progress).await
+    }
+
+    /// Claims the connector and records the start of a run; refuses a disabled or busy
+    /// connector.
+    pub async fn begin_run(
+        &self,
+        definition: &Definition,
+        trigger: Trigger,
+    ) -> Result<i32, SyncError> {
+        if let Some(reason) = definition.disabled_reason() {
+            return Err(SyncError::Disabled {
+                name: definition.name.clone(),
+                reason,
+            });
+        }
+        if !store::claim(&self.db, &definition.name, now()).await? {
+            return Err(SyncError::Busy(definition.name.clone()));
+        }
+        match store::start_run(&self.db, &definition.name, trigger.as_str(), now()).await {
+            Ok(run) => Ok(run.id),
+            Err(error) => {
+                let _ =
+                    store::finish(&self.db, &definition.name, false, u32::MAX, None, now()).await;
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Runs a begun run to its end.
+    pub async fn continue_run(
+        &self,
+        definition: &Definition,
+        run_id: i32,
+        progress: Option<Progress<'_>>,
+    ) -> Result<RunReport, SyncError> {
+        let mut counts = Counts::default();
+        let result = self.pages(definition, run_id, &mut counts, progress).await;
+        let (succeeded, error) = match &result {
+            Ok(()) => (true, None),
+            Err(error) => (false, Some(error.to_string())),
+        };
+        if let Some(error) = &error {
+            tracing::warn!(connector = definition.name, %error, "a connector run failed");
+        }
+        let status = if succeeded { "SUCCEEDED" } else { "FAILED" };
+        store::update_run(
+            &self.db,
+            run_id,
+            counts,
+            Some(status),
+            error.as_deref(),
+            Some(now()),
+        )
+        .await?;
+        let state = store::finish(
+            &self.db,
+            &definition.name,
+            succeeded,
+            definition.pause_after_failures,
+            error.as_deref(),
+            now(),
+        )
+        .await?;
+        Ok(RunReport {
+            run_id,
+            succeeded,
+            counts,
+            error,
+            paused: state.paused,
+        })
+    }
+
+    async fn pages(
+        &self,
+        definition: &Definition,
+        run_id: i32,
+        counts: &mut Counts,
+        progress: Option<Progress<'_>>,
+    ) -> Result<(), SyncError> {
+        macro_rules! typed {
+            ($input:ty) => {
+                self.pages_typed::<$input>(definition, run_id, counts, progress)
+                    .await
+            };
+        }
+        match definition.record_kind {
+            RecordKind::IpRight => typed!(IpRightInput),
+            RecordKind::OcopProduct => typed!(OcopProductInput),
+            RecordKind::Startup => typed!(StartupInput),
+            RecordKind::TraceabilityEntry => typed!(TraceabilityEntryInput),
+            RecordKind::ScienceTask => typed!(ScienceTaskInput),
+            RecordKind::ApplicationModel => typed!(ApplicationModelInput),
+            RecordKind::TechnologyAssessment => typed!(TechnologyAssessmentInput),
+            RecordKind::AnnualReport => typed!(AnnualReportInput),
+        }
+    }
+
+    async fn pages_typed<I: KindInput>(
+        &self,
+        definition: &Definition,
+        run_id: i32,
+        counts: &mut Counts,
+        progress: Option<Progress<'_>>,
+    ) -> Result<(), SyncError> {
+        let writer = Writer::connector(&definition.name);
+        let state = store::state(&self.db, &definition.name, now()).await?;
+        let plan = crate::store::snapshot::PlanSnapshot::load(&self.db).await?;
+        let refs = Refs {
+            agencies: plan
+                .agencies
+                .iter()
+                .map(|a| (a.code.clone(), a.id))
+                .collect(),
+            caller_agency: None,
+        };
+        let mut tasks = HashMap::new();
+        for rule in &definition.links {
+            let task = plan
+                .tasks_with_code(&rule.task)
+                .first()
+                .map(|t| t.id)
+                .ok_or_else(|| {
+                    SyncError::Config(format!("links: the plan has no task {:?}", rule.task))
+                })?;
+            tasks.insert(rule.task.clone(), task);
+        }
+        let snapshot = definition.mode == Mode::Snapshot;
+        // A snapshot interrupted mid-way resumes with its own start time, so rows it
+        // already saw are not taken for withdrawn.
+        let mut cursor = state.cursor.clone();
+        let snapshot_started_at = match (snapshot, state.snapshot_started_at, &cursor) {
+            (true, Some(started), Some(_)) => Some(started),
+            (true, _, _) => Some(now()),
+            (false, _, _) => None,
+        };
+        let mut watermark = state.watermark.clone();
+        let mut source = open_source(definition, watermark.clone())?;
+        let mut restarted = false;
+        loop {
+            let page = match source.fetch(cursor.as_deref()).await {
+                Ok(page) => page,
+                Err(SyncError::Fetch(error))
+                    if source.restartable()
+                        && cursor.is_some()
+                        && !restarted
+                        && error
+                            .status()
+                            .is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429) =>
+                {
+                    tracing::info!(connector = definition.name, %error, "the page token expired; starting again from the watermark");
+                    restarted = true;
+                    source = open_source(definition, watermark.clone())?;
+                    cursor = None;
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
+            let (staged, rejected) = stage::<I>(definition, &page, &refs, &tasks);
+            let fetched = page.rows.len() as i64;
+            if fetched >= 10
+                && rejected.len() as f64 / fetched as f64 > definition.max_invalid_share
+            {
+                let example = rejected
+                    .first()
+                    .map(|r| format!("{}: {}", r.position, r.reason))
+                    .unwrap_or_default();
+                return Err(SyncError::Drift(format!(
+                    "{} of {fetched} rows of a page are invalid (more than {:.0} %); nothing of that page was written. First: {example}",
+                    rejected.len(),
+                    definition.max_invalid_share * 100.0
+                )));
+            }
+            let at = now();
+            let quarantined = rejected.len() as i64;
+            let txn = begin(&self.db).await?;
+            let outcome = store::apply_page(&txn, &writer, staged, at).await?;
+            store::quarantine_rows(&txn, &definition.name, run_id, rejected, at).await?;
+            watermark = later(watermark, page.watermark.clone());
+            store::save_progress(
+                &txn,
+                &definition.name,
+                page.next.as_deref(),
+                watermark.as_deref(),
+                snapshot_started_at.filter(|_| page.next.is_some()),
+                at,
+            )
+            .await?;
+            let mut page_counts = outcome.counts;
+            page_counts.fetched = fetched;
+            page_counts.quarantined = quarantined;
+            *counts += page_counts;
+            store::update_run(&txn, run_id, *counts, None, None, None).await?;
+            txn.commit().await?;
+            self.feed.publish(outcome.changes);
+            if let Some(progress) = progress {
+                progress(counts);
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        if let Some(started) = snapshot_started_at {
+            let txn = begin(&self.db).await?;
+            let (withdrawn, changes) =
+                store::withdraw_unseen::<I::Model>(&txn, &writer, started, now()).await?;
+            counts.withdrawn += withdrawn;
+            store::update_run(&txn, run_id, *counts, None, None, None).await?;
+            txn.commit().await?;
+            self.feed.publish(changes);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_watermark_only_moves_forward() {
+        let a = Some("2024-05-01T00:00:00Z".to_owned());
+        let b = Some("2024-04-01T00:00:00Z".to_owned());
+        assert_eq!(later(a.clone(), b.clone()), a);
+        assert_eq!(later(b, a.clone()), a);
+        assert_eq!(later(None, a.clone()), a);
+    }
+}
