@@ -63,7 +63,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbSetupError> {
                 .busy_timeout(CONNECT_TIMEOUT)
         });
     } else if is_postgres(url) {
-        options.max_connections(16);
+        options.max_connections(16).map_sqlx_postgres_opts(|opts| {
+            // Plan each execution with its real parameters: a generic plan cached while
+            // a table was small (a first sync) would keep scanning it whole.
+            opts.options([("plan_cache_mode", "force_custom_plan")])
+        });
     } else {
         return Err(DbSetupError::UnsupportedUrl(target));
     }

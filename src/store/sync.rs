@@ -26,9 +26,17 @@ use crate::domain::records::RecordRef;
 use crate::domain::scope::Writer;
 use crate::domain::text::search_key;
 
-/// Rows per multi-row statement: well under SQLite's 32,766 bound parameters for the
-/// widest record table.
-const CHUNK: usize = 400;
+/// Bound parameters one statement may carry: under SQLite's 32,766 (PostgreSQL allows
+/// 65,535). Fewer, larger statements mean fewer round trips per page.
+const MAX_PARAMS: usize = 30_000;
+
+/// Values per `IN (…)` list.
+const CHUNK: usize = 2_000;
+
+/// Rows per multi-row insert into a table of `columns` columns.
+fn rows_per_insert(columns: usize) -> usize {
+    (MAX_PARAMS / columns.max(1)).clamp(1, CHUNK)
+}
 
 // ---------------------------------------------------------------------------------------
 // State, runs, quarantine
@@ -320,7 +328,7 @@ pub async fn quarantine_rows<C: ConnectionTrait>(
     rows: Vec<Rejected>,
     now: DateTime<FixedOffset>,
 ) -> Result<(), DbErr> {
-    for chunk in rows.chunks(CHUNK) {
+    for chunk in rows.chunks(rows_per_insert(8)) {
         quarantine::Entity::insert_many(chunk.iter().map(|row| quarantine::ActiveModel {
             connector: Set(connector.to_owned()),
             run_id: Set(run_id),
@@ -457,7 +465,7 @@ async fn resolve_organisations(
         }
     }
     if !new_rows.is_empty() {
-        for chunk in new_rows.chunks(CHUNK) {
+        for chunk in new_rows.chunks(rows_per_insert(10)) {
             organisations::Entity::insert_many(chunk.to_vec())
                 .exec_without_returning(txn)
                 .await?;
@@ -666,7 +674,9 @@ pub async fn apply_page<M: Writable>(
 
     // New records: multi-row inserts, then one look-up for their ids.
     if !new_models.is_empty() {
-        for chunk in new_models.chunks(CHUNK) {
+        let per_insert =
+            rows_per_insert(<<M::Entity as EntityTrait>::Column as Iterable>::iter().count());
+        for chunk in new_models.chunks(per_insert) {
             let actives = chunk.iter().map(|(model, _)| {
                 let mut active = all_set(model.clone());
                 for key in <<M::Entity as EntityTrait>::PrimaryKey as Iterable>::iter() {
@@ -725,7 +735,7 @@ pub async fn apply_page<M: Writable>(
             .exec(txn)
             .await?;
     }
-    for chunk in new_events.chunks(CHUNK) {
+    for chunk in new_events.chunks(rows_per_insert(7)) {
         startup_support_events::Entity::insert_many(chunk.iter().map(|(id, event)| {
             startup_support_events::ActiveModel {
                 startup_id: Set(*id),
@@ -740,7 +750,7 @@ pub async fn apply_page<M: Writable>(
         .exec_without_returning(txn)
         .await?;
     }
-    for chunk in links.chunks(CHUNK) {
+    for chunk in links.chunks(rows_per_insert(6)) {
         record_links::Entity::insert_many(chunk.iter().map(|(task, id)| {
             record_links::ActiveModel {
                 task_id: Set(*task),
@@ -763,7 +773,7 @@ pub async fn apply_page<M: Writable>(
         .exec_without_returning(txn)
         .await?;
     }
-    for chunk in audit_rows.chunks(CHUNK) {
+    for chunk in audit_rows.chunks(rows_per_insert(12)) {
         audit_log::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(txn)
             .await?;
@@ -817,12 +827,23 @@ pub async fn withdraw_unseen<M: Writable>(
         });
         changes.push(change(&after, ChangeOperation::Updated, writer, now));
     }
-    for chunk in audit_rows.chunks(CHUNK) {
+    for chunk in audit_rows.chunks(rows_per_insert(12)) {
         audit_log::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(txn)
             .await?;
     }
     Ok((gone.len() as i64, changes))
+}
+
+/// On PostgreSQL, lets a sync page's commit return before its WAL reaches the disk. A
+/// crash can then lose the last pages, but each page carries its own cursor and
+/// watermark, so what is lost is fetched again; nothing is ever half-written.
+pub async fn relax_commit(txn: &DatabaseTransaction) -> Result<(), DbErr> {
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL synchronous_commit TO OFF")
+            .await?;
+    }
+    Ok(())
 }
 
 /// A record's reference, for callers that only have the model.

@@ -492,6 +492,7 @@ impl Engine {
             let at = now();
             let quarantined = rejected.len() as i64;
             let txn = begin(&self.db).await?;
+            store::relax_commit(&txn).await?;
             let outcome = store::apply_page(&txn, &writer, staged, at).await?;
             store::quarantine_rows(&txn, &definition.name, run_id, rejected, at).await?;
             watermark = later(watermark, page.watermark.clone());
