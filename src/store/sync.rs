@@ -11,7 +11,6 @@ use sea_orm::{
     DatabaseTransaction, DbErr, EntityTrait, Iterable, PaginatorTrait, PrimaryKeyToColumn,
     QueryFilter, QueryOrder, QuerySelect,
 };
-use serde_json::Value;
 
 use super::StoreError;
 use super::feed::{ChangeOperation, RecordChange};
@@ -585,18 +584,19 @@ pub async fn apply_page<M: Writable>(
     let mut seen_unchanged: Vec<i32> = Vec::new();
     let mut new_events: Vec<(i32, SupportEventDraft)> = Vec::new();
     let mut links: Vec<(i32, i32)> = Vec::new();
+    let actor = writer.actor();
     let audit =
-        |operation: &str, id: i32, before: Option<&Value>, after: &Value| audit_log::ActiveModel {
+        |operation: &str, id: i32, before: Option<String>, after: String| audit_log::ActiveModel {
             occurred_at: Set(now),
             token_id: Set(None),
             agency_id: Set(None),
-            actor: Set(writer.actor()),
+            actor: Set(actor.clone()),
             operation: Set(operation.to_owned()),
             record_kind: Set(Some(M::KIND.as_str().to_owned())),
             record_id: Set(Some(id)),
             task_code: Set(None),
-            before: Set(before.map(Value::to_string)),
-            after: Set(Some(after.to_string())),
+            before: Set(before),
+            after: Set(Some(after)),
             ..Default::default()
         };
 
@@ -663,8 +663,8 @@ pub async fn apply_page<M: Writable>(
         audit_rows.push(audit(
             ChangeOperation::Updated.as_str(),
             provenance.id,
-            Some(&before_json),
-            &snapshot(&updated, merged_events.as_deref()),
+            Some(before_json.to_string()),
+            snapshot(&updated, merged_events.as_deref()).to_string(),
         ));
         outcome
             .changes
@@ -718,8 +718,12 @@ pub async fn apply_page<M: Writable>(
             for task in &row.task_ids {
                 links.push((*task, id));
             }
-            let after = snapshot(&model, row.draft.support_events.as_deref());
-            audit_rows.push(audit(ChangeOperation::Created.as_str(), id, None, &after));
+            // Straight to text: a first sync writes many of these.
+            let after = match row.draft.support_events.as_deref() {
+                Some(events) => snapshot(&model, Some(events)).to_string(),
+                None => serde_json::to_string(&model).unwrap_or_default(),
+            };
+            audit_rows.push(audit(ChangeOperation::Created.as_str(), id, None, after));
             outcome
                 .changes
                 .push(change(&model, ChangeOperation::Created, writer, now));

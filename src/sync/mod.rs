@@ -255,7 +255,13 @@ fn stage<I: KindInput>(
                 continue;
             }
         };
-        let input: I = match serde_json::from_value(mapped.input.clone()) {
+        let task_ids: Vec<i32> = definition
+            .links
+            .iter()
+            .filter(|rule| rule_applies(rule, &mapped.input))
+            .filter_map(|rule| tasks.get(&rule.task).copied())
+            .collect();
+        let input: I = match serde_json::from_value(mapped.input) {
             Ok(input) => input,
             Err(error) => {
                 rejected.push(reject(Some(mapped.external_id), error.to_string()));
@@ -264,12 +270,6 @@ fn stage<I: KindInput>(
         };
         match input.draft(Checker::new(""), refs) {
             Ok(draft) => {
-                let task_ids = definition
-                    .links
-                    .iter()
-                    .filter(|rule| rule_applies(rule, &mapped.input))
-                    .filter_map(|rule| tasks.get(&rule.task).copied())
-                    .collect();
                 staged.push(StagedRow {
                     external_id: mapped.external_id,
                     draft,
