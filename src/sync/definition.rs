@@ -215,9 +215,22 @@ pub struct Csv {
     pub delimiter: char,
     #[serde(default)]
     pub encoding: Encoding,
+    /// `csv`, or `xlsx` for an Excel workbook; by default taken from the file or URL's
+    /// extension.
+    pub format: Option<TableFormat>,
+    /// The worksheet of an XLSX file; the first one by default.
+    pub sheet: Option<String>,
     /// Rows written per transaction.
     #[serde(default = "batch")]
     pub batch_size: usize,
+}
+
+/// The file formats of a `csv` source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TableFormat {
+    Csv,
+    Xlsx,
 }
 
 fn comma() -> char {
@@ -609,6 +622,8 @@ pub fn parse(file: &Path, text: &str) -> Result<Definition, DefinitionError> {
             file: None,
             delimiter: ',',
             encoding: Encoding::Auto,
+            format: None,
+            sheet: None,
             batch_size: batch(),
         })),
         SourceKind::CkanDatastore => KindOptions::Ckan(raw.ckan.ok_or_else(|| missing("ckan"))?),

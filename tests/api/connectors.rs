@@ -65,6 +65,22 @@ async fn ckan_search(State(script): State<Script<Ckan>>, Query(q): Params) -> Re
     .into_response()
 }
 
+/// The same CKAN, behind a bearer token.
+async fn ckan_search_authed(
+    state: State<Script<Ckan>>,
+    query: Params,
+    headers: HeaderMap,
+) -> Response {
+    if headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        != Some("Bearer s3cret")
+    {
+        return (StatusCode::UNAUTHORIZED, "token required").into_response();
+    }
+    ckan_search(state, query).await
+}
+
 const OCOP_CKAN: &str = r#"
 name = "ocop-test"
 kind = "ckan_datastore"
@@ -820,15 +836,15 @@ fn the_command_line_runs_a_connector_and_prints_a_summary() {
     });
     let url = runtime.block_on(serve(
         Router::new()
-            .route("/api/3/action/datastore_search", get(ckan_search))
+            .route("/api/3/action/datastore_search", get(ckan_search_authed))
             .with_state(script),
     ));
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("ocop.toml"),
-        OCOP_CKAN.replace("{url}", &url),
-    )
-    .unwrap();
+    let with_auth = OCOP_CKAN.replace("{url}", &url).replace(
+        "[ckan]",
+        "[auth]\nscheme = \"Bearer\"\ntoken_env = \"KHCN_HUB_TEST_CKAN_TOKEN\"\n[ckan]",
+    );
+    std::fs::write(dir.path().join("ocop.toml"), with_auth).unwrap();
     let hub = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_khcn-hub"))
             .args(args)
@@ -838,6 +854,7 @@ fn the_command_line_runs_a_connector_and_prints_a_summary() {
             )
             .env("KHCN_HUB_CONNECTORS", dir.path())
             .env("KHCN_HUB_LOG", "warn")
+            .env("KHCN_HUB_TEST_CKAN_TOKEN", "s3cret")
             .output()
             .unwrap()
     };
@@ -859,4 +876,91 @@ fn the_command_line_runs_a_connector_and_prints_a_summary() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("no connector is named \"nope\""));
     drop(runtime);
+}
+
+// ---------------------------------------------------------------------------------------
+// XLSX
+// ---------------------------------------------------------------------------------------
+
+fn ocop_workbook() -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    for (col, name) in [
+        "ma_san_pham",
+        "ten_san_pham",
+        "huyen",
+        "so_sao",
+        "ngay_cong_nhan",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(0, col as u16, *name).unwrap();
+    }
+    let rows = [
+        ("X-1", "Khô cá lóc Phú Thọ", "Tam Nông", 4.0, 15),
+        ("X-2", "Quýt hồng Lai Vung", "Lai Vung", 5.0, 20),
+    ];
+    for (i, (code, name, district, stars, day)) in rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        sheet.write_string(row, 0, *code).unwrap();
+        sheet.write_string(row, 1, *name).unwrap();
+        sheet.write_string(row, 2, *district).unwrap();
+        sheet.write_number(row, 3, *stars).unwrap();
+        sheet
+            .write_datetime_with_format(
+                row,
+                4,
+                ExcelDateTime::from_ymd(2023, 6, *day).unwrap(),
+                &date,
+            )
+            .unwrap();
+    }
+    workbook.save_to_buffer().unwrap()
+}
+
+backend_test! {
+    async fn xlsx_workbooks_are_read_like_csv(app) {
+        let script = Script::<CsvFile>::default();
+        script.set(CsvFile { body: ocop_workbook() });
+        let url = serve(Router::new().route("/ocop.xlsx", get(csv_file)).with_state(script)).await;
+        let text = r#"
+name = "ocop-xlsx"
+kind = "csv"
+record_kind = "OCOP_PRODUCT"
+schedule = "0 2 * * *"
+url = "{url}/ocop.xlsx"
+[fields]
+externalId = "ma_san_pham"
+name = "ten_san_pham"
+district = "huyen"
+stars = "so_sao"
+certifiedOn = "ngay_cong_nhan"
+"#;
+        let report = sync_once(&app, &definition(text, &url)).await;
+        assert!(report.succeeded, "{:?}", report.error);
+        assert_eq!(report.counts.created, 2);
+        let data = app.query(r#"{ ocopProducts(filter: {district: {eq: "Lai Vung"}}) { nodes { name stars certifiedOn districtCode } } }"#).await;
+        assert_eq!(data["ocopProducts"]["nodes"], json!([{"name": "Quýt hồng Lai Vung", "stars": 5, "certifiedOn": "2023-06-20", "districtCode": "lai-vung"}]));
+    }
+}
+
+backend_test! {
+    async fn a_connector_never_runs_twice_at_once(app) {
+        let script = Script::<Ckan>::default();
+        script.set(Ckan { rows: (0..3).map(ocop_row).collect(), refuse: false });
+        let url = serve(Router::new().route("/api/3/action/datastore_search", get(ckan_search)).with_state(script)).await;
+        let definition = definition(OCOP_CKAN, &url);
+        let engine = khcn_hub::sync::Engine { db: app.db.clone(), feed: khcn_hub::store::feed::ChangeFeed::new() };
+        let first = engine.begin_run(&definition, khcn_hub::sync::Trigger::Manual).await.unwrap();
+        let second = engine.begin_run(&definition, khcn_hub::sync::Trigger::Schedule).await;
+        assert!(matches!(second, Err(khcn_hub::sync::SyncError::Busy(_))), "{second:?}");
+        let report = engine.continue_run(&definition, first, None).await.unwrap();
+        assert!(report.succeeded);
+        let again = engine.run(&definition, khcn_hub::sync::Trigger::Schedule, None).await.unwrap();
+        assert!(again.succeeded, "the claim is released after a run");
+        assert_eq!(again.counts.unchanged, 3);
+    }
 }

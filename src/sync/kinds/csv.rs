@@ -1,6 +1,7 @@
-//! `csv`: a CSV file over HTTP or from disk. The download is streamed to a temporary
-//! file (memory stays flat whatever its size), its encoding found (UTF-8 with or without
-//! BOM, else Windows-1258), and rows are read in batches, each value NFC-normalised.
+//! `csv`: a CSV (or XLSX) file over HTTP or from disk. The download is streamed to a
+//! temporary file (memory stays flat whatever its size), a CSV's encoding found (UTF-8
+//! with or without BOM, else Windows-1258), and rows are read in batches, each value
+//! NFC-normalised. XLSX workbooks are read with calamine, one worksheet at a time.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -10,16 +11,17 @@ use serde_json::{Map, Value};
 use super::{Page, RawRow, Source};
 use crate::domain::text::to_nfc;
 use crate::sync::SyncError;
-use crate::sync::definition::{Csv, Encoding};
+use crate::sync::definition::{Csv, Encoding, TableFormat};
 use crate::sync::http::Fetcher;
 
-type Reader = csv::Reader<Box<dyn Read + Send>>;
+/// The rows of an open file, each a list of cell texts.
+type Rows = Box<dyn Iterator<Item = Result<Vec<String>, SyncError>> + Send>;
 
 pub struct CsvSource {
     fetcher: Fetcher,
     url: Option<String>,
     options: Csv,
-    open: Option<(Reader, Vec<String>, u64)>,
+    open: Option<(Rows, Vec<String>, u64)>,
     // Kept alive while the reader uses it.
     _download: Option<tempfile::NamedTempFile>,
 }
@@ -54,8 +56,45 @@ impl CsvSource {
         Ok(file)
     }
 
+    fn format(&self) -> TableFormat {
+        if let Some(format) = self.options.format {
+            return format;
+        }
+        let name = self
+            .options
+            .file
+            .as_ref()
+            .map(|f| f.to_string_lossy().into_owned())
+            .or_else(|| self.url.clone())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let path = name.split(['?', '#']).next().unwrap_or_default();
+        if path.ends_with(".xlsx") {
+            TableFormat::Xlsx
+        } else {
+            TableFormat::Csv
+        }
+    }
+
     async fn open(&mut self, skip: u64) -> Result<(), SyncError> {
-        let mut file = self.file().await?;
+        let file = self.file().await?;
+        let (headers, mut rows) = match self.format() {
+            TableFormat::Csv => self.csv_rows(file)?,
+            TableFormat::Xlsx => self.xlsx_rows(file)?,
+        };
+        for _ in 0..skip {
+            match rows.next() {
+                Some(row) => {
+                    row?;
+                }
+                None => break,
+            }
+        }
+        self.open = Some((rows, headers, skip));
+        Ok(())
+    }
+
+    fn csv_rows(&self, mut file: File) -> Result<(Vec<String>, Rows), SyncError> {
         let encoding = match self.options.encoding {
             Encoding::Utf8 => encoding_rs::UTF_8,
             Encoding::Windows1258 => encoding_rs::WINDOWS_1258,
@@ -79,17 +118,59 @@ impl CsvSource {
             .iter()
             .map(|h| to_nfc(h.trim()))
             .collect();
-        let mut record = csv::StringRecord::new();
-        for _ in 0..skip {
-            if !reader
-                .read_record(&mut record)
-                .map_err(|e| SyncError::Malformed(format!("the CSV cannot be read: {e}")))?
-            {
-                break;
+        let rows = reader.into_records().enumerate().map(|(i, record)| {
+            record
+                .map(|r| r.iter().map(to_nfc).collect())
+                .map_err(|e| SyncError::Malformed(format!("CSV line {}: {e}", i + 2)))
+        });
+        Ok((headers, Box::new(rows)))
+    }
+
+    fn xlsx_rows(&self, file: File) -> Result<(Vec<String>, Rows), SyncError> {
+        use calamine::{Data, Reader as _, Xlsx};
+        let mut workbook = Xlsx::new(std::io::BufReader::new(file))
+            .map_err(|e| SyncError::Malformed(format!("the file is not an XLSX workbook: {e}")))?;
+        let sheet = match &self.options.sheet {
+            Some(sheet) => sheet.clone(),
+            None => workbook
+                .sheet_names()
+                .first()
+                .cloned()
+                .ok_or_else(|| SyncError::Malformed("the workbook has no worksheet".into()))?,
+        };
+        let range = workbook
+            .worksheet_range(&sheet)
+            .map_err(|e| SyncError::Malformed(format!("cannot read worksheet {sheet:?}: {e}")))?;
+        let text = |cell: &Data| -> String {
+            match cell {
+                Data::Empty | Data::Error(_) => String::new(),
+                Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => to_nfc(s),
+                Data::Int(i) => i.to_string(),
+                // Whole numbers typed into Excel arrive as floats: 4.0 is "4".
+                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+                Data::Float(f) => f.to_string(),
+                Data::Bool(b) => b.to_string(),
+                Data::DateTime(d) => d
+                    .as_datetime()
+                    .map(|dt| {
+                        if dt.time() == chrono::NaiveTime::MIN {
+                            dt.date().to_string()
+                        } else {
+                            dt.to_string()
+                        }
+                    })
+                    .unwrap_or_default(),
             }
-        }
-        self.open = Some((reader, headers, skip));
-        Ok(())
+        };
+        let mut rows = range.rows();
+        let headers: Vec<String> = rows
+            .next()
+            .ok_or_else(|| SyncError::Malformed(format!("worksheet {sheet:?} is empty")))?
+            .iter()
+            .map(|c| text(c).trim().to_owned())
+            .collect();
+        let body: Vec<Vec<String>> = rows.map(|r| r.iter().map(text).collect()).collect();
+        Ok((headers, Box::new(body.into_iter().map(Ok))))
     }
 }
 
@@ -125,24 +206,20 @@ impl Source for CsvSource {
             return Ok(Page::default());
         };
         let mut rows = Vec::with_capacity(self.options.batch_size);
-        let mut record = csv::StringRecord::new();
         let mut more = true;
         while rows.len() < self.options.batch_size.max(1) {
             let line = *at + 2;
-            match reader.read_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => {
+            let record = match reader.next() {
+                Some(record) => record?,
+                None => {
                     more = false;
                     break;
                 }
-                Err(e) => {
-                    return Err(SyncError::Malformed(format!("CSV line {line}: {e}")));
-                }
-            }
+            };
             *at += 1;
             let mut row = Map::new();
-            for (name, value) in headers.iter().zip(record.iter()) {
-                row.insert(name.clone(), Value::String(to_nfc(value)));
+            for (name, value) in headers.iter().zip(record) {
+                row.insert(name.clone(), Value::String(value));
             }
             rows.push(RawRow {
                 position: format!("line {line}"),
