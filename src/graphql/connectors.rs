@@ -385,3 +385,92 @@ impl ConnectorMutation {
         Ok(Connector { definition, state })
     }
 }
+
+/// One side of a conflict: a record and the source that published it.
+#[derive(async_graphql::SimpleObject)]
+pub struct ConflictSide {
+    pub record_id: ID,
+    pub source: String,
+}
+
+/// Two sources publishing the same external id with different values; both records are
+/// kept with their provenance.
+#[derive(async_graphql::SimpleObject)]
+pub struct SourceConflict {
+    pub external_id: String,
+    pub first: ConflictSide,
+    pub second: ConflictSide,
+    /// The fields that differ (`before` is the first source's value).
+    pub changes: Vec<super::mutations::FieldChange>,
+}
+
+#[derive(Default)]
+pub struct ConflictQuery;
+
+#[Object]
+impl ConflictQuery {
+    /// Records of `kind` that different sources publish under the same external id with
+    /// different values (admins and analysts).
+    async fn source_conflicts(
+        &self,
+        ctx: &Context<'_>,
+        kind: super::records::RecordKind,
+        #[graphql(default = 50)] first: i32,
+    ) -> async_graphql::Result<Vec<SourceConflict>> {
+        if !matches!(
+            caller(ctx),
+            Caller::Token {
+                role: Role::Admin | Role::Analyst,
+                ..
+            }
+        ) {
+            return Err(ApiError::Forbidden {
+                message: "source conflicts are read by admins and analysts".into(),
+                path: None,
+            }
+            .into_graphql());
+        }
+        let limit = page_size(Some(first))?;
+        let db = database(ctx)?;
+        use crate::db::entities as e;
+        use crate::domain::records::RecordKind as K;
+        let found = match crate::domain::records::RecordKind::from(kind) {
+            K::IpRight => crate::store::sync::conflicts::<e::ip_rights::Model>(db, limit).await,
+            K::OcopProduct => {
+                crate::store::sync::conflicts::<e::ocop_products::Model>(db, limit).await
+            }
+            K::Startup => crate::store::sync::conflicts::<e::startups::Model>(db, limit).await,
+            K::TraceabilityEntry => {
+                crate::store::sync::conflicts::<e::traceability_entries::Model>(db, limit).await
+            }
+            K::ScienceTask => {
+                crate::store::sync::conflicts::<e::science_tasks::Model>(db, limit).await
+            }
+            K::ApplicationModel => {
+                crate::store::sync::conflicts::<e::application_models::Model>(db, limit).await
+            }
+            K::TechnologyAssessment => {
+                crate::store::sync::conflicts::<e::technology_assessments::Model>(db, limit).await
+            }
+            K::AnnualReport => {
+                crate::store::sync::conflicts::<e::annual_reports::Model>(db, limit).await
+            }
+        }
+        .api()?;
+        Ok(found
+            .into_iter()
+            .map(|c| SourceConflict {
+                external_id: c.external_id,
+                first: ConflictSide {
+                    record_id: ID(c.first.0.to_string()),
+                    source: c.first.1,
+                },
+                second: ConflictSide {
+                    record_id: ID(c.second.0.to_string()),
+                    source: c.second.1,
+                },
+                changes: c.changes.into_iter().map(Into::into).collect(),
+            })
+            .collect())
+    }
+}

@@ -26,7 +26,7 @@ use sea_orm::DatabaseConnection;
 
 use self::agency::AgencyQuery;
 use self::audit::AuditQueryRoot;
-use self::connectors::{ConnectorMutation, ConnectorQuery};
+use self::connectors::{ConflictQuery, ConnectorMutation, ConnectorQuery};
 use self::limits::Limits;
 use self::loaders::{PlanLoader, RecordLoader};
 use self::mutations::PlanMutation;
@@ -67,6 +67,7 @@ pub struct Query(
     PlaceQuery,
     AuditQueryRoot,
     ConnectorQuery,
+    ConflictQuery,
 );
 
 /// The root mutation: every domain's writes side by side.

@@ -857,3 +857,68 @@ pub fn reference<M: Writable>(model: &M) -> RecordRef {
         id: model.provenance().id,
     }
 }
+
+/// Two records of one kind that different sources publish under the same external id,
+/// and the content fields on which they disagree.
+#[derive(Debug, Clone)]
+pub struct Conflict {
+    pub external_id: String,
+    pub first: (RecordRef, String),
+    pub second: (RecordRef, String),
+    pub changes: Vec<super::writes::FieldChange>,
+}
+
+/// Records of kind `M` that two sources publish under the same external id with
+/// different values. Both are kept, each with its provenance; this lists them.
+pub async fn conflicts<M: Writable>(
+    db: &DatabaseConnection,
+    limit: u64,
+) -> Result<Vec<Conflict>, StoreError> {
+    let table = M::KIND.table();
+    let sql = format!(
+        "SELECT a.id AS first, b.id AS second FROM {table} a JOIN {table} b \
+         ON a.external_id = b.external_id AND a.source < b.source \
+         WHERE a.archived_at IS NULL AND b.archived_at IS NULL \
+         ORDER BY a.external_id, a.id, b.id LIMIT {}",
+        // Pairs with equal values are dropped below; look further than asked.
+        Ord::max(limit.saturating_mul(4), 100)
+    );
+    let pairs: Vec<(i32, i32)> = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            Some((
+                row.try_get::<i32>("", "first").ok()?,
+                row.try_get::<i32>("", "second").ok()?,
+            ))
+        })
+        .collect();
+    let mut found = Vec::new();
+    for (first, second) in pairs {
+        let (Some(a), Some(b)) = (
+            M::select_by_id(first).one(db).await?,
+            M::select_by_id(second).one(db).await?,
+        ) else {
+            continue;
+        };
+        let changes = diff(&snapshot(&a, None), &snapshot(&b, None));
+        if changes.is_empty() {
+            continue;
+        }
+        let (pa, pb) = (a.provenance(), b.provenance());
+        found.push(Conflict {
+            external_id: pa.external_id.clone().unwrap_or_default(),
+            first: (reference(&a), pa.source),
+            second: (reference(&b), pb.source),
+            changes,
+        });
+        if found.len() as u64 >= limit {
+            break;
+        }
+    }
+    Ok(found)
+}

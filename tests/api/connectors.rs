@@ -964,3 +964,37 @@ backend_test! {
         assert_eq!(again.counts.unchanged, 3);
     }
 }
+
+backend_test! {
+    async fn values_from_two_sources_are_both_kept_and_reported(app) {
+        let script = Script::<Ckan>::default();
+        script.set(Ckan { rows: (0..2).map(ocop_row).collect(), refuse: false });
+        let url = serve(Router::new().route("/api/3/action/datastore_search", get(ckan_search)).with_state(script)).await;
+        assert!(sync_once(&app, &definition(OCOP_CKAN, &url)).await.succeeded);
+        // The department pushes the same product code with another rating.
+        let agency = app.token("agency", Some("so-khcn")).await;
+        let (_, body) = app.as_caller(
+            Some(&agency),
+            r#"mutation { upsertOcopProduct(externalId: "DT-000", input: {name: "Sản phẩm OCOP 0", stars: 5}) { action } }"#,
+            json!({}),
+        ).await;
+        assert_eq!(body["data"]["upsertOcopProduct"]["action"], "CREATED", "{body}");
+        let analyst = app.token("analyst", None).await;
+        let (_, body) = app.as_caller(
+            Some(&analyst),
+            "{ sourceConflicts(kind: OCOP_PRODUCT) { externalId first { source } second { source } changes { field before after } } }",
+            json!({}),
+        ).await;
+        let conflicts = body["data"]["sourceConflicts"].as_array().unwrap_or_else(|| panic!("{body}"));
+        assert_eq!(conflicts.len(), 1, "{body}");
+        assert_eq!(conflicts[0]["externalId"], "DT-000");
+        assert_eq!(conflicts[0]["first"]["source"], "agency:so-khcn");
+        assert_eq!(conflicts[0]["second"]["source"], "connector:ocop-test");
+        let stars = conflicts[0]["changes"].as_array().unwrap().iter().find(|c| c["field"] == "stars").unwrap();
+        assert_eq!((stars["before"].clone(), stars["after"].clone()), (json!(5), json!(4)));
+        // Neither overwrote the other.
+        let data = app.query(r#"{ ocopProducts(first: 10) { nodes { externalId source stars } } }"#).await;
+        let both: Vec<&Value> = data["ocopProducts"]["nodes"].as_array().unwrap().iter().filter(|n| n["externalId"] == "DT-000").collect();
+        assert_eq!(both.len(), 2);
+    }
+}
