@@ -140,6 +140,27 @@ pub async fn save_progress<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Keeps the validators of a completely read file, for the next conditional download.
+pub async fn save_validators(
+    db: &DatabaseConnection,
+    name: &str,
+    validators: &crate::sync::http::Validators,
+) -> Result<(), StoreError> {
+    connector_state::Entity::update_many()
+        .col_expr(
+            connector_state::Column::Etag,
+            Expr::val(validators.etag.clone()),
+        )
+        .col_expr(
+            connector_state::Column::LastModified,
+            Expr::val(validators.last_modified.clone()),
+        )
+        .filter(connector_state::Column::Name.eq(name))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Ends a run: releases the claim, counts failures and pauses after too many.
 pub async fn finish(
     db: &DatabaseConnection,

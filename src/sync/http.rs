@@ -77,6 +77,21 @@ pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Dura
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// What identifies a version of a file: its `ETag` and `Last-Modified`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// The outcome of a conditional download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Downloaded {
+    /// The server said the file has not changed (304); nothing was downloaded.
+    pub not_modified: bool,
+    pub validators: Validators,
+}
+
 /// A response that arrived whole.
 #[derive(Debug)]
 pub struct Fetched {
@@ -171,6 +186,15 @@ impl Fetcher {
             request = request.json(body);
         }
         let response = request.send().await.map_err(|e| self.classify(url, &e))?;
+        self.check(url, response).await
+    }
+
+    /// A non-success status as an error carrying `Retry-After`.
+    async fn check(
+        &self,
+        url: &str,
+        response: reqwest::Response,
+    ) -> Result<reqwest::Response, FetchError> {
         let status = response.status();
         if status.is_success() {
             return Ok(response);
@@ -218,28 +242,67 @@ impl Fetcher {
             .with_jitter()
     }
 
-    /// Streams a body into `file`, retrying the whole download like `fetch`.
-    pub async fn download(&self, url: &str, file: &mut std::fs::File) -> Result<(), FetchError> {
+    /// Streams a body into `file`, retrying the whole download like `fetch`. With the
+    /// validators of the last download it asks only for a changed file; a 304 leaves the
+    /// file empty and says so.
+    pub async fn download(
+        &self,
+        url: &str,
+        file: &mut std::fs::File,
+        previous: &Validators,
+    ) -> Result<Downloaded, FetchError> {
         use backon::BackoffBuilder;
         use std::io::Seek;
         let cap = seconds(self.settings.retry_after_cap_secs);
         let mut delays = self.backoff().build();
         loop {
-            let result = async {
+            let result: Result<Downloaded, FetchError> = async {
                 file.set_len(0)
                     .and_then(|()| file.seek(std::io::SeekFrom::Start(0)).map(|_| ()))
                     .map_err(|e| FetchError::Setup(format!("cannot write the download: {e}")))?;
-                let response = self.send_checked(&reqwest::Method::GET, url, None).await?;
+                let mut request = self.client.get(url);
+                if let Some((name, value)) = &self.auth {
+                    request = request.header(name, value);
+                }
+                if let Some(etag) = &previous.etag {
+                    request = request.header(axum::http::header::IF_NONE_MATCH, etag);
+                }
+                if let Some(modified) = &previous.last_modified {
+                    request = request.header(axum::http::header::IF_MODIFIED_SINCE, modified);
+                }
+                let response = request.send().await.map_err(|e| self.classify(url, &e))?;
+                let header = |name: axum::http::HeaderName| {
+                    response
+                        .headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                };
+                let validators = Validators {
+                    etag: header(axum::http::header::ETAG),
+                    last_modified: header(axum::http::header::LAST_MODIFIED),
+                };
+                if response.status() == StatusCode::NOT_MODIFIED {
+                    return Ok(Downloaded {
+                        not_modified: true,
+                        validators: previous.clone(),
+                    });
+                }
+                let response = self.check(url, response).await?;
                 crate::sync::kinds::csv::stream_to(response, file)
                     .await
                     .map_err(|message| FetchError::Transport {
                         url: url.to_owned(),
                         message,
-                    })
+                    })?;
+                Ok(Downloaded {
+                    not_modified: false,
+                    validators,
+                })
             }
             .await;
             match result {
-                Ok(()) => return Ok(()),
+                Ok(downloaded) => return Ok(downloaded),
                 Err(error) if error.retryable() => match delays.next() {
                     Some(delay) => {
                         let delay = error.retry_after().map_or(delay, |wanted| wanted.min(cap));

@@ -168,9 +168,31 @@ impl AnySource {
             AnySource::Epcis(s) => s.restartable(),
         }
     }
+
+    fn unchanged(&self) -> bool {
+        match self {
+            AnySource::Csv(s) => s.unchanged(),
+            AnySource::HttpJson(s) => s.unchanged(),
+            AnySource::Ckan(s) => s.unchanged(),
+            AnySource::Epcis(s) => s.unchanged(),
+        }
+    }
+
+    fn validators(&self) -> http::Validators {
+        match self {
+            AnySource::Csv(s) => s.validators(),
+            AnySource::HttpJson(s) => s.validators(),
+            AnySource::Ckan(s) => s.validators(),
+            AnySource::Epcis(s) => s.validators(),
+        }
+    }
 }
 
-fn open_source(definition: &Definition, watermark: Option<String>) -> Result<AnySource, SyncError> {
+fn open_source(
+    definition: &Definition,
+    watermark: Option<String>,
+    validators: http::Validators,
+) -> Result<AnySource, SyncError> {
     let fetcher = Fetcher::new(definition)?;
     let base = definition.base_url();
     let need_base = || {
@@ -189,6 +211,7 @@ fn open_source(definition: &Definition, watermark: Option<String>) -> Result<Any
             fetcher,
             base.clone(),
             options.clone(),
+            validators,
         )),
         KindOptions::Ckan(options) => {
             let resource = options
@@ -453,7 +476,16 @@ impl Engine {
             (false, _, _) => None,
         };
         let mut watermark = state.watermark.clone();
-        let mut source = open_source(definition, watermark.clone())?;
+        // A resumed run downloads again in full; a fresh one asks only for a change.
+        let validators = if cursor.is_none() {
+            http::Validators {
+                etag: state.etag.clone(),
+                last_modified: state.last_modified.clone(),
+            }
+        } else {
+            http::Validators::default()
+        };
+        let mut source = open_source(definition, watermark.clone(), validators.clone())?;
         let mut restarted = false;
         loop {
             let page = match source.fetch(cursor.as_deref()).await {
@@ -468,7 +500,7 @@ impl Engine {
                 {
                     tracing::info!(connector = definition.name, %error, "the page token expired; starting again from the watermark");
                     restarted = true;
-                    source = open_source(definition, watermark.clone())?;
+                    source = open_source(definition, watermark.clone(), validators.clone())?;
                     cursor = None;
                     continue;
                 }
@@ -519,6 +551,13 @@ impl Engine {
                 Some(next) => cursor = Some(next),
                 None => break,
             }
+        }
+        if source.unchanged() {
+            return Ok(());
+        }
+        let validators = source.validators();
+        if validators != http::Validators::default() {
+            store::save_validators(&self.db, &definition.name, &validators).await?;
         }
         if let Some(started) = snapshot_started_at {
             let txn = begin(&self.db).await?;

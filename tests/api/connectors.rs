@@ -998,3 +998,46 @@ backend_test! {
         assert_eq!(both.len(), 2);
     }
 }
+
+/// The CSV file with an `ETag`; a matching `If-None-Match` gets 304.
+async fn csv_file_etag(State(script): State<Script<CsvFile>>, headers: HeaderMap) -> Response {
+    let body = script.get().body;
+    let etag = format!("\"{}\"", body.len());
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv".to_owned()),
+            (header::ETAG, etag),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+backend_test! {
+    async fn an_unchanged_file_is_not_downloaded_again_and_nothing_is_withdrawn(app) {
+        let script = Script::<CsvFile>::default();
+        script.set(CsvFile { body: startups_csv().into_bytes() });
+        let url = serve(Router::new().route("/startups.csv", get(csv_file_etag)).with_state(script.clone())).await;
+        let definition = definition(STARTUPS_CSV, &url);
+        let first = sync_once(&app, &definition).await;
+        assert_eq!(first.counts.created, 8, "{first:?}");
+        let second = sync_once(&app, &definition).await;
+        assert!(second.succeeded, "{:?}", second.error);
+        assert_eq!((second.counts.fetched, second.counts.withdrawn), (0, 0), "304: nothing read, nothing withdrawn");
+        let data = app.query("{ startups(first: 50) { totalCount } }").await;
+        assert_eq!(data["startups"]["totalCount"], 8);
+        // A changed file is downloaded in full again.
+        let mut changed = startups_csv();
+        changed.push_str(&format!("{},Công ty Mới,Dịch vụ,2024,2024,Ươm tạo,0\n", tax_code(50)));
+        script.set(CsvFile { body: changed.into_bytes() });
+        let third = sync_once(&app, &definition).await;
+        assert_eq!(third.counts.created, 1, "{third:?}");
+    }
+}

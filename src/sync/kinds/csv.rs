@@ -12,7 +12,7 @@ use super::{Page, RawRow, Source};
 use crate::domain::text::to_nfc;
 use crate::sync::SyncError;
 use crate::sync::definition::{Csv, Encoding, TableFormat};
-use crate::sync::http::Fetcher;
+use crate::sync::http::{Fetcher, Validators};
 
 /// The rows of an open file, each a list of cell texts.
 type Rows = Box<dyn Iterator<Item = Result<Vec<String>, SyncError>> + Send>;
@@ -22,17 +22,25 @@ pub struct CsvSource {
     url: Option<String>,
     options: Csv,
     open: Option<(Rows, Vec<String>, u64)>,
+    previous: Validators,
+    current: Validators,
+    not_modified: bool,
     // Kept alive while the reader uses it.
     _download: Option<tempfile::NamedTempFile>,
 }
 
 impl CsvSource {
-    pub fn new(fetcher: Fetcher, url: Option<String>, options: Csv) -> Self {
+    /// `previous` are the validators of the last complete run's download; they make the
+    /// next download conditional.
+    pub fn new(fetcher: Fetcher, url: Option<String>, options: Csv, previous: Validators) -> Self {
         Self {
             fetcher,
             url,
             options,
             open: None,
+            previous,
+            current: Validators::default(),
+            not_modified: false,
             _download: None,
         }
     }
@@ -48,7 +56,12 @@ impl CsvSource {
             .ok_or_else(|| SyncError::Config("a csv connector needs a url or a file".into()))?;
         let mut download = tempfile::NamedTempFile::new()
             .map_err(|e| SyncError::Registry(format!("cannot make a temporary file: {e}")))?;
-        self.fetcher.download(&url, download.as_file_mut()).await?;
+        let downloaded = self
+            .fetcher
+            .download(&url, download.as_file_mut(), &self.previous)
+            .await?;
+        self.not_modified = downloaded.not_modified;
+        self.current = downloaded.validators;
         let file = download
             .reopen()
             .map_err(|e| SyncError::Registry(format!("cannot reopen the download: {e}")))?;
@@ -78,6 +91,10 @@ impl CsvSource {
 
     async fn open(&mut self, skip: u64) -> Result<(), SyncError> {
         let file = self.file().await?;
+        if self.not_modified {
+            self.open = Some((Box::new(std::iter::empty()), Vec::new(), skip));
+            return Ok(());
+        }
         let (headers, mut rows) = match self.format() {
             TableFormat::Csv => self.csv_rows(file)?,
             TableFormat::Xlsx => self.xlsx_rows(file)?,
@@ -197,6 +214,14 @@ fn detect(file: &mut File) -> Result<&'static encoding_rs::Encoding, SyncError> 
 }
 
 impl Source for CsvSource {
+    fn unchanged(&self) -> bool {
+        self.not_modified
+    }
+
+    fn validators(&self) -> Validators {
+        self.current.clone()
+    }
+
     async fn fetch(&mut self, cursor: Option<&str>) -> Result<Page, SyncError> {
         let skip: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
         if self.open.as_ref().is_none_or(|(_, _, at)| *at != skip) {

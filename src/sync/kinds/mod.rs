@@ -41,6 +41,17 @@ pub trait Source: Send {
     fn restartable(&self) -> bool {
         false
     }
+
+    /// Whether the registry said nothing changed since the last run (HTTP 304): the
+    /// run then neither writes nor withdraws anything.
+    fn unchanged(&self) -> bool {
+        false
+    }
+
+    /// The validators (`ETag`, `Last-Modified`) to send next time.
+    fn validators(&self) -> super::http::Validators {
+        super::http::Validators::default()
+    }
 }
 
 /// The JSON body of a response, or an error naming what came instead.
