@@ -85,8 +85,9 @@ pub async fn states(db: &DatabaseConnection) -> Result<Vec<connector_state::Mode
     Ok(connector_state::Entity::find().all(db).await?)
 }
 
-/// How long a claim may stand before it is taken to be a crashed run's.
-pub const STALE_CLAIM: chrono::Duration = chrono::Duration::hours(6);
+/// How long a claim may stand without a committed page before it is taken to be a
+/// crashed run's (every page renews it; a page's requests time out well before this).
+pub const STALE_CLAIM: chrono::Duration = chrono::Duration::minutes(15);
 
 /// Claims the connector for one run; false when another run holds it.
 pub async fn claim(
@@ -126,7 +127,9 @@ pub async fn save_progress<C: ConnectionTrait>(
             connector_state::Column::SnapshotStartedAt,
             Expr::val(snapshot_started_at),
         )
-        .col_expr(connector_state::Column::UpdatedAt, Expr::val(now));
+        .col_expr(connector_state::Column::UpdatedAt, Expr::val(now))
+        // The run is alive: renew its claim.
+        .col_expr(connector_state::Column::RunningSince, Expr::val(now));
     if let Some(watermark) = watermark {
         update = update.col_expr(
             connector_state::Column::Watermark,
