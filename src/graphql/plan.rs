@@ -541,10 +541,14 @@ impl Task {
         let links = self.links(ctx, kinds, first).await?;
         let keys = links.iter().filter_map(link_ref).map(RecordKey);
         let records = record_loader(ctx)?.load_many(keys).await.api()?;
+        let caller = super::mutations::caller(ctx);
         Ok(links
             .into_iter()
             .filter_map(|link| {
-                let record = records.get(&RecordKey(link_ref(&link)?))?.clone();
+                let record = records
+                    .get(&RecordKey(link_ref(&link)?))
+                    .filter(|record| record.readable_by(caller))?
+                    .clone();
                 Some(RecordLink {
                     record: LinkedRecord::from(record),
                     linked_by: link.linked_by,

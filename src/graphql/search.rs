@@ -144,6 +144,7 @@ impl SearchQuery {
                     .map(|a| SearchResult::Agency(Box::new(Agency(a)))),
                 HitKind::Record(kind) => records
                     .get(&RecordKey(RecordRef { kind, id: hit.id }))
+                    .filter(|record| record.readable_by(super::mutations::caller(ctx)))
                     .cloned()
                     .map(|r| SearchResult::from(LinkedRecord::from(r))),
             };

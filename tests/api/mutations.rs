@@ -497,6 +497,13 @@ backend_test! {
         assert!(body["data"]["ocopProduct"].is_null(), "{body}");
         let (_, body) = app.as_caller(Some(&khcn), single, json!({"id": id})).await;
         assert!(body["data"]["ocopProduct"]["archivedAt"].is_string(), "{body}");
+        // Nor through the task it is linked to.
+        let linked = r#"{ task(code: "II.3") { linkedRecords { ... on OcopProduct { id } } recordLinks { record { ... on OcopProduct { id } } } } }"#;
+        let (_, body) = app.as_caller(Some(&other), linked, json!({})).await;
+        assert_eq!(body["data"]["task"]["linkedRecords"], json!([]), "{body}");
+        assert_eq!(body["data"]["task"]["recordLinks"], json!([]), "{body}");
+        let (_, body) = app.as_caller(Some(&analyst), linked, json!({})).await;
+        assert_eq!(body["data"]["task"]["linkedRecords"][0]["id"], id.as_str(), "{body}");
 
         // The audit log: admins only, filterable, newest first, paged.
         let log = "query($f: AuditLogFilter, $after: String) { auditLog(filter: $f, first: 2, after: $after) { edges { cursor node { operation recordId taskCode } } pageInfo { hasNextPage endCursor } } }";
