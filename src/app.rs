@@ -40,6 +40,7 @@ pub enum AppError {
 pub struct App {
     listener: TcpListener,
     state: AppState,
+    feed: crate::store::feed::ChangeFeed,
     connectors: Connectors,
     schedules: bool,
 }
@@ -98,7 +99,7 @@ impl App {
         let feed = crate::store::feed::ChangeFeed::new();
         let connectors = load_connectors(settings, &db, &feed)?;
         let state = AppState {
-            schema: build_schema(db.clone(), &limits, feed, connectors.clone()),
+            schema: build_schema(db.clone(), &limits, feed.clone(), connectors.clone()),
             db,
             limits,
             graphiql: settings.graphiql,
@@ -107,6 +108,7 @@ impl App {
         Ok(Self {
             listener,
             state,
+            feed,
             connectors,
             schedules: settings.schedules,
         })
@@ -119,6 +121,11 @@ impl App {
 
     pub fn database(&self) -> &DatabaseConnection {
         &self.state.db
+    }
+
+    /// The change feed the server's writes (and its connectors') are published on.
+    pub fn feed(&self) -> &crate::store::feed::ChangeFeed {
+        &self.feed
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.

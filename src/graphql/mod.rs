@@ -108,6 +108,7 @@ pub fn build_schema(
         tokio::spawn,
     )
     .delay(limits.batch_window);
+    let totals = Arc::new(crate::store::totals::TotalsCache::new(feed.clone()));
     let record_loader =
         DataLoader::new(RecordLoader::new(db.clone()), tokio::spawn).delay(limits.batch_window);
     schema_builder(limits)
@@ -115,6 +116,7 @@ pub fn build_schema(
         .data(plan_cache)
         .data(plan_loader)
         .data(record_loader)
+        .data(totals)
         .data(feed)
         .data(connectors)
         .finish()

@@ -660,6 +660,9 @@ impl PlanMutation {
         .api()?;
         ctx.data::<std::sync::Arc<crate::store::snapshot::PlanCache>>()?
             .invalidate();
+        // Task lists filtered by status count differently now.
+        ctx.data::<std::sync::Arc<crate::store::totals::TotalsCache>>()?
+            .clear_table("tasks");
         Ok(Task(task))
     }
 }

@@ -48,6 +48,8 @@ pub struct RecordChange {
 #[derive(Debug, Clone)]
 pub struct ChangeFeed {
     sender: broadcast::Sender<RecordChange>,
+    /// Counts published changes, so caches can tell that something was written.
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Changes a slow subscriber may fall behind by before it misses some.
@@ -62,11 +64,21 @@ impl Default for ChangeFeed {
 impl ChangeFeed {
     pub fn new() -> Self {
         let (sender, _) = broadcast::channel(CAPACITY);
-        Self { sender }
+        Self {
+            sender,
+            generation: Default::default(),
+        }
+    }
+
+    /// Changes so far; it moves before `publish` returns.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     pub fn publish(&self, changes: impl IntoIterator<Item = RecordChange>) {
         for change in changes {
+            self.generation
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
             // No subscriber is not an error.
             let _ = self.sender.send(change);
         }

@@ -14,6 +14,7 @@ pub mod snapshot;
 pub mod sync;
 pub mod targets;
 pub mod tokens;
+pub mod totals;
 pub mod writes;
 
 use thiserror::Error;

@@ -156,6 +156,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub backend: Backend,
     pub db: DatabaseConnection,
+    /// The server's change feed, for writes made beside it (connector runs).
+    pub feed: khcn_hub::store::feed::ChangeFeed,
     stop: Option<oneshot::Sender<()>>,
     // Declared last: dropped after the server has been told to stop.
     _database: TestDatabase,
@@ -176,6 +178,7 @@ impl TestApp {
         let app = App::build(&settings).await.expect("the hub starts");
         let address = format!("http://{}", app.local_addr().unwrap());
         let db = app.database().clone();
+        let feed = app.feed().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
@@ -188,6 +191,7 @@ impl TestApp {
             },
             backend,
             db,
+            feed,
             stop: Some(stop),
             _database: database,
         })

@@ -66,7 +66,7 @@ async fn statements_per_page(backend: Backend) {
             feed: feed.clone(),
         },
     };
-    let schema = build_schema(db.clone(), &limits, feed, connectors);
+    let schema = build_schema(db.clone(), &limits, feed.clone(), connectors);
 
     // The first query loads the in-memory plan snapshot; count from the second on.
     let warm_up = schema.execute("{ plans { code } }").await;
@@ -74,6 +74,22 @@ async fn statements_per_page(backend: Backend) {
 
     let mut counts = Vec::new();
     for page in [10, 20, 31] {
+        // A (pretend) write between the runs, so no run reuses an earlier one's count.
+        feed.publish([khcn_hub::store::feed::RecordChange {
+            record: khcn_hub::domain::records::RecordRef {
+                kind: khcn_hub::domain::records::RecordKind::OcopProduct,
+                id: 1,
+            },
+            operation: khcn_hub::store::feed::ChangeOperation::Updated,
+            version: 2,
+            source: "test".into(),
+            owner_agency_id: None,
+            agency_only: false,
+            archived: false,
+            actor: "test".into(),
+            task_code: None,
+            at: chrono::Utc::now().fixed_offset(),
+        }]);
         statements.store(0, Ordering::SeqCst);
         if std::env::var("KHCN_HUB_TRACE_SQL").is_ok() {
             eprintln!("SQL: ---- page of {page}");

@@ -4,7 +4,6 @@
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use khcn_hub::store::feed::ChangeFeed;
 use khcn_hub::sync::definition::{Definition, parse};
 use khcn_hub::sync::{Engine, RunReport, Trigger};
 
@@ -33,7 +32,7 @@ pub fn definition(text: &str, url: &str) -> Definition {
 pub async fn sync_once(app: &TestApp, definition: &Definition) -> RunReport {
     let engine = Engine {
         db: app.db.clone(),
-        feed: ChangeFeed::new(),
+        feed: app.feed.clone(),
     };
     engine.run(definition, Trigger::Cli, None).await.unwrap()
 }

@@ -375,11 +375,13 @@ where
         include_inactive,
         archived_scope: archived_scope(super::mutations::caller(ctx)),
     };
+    let totals = ctx.data::<std::sync::Arc<crate::store::totals::TotalsCache>>()?;
     let window = page
         .window(|| {
             let query = query.clone();
             async move {
-                store::count::<E>(db, table, &query)
+                totals
+                    .count::<E>(db, table, &query)
                     .await
                     .map(|n| n as usize)
                     .map_err(ApiError::from)
@@ -399,7 +401,7 @@ where
         (true, true) => {
             let (rows, total) = futures_util::future::try_join(
                 store::list::<E>(db, table, &query),
-                store::count::<E>(db, table, &query),
+                totals.count::<E>(db, table, &query),
             )
             .await
             .api()?;
@@ -408,7 +410,7 @@ where
         (true, false) => (store::list::<E>(db, table, &query).await.api()?, 0),
         (false, true) => (
             Vec::new(),
-            store::count::<E>(db, table, &query).await.api()? as i64,
+            totals.count::<E>(db, table, &query).await.api()? as i64,
         ),
         (false, false) => (Vec::new(), 0),
     };
