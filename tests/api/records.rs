@@ -377,3 +377,26 @@ backend_test! {
         assert!(districts.contains(&json!({ "code": "lai-vung", "name": "Huyện Lai Vung", "shortName": "Lai Vung", "validUntil": "2025-06-30" })));
     }
 }
+
+backend_test! {
+    async fn totals_follow_writes_at_once(app) {
+        let count = r#"{ ocopProducts(filter: {stars: {gte: 4}}) { totalCount } }"#;
+        let before = app.query(count).await["ocopProducts"]["totalCount"].as_i64().unwrap();
+        // Asked twice: the second answer may come from the cache.
+        assert_eq!(app.query(count).await["ocopProducts"]["totalCount"].as_i64().unwrap(), before);
+        let token = app.token("agency", Some("so-khcn")).await;
+        let (_, body) = app
+            .as_caller(
+                Some(&token),
+                r#"mutation { createOcopProduct(input: {name: "Mắm cá linh", stars: 4}) { id } }"#,
+                serde_json::json!({}),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        assert_eq!(
+            app.query(count).await["ocopProducts"]["totalCount"].as_i64().unwrap(),
+            before + 1,
+            "a write in this process is counted at once"
+        );
+    }
+}
