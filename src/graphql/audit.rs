@@ -1,6 +1,6 @@
 //! The audit log, for admins, and each record's history.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Json, Object};
 
 use super::agency::Agency;
@@ -160,14 +160,13 @@ impl AuditQueryRoot {
                 .into_graphql()
             })?);
         }
-        let mut rows = list(database(ctx)?, &query, first as u64 + 1).await.api()?;
-        let has_next = rows.len() > first as usize;
-        rows.truncate(first as usize);
-        let mut connection = Connection::new(query.before_id.is_some(), has_next);
-        connection.edges.extend(
-            rows.into_iter()
-                .map(|row| Edge::new(row.id.to_string(), AuditEntry(row))),
-        );
-        Ok(connection)
+        let rows = list(database(ctx)?, &query, first as u64 + 1).await.api()?;
+        Ok(super::list::keyset_page(
+            rows,
+            first as usize,
+            query.before_id.is_some(),
+            |row| row.id.to_string(),
+            AuditEntry,
+        ))
     }
 }

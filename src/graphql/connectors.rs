@@ -1,7 +1,7 @@
 //! Connector health over GraphQL: definitions with their state and last run, runs and
 //! quarantined rows as connections, and `runConnector` / `resumeConnector` for admins.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object};
 
 use super::error::{ApiError, ApiResult};
@@ -31,6 +31,20 @@ fn admin_only(ctx: &Context<'_>, what: &'static str) -> async_graphql::Result<()
         }
         _ => Err(ApiError::Forbidden {
             message: format!("only admins may {what}"),
+            path: None,
+        }
+        .into_graphql()),
+    }
+}
+
+fn admins_and_analysts(ctx: &Context<'_>, message: &str) -> async_graphql::Result<()> {
+    match caller(ctx) {
+        Caller::Token {
+            role: Role::Admin | Role::Analyst,
+            ..
+        } => Ok(()),
+        _ => Err(ApiError::Forbidden {
+            message: message.to_owned(),
             path: None,
         }
         .into_graphql()),
@@ -280,18 +294,17 @@ impl ConnectorQuery {
     ) -> async_graphql::Result<Connection<String, SyncRun>> {
         let limit = page_size(first)?;
         let before = cursor::<i32>(after)?;
-        let mut rows =
+        let rows =
             crate::store::sync::runs(database(ctx)?, connector.as_deref(), before, limit + 1)
                 .await
                 .api()?;
-        let more = rows.len() as u64 > limit;
-        rows.truncate(limit as usize);
-        let mut page = Connection::new(before.is_some(), more);
-        page.edges.extend(
-            rows.into_iter()
-                .map(|r| Edge::new(r.id.to_string(), SyncRun(r))),
-        );
-        Ok(page)
+        Ok(super::list::keyset_page(
+            rows,
+            limit as usize,
+            before.is_some(),
+            |r| r.id.to_string(),
+            SyncRun,
+        ))
     }
 
     /// Rows connectors rejected, newest first, with the reason and the raw payload
@@ -303,22 +316,10 @@ impl ConnectorQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, QuarantinedRow>> {
-        if !matches!(
-            caller(ctx),
-            Caller::Token {
-                role: Role::Admin | Role::Analyst,
-                ..
-            }
-        ) {
-            return Err(ApiError::Forbidden {
-                message: "quarantined rows are read by admins and analysts".into(),
-                path: None,
-            }
-            .into_graphql());
-        }
+        admins_and_analysts(ctx, "quarantined rows are read by admins and analysts")?;
         let limit = page_size(first)?;
         let before = cursor::<i64>(after)?;
-        let mut rows = crate::store::sync::quarantined(
+        let rows = crate::store::sync::quarantined(
             database(ctx)?,
             connector.as_deref(),
             before,
@@ -326,14 +327,13 @@ impl ConnectorQuery {
         )
         .await
         .api()?;
-        let more = rows.len() as u64 > limit;
-        rows.truncate(limit as usize);
-        let mut page = Connection::new(before.is_some(), more);
-        page.edges.extend(
-            rows.into_iter()
-                .map(|r| Edge::new(r.id.to_string(), QuarantinedRow(r))),
-        );
-        Ok(page)
+        Ok(super::list::keyset_page(
+            rows,
+            limit as usize,
+            before.is_some(),
+            |r| r.id.to_string(),
+            QuarantinedRow,
+        ))
     }
 }
 
@@ -417,19 +417,7 @@ impl ConflictQuery {
         kind: super::records::RecordKind,
         #[graphql(default = 50)] first: i32,
     ) -> async_graphql::Result<Vec<SourceConflict>> {
-        if !matches!(
-            caller(ctx),
-            Caller::Token {
-                role: Role::Admin | Role::Analyst,
-                ..
-            }
-        ) {
-            return Err(ApiError::Forbidden {
-                message: "source conflicts are read by admins and analysts".into(),
-                path: None,
-            }
-            .into_graphql());
-        }
+        admins_and_analysts(ctx, "source conflicts are read by admins and analysts")?;
         let limit = page_size(Some(first))?;
         let db = database(ctx)?;
         use crate::db::entities as e;

@@ -474,6 +474,25 @@ pub fn connection_from_rows<T: OutputType>(
     connection
 }
 
+/// A page of a newest-first list paged by key: `rows` holds up to `limit + 1` rows (the
+/// extra one only says that more follow); each edge's cursor is its row's key.
+pub(crate) fn keyset_page<R, N: async_graphql::OutputType>(
+    mut rows: Vec<R>,
+    limit: usize,
+    has_previous: bool,
+    key: impl Fn(&R) -> String,
+    wrap: impl Fn(R) -> N,
+) -> async_graphql::connection::Connection<String, N> {
+    let has_next = rows.len() > limit;
+    rows.truncate(limit);
+    let mut page = async_graphql::connection::Connection::new(has_previous, has_next);
+    page.edges.extend(
+        rows.into_iter()
+            .map(|row| async_graphql::connection::Edge::new(key(&row), wrap(row))),
+    );
+    page
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
