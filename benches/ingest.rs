@@ -71,14 +71,7 @@ async fn events(State(feed): State<Feed>, Query(q): Params) -> Response {
 }
 
 fn tax_code(n: usize) -> String {
-    let mut first = 300_000_000 + 2 * n;
-    loop {
-        let digits = first.to_string();
-        if let Some(check) = khcn_hub::domain::validate::tax_code_check_digit(&digits) {
-            return format!("{digits}{check}");
-        }
-        first += 1;
-    }
+    khcn_hub::domain::validate::next_valid_tax_code(300_000_000 + 2 * n as u64)
 }
 
 /// The CSV body, generated as it is sent (the server holds no copy of it either).

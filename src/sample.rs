@@ -250,7 +250,7 @@ async fn write_sample<C: ConnectionTrait>(
             i + 1
         );
         // Even starts: a skipped number lands on an odd one no other startup uses.
-        let tax_code = sample_tax_code(140_100_000 + 2 * i as u64);
+        let tax_code = crate::domain::validate::next_valid_tax_code(140_100_000 + 2 * i as u64);
         organisations_rows.push(organisation(
             &name,
             Some(tax_code),
@@ -705,18 +705,6 @@ fn organisation(
     }
 }
 
-/// A tax code with a valid check digit, from the first nine digits onwards: numbers
-/// whose check digit would be 10 are never issued, so the next one is taken.
-fn sample_tax_code(mut first_nine: u64) -> String {
-    loop {
-        let digits = first_nine.to_string();
-        if let Some(check) = crate::domain::validate::tax_code_check_digit(&digits) {
-            return format!("{digits}{check}");
-        }
-        first_nine += 1;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -724,7 +712,7 @@ mod tests {
     #[test]
     fn sample_tax_codes_are_valid_and_distinct() {
         let codes: std::collections::HashSet<String> = (0..2_000u64)
-            .map(|i| sample_tax_code(140_100_000 + 2 * i))
+            .map(|i| crate::domain::validate::next_valid_tax_code(140_100_000 + 2 * i))
             .inspect(|code| {
                 assert!(
                     crate::domain::validate::check_tax_code(code).is_ok(),

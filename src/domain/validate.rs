@@ -240,6 +240,18 @@ pub fn tax_code_check_digit(first_nine: &str) -> Option<u32> {
     Some(10 - sum % 11).filter(|check| *check < 10)
 }
 
+/// The first valid tax code at or after nine digits (numbers whose check digit would
+/// be 10 are never issued, so the next one is taken). For generated and test data.
+pub fn next_valid_tax_code(mut first_nine: u64) -> String {
+    loop {
+        let digits = first_nine.to_string();
+        if let Some(check) = tax_code_check_digit(&digits) {
+            return format!("{digits}{check}");
+        }
+        first_nine += 1;
+    }
+}
+
 /// Checks a Vietnamese tax code and returns it in its canonical form.
 ///
 /// Accepted: an enterprise or organisation code of 10 digits whose tenth is the check

@@ -190,28 +190,7 @@ impl Connector {
         self.definition.kind.as_str()
     }
     async fn record_kind(&self) -> super::records::RecordKind {
-        match self.definition.record_kind {
-            crate::domain::records::RecordKind::IpRight => super::records::RecordKind::IpRight,
-            crate::domain::records::RecordKind::OcopProduct => {
-                super::records::RecordKind::OcopProduct
-            }
-            crate::domain::records::RecordKind::Startup => super::records::RecordKind::Startup,
-            crate::domain::records::RecordKind::TraceabilityEntry => {
-                super::records::RecordKind::TraceabilityEntry
-            }
-            crate::domain::records::RecordKind::ScienceTask => {
-                super::records::RecordKind::ScienceTask
-            }
-            crate::domain::records::RecordKind::ApplicationModel => {
-                super::records::RecordKind::ApplicationModel
-            }
-            crate::domain::records::RecordKind::TechnologyAssessment => {
-                super::records::RecordKind::TechnologyAssessment
-            }
-            crate::domain::records::RecordKind::AnnualReport => {
-                super::records::RecordKind::AnnualReport
-            }
-        }
+        self.definition.record_kind.into()
     }
     async fn description(&self) -> Option<&str> {
         self.definition.description.as_deref()

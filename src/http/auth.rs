@@ -9,7 +9,7 @@ use super::AppState;
 use super::graphql::{ResponseType, error_response};
 use crate::domain::auth::Caller;
 use crate::graphql::error::code;
-use crate::store::tokens::{TokenRefusal, authenticate};
+use crate::store::tokens::authenticate;
 
 pub(super) fn unauthorized(response_type: ResponseType, message: &str) -> Response {
     let mut response = error_response(
@@ -22,6 +22,15 @@ pub(super) fn unauthorized(response_type: ResponseType, message: &str) -> Respon
         .headers_mut()
         .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     response
+}
+
+/// The token of an `Authorization: Bearer …` value.
+pub(super) fn bearer_token(value: &str) -> Option<&str> {
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 /// The caller of a request, or the 401 that refuses it.
@@ -40,15 +49,7 @@ pub async fn caller(
             ))
         };
     };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
+    let token = value.to_str().ok().and_then(bearer_token);
     let Some(token) = token else {
         return Err(unauthorized(
             response_type,
@@ -57,13 +58,7 @@ pub async fn caller(
     };
     match authenticate(&state.db, token, Utc::now().fixed_offset()).await {
         Ok(Ok(caller)) => Ok(caller),
-        Ok(Err(TokenRefusal::Unknown)) => {
-            Err(unauthorized(response_type, "the token is not known"))
-        }
-        Ok(Err(TokenRefusal::Revoked)) => {
-            Err(unauthorized(response_type, "the token has been revoked"))
-        }
-        Ok(Err(TokenRefusal::Expired)) => Err(unauthorized(response_type, "the token has expired")),
+        Ok(Err(refusal)) => Err(unauthorized(response_type, refusal.message())),
         Err(error) => {
             tracing::error!(error = %crate::store::error_chain(&error), "cannot check a token");
             Err(error_response(

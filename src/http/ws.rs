@@ -12,15 +12,7 @@ use chrono::Utc;
 
 use super::AppState;
 use crate::domain::auth::Caller;
-use crate::store::tokens::{TokenRefusal, authenticate};
-
-fn bearer(value: &str) -> Option<&str> {
-    value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-}
+use crate::store::tokens::authenticate;
 
 /// The token a `connection_init` payload carries, under any usual key.
 fn payload_token(payload: &serde_json::Value) -> Option<String> {
@@ -31,7 +23,7 @@ fn payload_token(payload: &serde_json::Value) -> Option<String> {
             object
                 .get(*key)?
                 .as_str()
-                .and_then(bearer)
+                .and_then(super::auth::bearer_token)
                 .map(str::to_owned)
         })
         .or_else(|| {
@@ -54,11 +46,7 @@ async fn caller_for(state: &AppState, token: Option<String>) -> async_graphql::R
     };
     match authenticate(&state.db, &token, Utc::now().fixed_offset()).await {
         Ok(Ok(caller)) => Ok(caller),
-        Ok(Err(TokenRefusal::Unknown)) => Err(async_graphql::Error::new("the token is not known")),
-        Ok(Err(TokenRefusal::Revoked)) => {
-            Err(async_graphql::Error::new("the token has been revoked"))
-        }
-        Ok(Err(TokenRefusal::Expired)) => Err(async_graphql::Error::new("the token has expired")),
+        Ok(Err(refusal)) => Err(async_graphql::Error::new(refusal.message())),
         Err(error) => {
             tracing::error!(error = %crate::store::error_chain(&error), "cannot check a token");
             Err(async_graphql::Error::new(
@@ -77,7 +65,7 @@ pub async fn subscribe(
     let header_token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(bearer)
+        .and_then(super::auth::bearer_token)
         .map(str::to_owned);
     let schema = state.schema.clone();
     upgrade

@@ -415,7 +415,7 @@ pub struct PageOutcome {
 }
 
 /// Ids of the organisations the drafts name, creating the new ones.
-async fn resolve_organisations(
+pub(crate) async fn resolve_organisations(
     txn: &DatabaseTransaction,
     drafts: &[&OrganisationDraft],
     source: &str,

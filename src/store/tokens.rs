@@ -94,6 +94,17 @@ pub enum TokenRefusal {
     Expired,
 }
 
+impl TokenRefusal {
+    /// What the caller is told.
+    pub fn message(self) -> &'static str {
+        match self {
+            TokenRefusal::Unknown => "the token is not known",
+            TokenRefusal::Revoked => "the token has been revoked",
+            TokenRefusal::Expired => "the token has expired",
+        }
+    }
+}
+
 /// The caller a bearer token stands for, or why it is refused.
 pub async fn authenticate(
     db: &DatabaseConnection,

@@ -19,7 +19,7 @@ use thiserror::Error;
 use super::audit::{self, Entry};
 use super::feed::{ChangeFeed, ChangeOperation, RecordChange};
 use crate::db::entities::{
-    annual_reports, application_models, ip_rights, ocop_products, organisations, science_tasks,
+    annual_reports, application_models, ip_rights, ocop_products, science_tasks,
     startup_support_events, startups, technology_assessments, traceability_entries,
 };
 use crate::domain::records::{RecordKind, RecordRef};
@@ -451,48 +451,18 @@ async fn replace_support_events<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The id of the organisation a draft names, creating it when it is new.
-async fn resolve_organisation<C: ConnectionTrait>(
-    db: &C,
+/// The id of the organisation a draft names, creating it when it is new (the same
+/// matching as a connector's batches: tax code, else name).
+async fn resolve_organisation(
+    txn: &DatabaseTransaction,
     draft: &OrganisationDraft,
     source: &str,
     at: DateTime<FixedOffset>,
 ) -> Result<i32, DbErr> {
-    use organisations::Column;
-    let key = search_key(&draft.name);
-    let found = match &draft.tax_code {
-        Some(tax_code) => {
-            organisations::Entity::find()
-                .filter(Column::TaxCode.eq(tax_code.as_str()))
-                .one(db)
-                .await?
-        }
-        None => {
-            organisations::Entity::find()
-                .filter(Column::SearchKey.eq(key.as_str()))
-                .order_by_asc(Column::Id)
-                .one(db)
-                .await?
-        }
-    };
-    if let Some(found) = found {
-        return Ok(found.id);
-    }
-    let created = organisations::ActiveModel {
-        name: Set(draft.name.clone()),
-        tax_code: Set(draft.tax_code.clone()),
-        kind: Set(draft.kind.clone()),
-        district: Set(draft.district.clone()),
-        commune: Set(draft.commune.clone()),
-        source: Set(source.to_owned()),
-        created_at: Set(at),
-        updated_at: Set(at),
-        search_key: Set(key),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(created.id)
+    super::sync::resolve_organisations(txn, &[draft], source, at)
+        .await?
+        .pop()
+        .ok_or_else(|| DbErr::RecordNotFound(format!("organisation {}", draft.name)))
 }
 
 pub(crate) fn all_set<M: Writable>(model: M) -> M::Active {

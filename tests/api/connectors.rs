@@ -595,16 +595,7 @@ task = "V.2"
 "#;
 
 fn tax_code(n: u32) -> String {
-    let first_nine = format!("{}", 140_200_000 + 2 * n);
-    let mut first = first_nine.clone();
-    let mut k = 0;
-    loop {
-        if let Some(check) = khcn_hub::domain::validate::tax_code_check_digit(&first) {
-            return format!("{first}{check}");
-        }
-        k += 1;
-        first = format!("{}", first_nine.parse::<u32>().unwrap() + k);
-    }
+    khcn_hub::domain::validate::next_valid_tax_code(140_200_000 + 2 * u64::from(n))
 }
 
 fn startups_csv() -> String {

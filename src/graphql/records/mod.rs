@@ -43,6 +43,21 @@ impl From<RecordKind> for DomainKind {
     }
 }
 
+impl From<DomainKind> for RecordKind {
+    fn from(kind: DomainKind) -> Self {
+        match kind {
+            DomainKind::IpRight => RecordKind::IpRight,
+            DomainKind::OcopProduct => RecordKind::OcopProduct,
+            DomainKind::Startup => RecordKind::Startup,
+            DomainKind::TraceabilityEntry => RecordKind::TraceabilityEntry,
+            DomainKind::ScienceTask => RecordKind::ScienceTask,
+            DomainKind::ApplicationModel => RecordKind::ApplicationModel,
+            DomainKind::TechnologyAssessment => RecordKind::TechnologyAssessment,
+            DomainKind::AnnualReport => RecordKind::AnnualReport,
+        }
+    }
+}
+
 /// Any linked record.
 #[derive(Union, Clone)]
 pub enum LinkedRecord {
