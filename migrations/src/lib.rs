@@ -9,6 +9,7 @@ mod m20260102_000001_create_record_tables;
 mod m20260103_000001_create_api_tokens;
 mod m20260104_000001_create_audit_and_idempotency;
 mod m20260105_000001_create_sync_tables;
+mod m20260106_000001_index_links_in_link_order;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260103_000001_create_api_tokens::Migration),
             Box::new(m20260104_000001_create_audit_and_idempotency::Migration),
             Box::new(m20260105_000001_create_sync_tables::Migration),
+            Box::new(m20260106_000001_index_links_in_link_order::Migration),
         ]
     }
 }

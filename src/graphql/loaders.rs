@@ -15,6 +15,8 @@ use crate::db::entities::{
     traceability_entries,
 };
 use crate::domain::records::{RecordKind, RecordRef};
+use crate::store::cache::ReadCache;
+use crate::store::feed::ChangeFeed;
 use crate::store::snapshot::PlanCache;
 use crate::store::{StoreError, records as records_store};
 
@@ -23,11 +25,17 @@ use crate::store::{StoreError, records as records_store};
 pub struct PlanLoader {
     db: DatabaseConnection,
     cache: Arc<PlanCache>,
+    /// Target contributions read many rows; they are kept until a write (see `cache`).
+    progress: ReadCache<crate::store::targets::PlanContributions>,
 }
 
 impl PlanLoader {
-    pub fn new(db: DatabaseConnection, cache: Arc<PlanCache>) -> Self {
-        Self { db, cache }
+    pub fn new(db: DatabaseConnection, cache: Arc<PlanCache>, feed: ChangeFeed) -> Self {
+        Self {
+            db,
+            cache,
+            progress: ReadCache::new(feed),
+        }
     }
 }
 
@@ -458,6 +466,21 @@ impl AnyRecord {
             AnyRecord::AnnualReport(m) => check(&**m, caller),
         }
     }
+
+    /// The organisation the record names (producer, host, enterprise), if any.
+    pub fn organisation(&self) -> Option<i32> {
+        use crate::store::writes::Writable;
+        match self {
+            AnyRecord::IpRight(m) => m.organisation(),
+            AnyRecord::OcopProduct(m) => m.organisation(),
+            AnyRecord::Startup(m) => m.organisation(),
+            AnyRecord::TraceabilityEntry(m) => m.organisation(),
+            AnyRecord::ScienceTask(m) => m.organisation(),
+            AnyRecord::ApplicationModel(m) => m.organisation(),
+            AnyRecord::TechnologyAssessment(m) => m.organisation(),
+            AnyRecord::AnnualReport(m) => m.organisation(),
+        }
+    }
 }
 
 /// A record by its global reference.
@@ -638,8 +661,13 @@ impl Loader<PlanProgress> for PlanLoader {
     async fn load(&self, keys: &[PlanProgress]) -> LoadResult<PlanProgress, Self::Value> {
         let mut out = HashMap::new();
         for key in keys {
-            let contributions = crate::store::targets::plan_contributions(&self.db, key.0).await?;
-            out.insert(*key, Arc::new(contributions));
+            let contributions = self
+                .progress
+                .get_or_load(key.0.to_string(), || {
+                    crate::store::targets::plan_contributions(&self.db, key.0)
+                })
+                .await?;
+            out.insert(*key, contributions);
         }
         Ok(out)
     }

@@ -104,7 +104,7 @@ pub fn build_schema(
 ) -> HubSchema {
     let plan_cache = Arc::new(PlanCache::new(db.clone()));
     let plan_loader = DataLoader::new(
-        PlanLoader::new(db.clone(), plan_cache.clone()),
+        PlanLoader::new(db.clone(), plan_cache.clone(), feed.clone()),
         tokio::spawn,
     )
     .delay(limits.batch_window);

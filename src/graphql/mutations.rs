@@ -661,8 +661,7 @@ impl PlanMutation {
         ctx.data::<std::sync::Arc<crate::store::snapshot::PlanCache>>()?
             .invalidate();
         // Task lists filtered by status count differently now.
-        ctx.data::<std::sync::Arc<crate::store::totals::TotalsCache>>()?
-            .clear_table("tasks");
+        feed(ctx)?.touch();
         Ok(Task(task))
     }
 }

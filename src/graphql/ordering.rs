@@ -36,32 +36,66 @@ pub fn order_like_query(
 
 type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
 
-fn order_value(value: &mut Value, selections: &[&SelectionSet], fragments: &Fragments) {
+type Keys<'a> = Vec<(&'a str, Vec<&'a SelectionSet>)>;
+
+/// Response keys in first-mention order, each with every selection set under it.
+fn keys_of<'a>(selections: &[&'a SelectionSet], fragments: &'a Fragments) -> Keys<'a> {
+    let mut keys = Vec::new();
+    for set in selections {
+        collect_keys(set, fragments, &mut keys, 0);
+    }
+    keys
+}
+
+fn order_value<'a>(value: &mut Value, selections: &[&'a SelectionSet], fragments: &'a Fragments) {
     match value {
         Value::List(items) => {
+            // Every item answers the same selections: work out their keys once.
+            let mut keys: Option<Keys<'a>> = None;
             for item in items {
-                order_value(item, selections, fragments);
-            }
-        }
-        Value::Object(map) => {
-            // Response keys in first-mention order, each with every selection set under it.
-            let mut keys: Vec<(&str, Vec<&SelectionSet>)> = Vec::new();
-            for set in selections {
-                collect_keys(set, fragments, &mut keys, 0);
-            }
-            let mut ordered = async_graphql::indexmap::IndexMap::with_capacity(map.len());
-            for (key, child_sets) in &keys {
-                if let Some((name, mut child)) = map.shift_remove_entry(*key) {
-                    order_value(&mut child, child_sets, fragments);
-                    ordered.insert(name, child);
+                match item {
+                    Value::Object(map) => {
+                        let keys = keys.get_or_insert_with(|| keys_of(selections, fragments));
+                        order_object(map, keys, fragments);
+                    }
+                    other => order_value(other, selections, fragments),
                 }
             }
-            // Anything the document did not name (none expected) keeps its place at the end.
-            ordered.extend(map.drain(..));
-            *map = ordered;
         }
+        Value::Object(map) => order_object(map, &keys_of(selections, fragments), fragments),
         _ => {}
     }
+}
+
+fn order_object<'a>(
+    map: &mut async_graphql::indexmap::IndexMap<Name, Value>,
+    keys: &Keys<'a>,
+    fragments: &'a Fragments,
+) {
+    // Most objects come out in query order already; only the others are rebuilt.
+    let mut expected = keys
+        .iter()
+        .map(|(k, _)| *k)
+        .filter(|k| map.contains_key(*k));
+    let in_order = map.keys().all(|k| expected.next() == Some(k.as_str()));
+    if in_order {
+        for (key, child_sets) in keys {
+            if let Some(child) = map.get_mut(*key) {
+                order_value(child, child_sets, fragments);
+            }
+        }
+        return;
+    }
+    let mut ordered = async_graphql::indexmap::IndexMap::with_capacity(map.len());
+    for (key, child_sets) in keys {
+        if let Some((name, mut child)) = map.shift_remove_entry(*key) {
+            order_value(&mut child, child_sets, fragments);
+            ordered.insert(name, child);
+        }
+    }
+    // Anything the document did not name (none expected) keeps its place at the end.
+    ordered.extend(map.drain(..));
+    *map = ordered;
 }
 
 /// Fragments can spread fragments; a cycle is refused by validation, this bound only

@@ -214,7 +214,14 @@ impl TaskQuery {
             before,
         };
         super::records::list_page::<tasks::Entity, Task>(
-            ctx, "tasks", filter, sort, page, true, Task,
+            ctx,
+            "tasks",
+            filter,
+            sort,
+            page,
+            true,
+            Task,
+            |_| None,
         )
         .await
     }

@@ -334,7 +334,8 @@ async fn execute(
         .variables(async_graphql::Variables::from_json(Value::Object(
             variables,
         )))
-        .data(caller);
+        .data(caller)
+        .data(crate::graphql::records::Prefetched::default());
     if let Some(name) = &operation_name {
         request = request.operation_name(name.clone());
     }

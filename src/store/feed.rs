@@ -75,6 +75,13 @@ impl ChangeFeed {
         self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
+    /// Moves the generation for a write that is not a record change (a task's progress),
+    /// so caches drop what they kept.
+    pub fn touch(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
     pub fn publish(&self, changes: impl IntoIterator<Item = RecordChange>) {
         for change in changes {
             self.generation

@@ -2,6 +2,7 @@
 //! never write SQL.
 
 pub mod audit;
+pub mod cache;
 pub mod feed;
 pub mod idempotency;
 pub mod links;

@@ -5,8 +5,8 @@ use sea_orm::sea_query::{
     Alias, Condition, Expr, ExprTrait, LikeExpr, NullOrdering, Order, SimpleExpr,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Value,
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Value,
 };
 
 use super::StoreError;
@@ -89,6 +89,29 @@ fn scalar_value(scalar: &Scalar) -> Value {
 
 fn column(table: &'static str, column: &'static str) -> SimpleExpr {
     Expr::col((Alias::new(table), Alias::new(column)))
+}
+
+/// `table.column IN ids` written with one parameter, so the statement text is the same
+/// whatever the number of ids. Loaders batch a varying number of keys; as an `IN` list
+/// each batch size would be a new statement to prepare and plan.
+pub(crate) fn id_in(
+    backend: DbBackend,
+    table: &'static str,
+    column: &'static str,
+    ids: &[i32],
+) -> SimpleExpr {
+    let list = ids.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
+    match backend {
+        DbBackend::Postgres => Expr::cust_with_values(
+            // sea-query numbers PostgreSQL placeholders: `$1` is this expression's first value.
+            format!(r#""{table}"."{column}" = ANY(CAST($1 AS int4[]))"#),
+            [format!("{{{list}}}")],
+        ),
+        _ => Expr::cust_with_values(
+            format!(r#""{table}"."{column}" IN (SELECT value FROM json_each(?))"#),
+            [format!("[{list}]")],
+        ),
+    }
 }
 
 /// The SQL condition for a checked filter on `table`.
@@ -232,6 +255,18 @@ fn lookup_query(lookup: &Lookup) -> SelectStatement {
     }
 }
 
+/// Which rows of `table` a list, count or aggregate covers: those the filter matches,
+/// without inactive ones unless asked for, and only archived ones the reader may see.
+pub(crate) fn where_condition(table: &'static str, query: &ListQuery) -> Condition {
+    let mut all = Condition::all().add(condition(table, &query.filter));
+    if !query.include_inactive {
+        all = all.add(active_condition(table));
+    } else if let Some(scope) = archived_scope_condition(table, &query.archived_scope) {
+        all = all.add(scope);
+    }
+    all
+}
+
 fn active_condition(table: &'static str) -> Condition {
     Condition::all()
         .add(column(table, "archived_at").is_null())
@@ -248,12 +283,7 @@ where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
 {
-    let mut select = E::find().filter(condition(table, &query.filter));
-    if !query.include_inactive {
-        select = select.filter(active_condition(table));
-    } else if let Some(scope) = archived_scope_condition(table, &query.archived_scope) {
-        select = select.filter(scope);
-    }
+    let mut select = E::find().filter(where_condition(table, query));
     for key in &query.sort {
         let order = if key.descending {
             Order::Desc
@@ -281,12 +311,7 @@ where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
 {
-    let mut select = E::find().filter(condition(table, &query.filter));
-    if !query.include_inactive {
-        select = select.filter(active_condition(table));
-    } else if let Some(scope) = archived_scope_condition(table, &query.archived_scope) {
-        select = select.filter(scope);
-    }
+    let select = E::find().filter(where_condition(table, query));
     Ok(select.count(db).await?)
 }
 
@@ -303,8 +328,9 @@ where
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let backend = db.get_database_backend();
     Ok(E::find()
-        .filter(Condition::all().add(column(table, "id").is_in(ids.iter().copied())))
+        .filter(Condition::all().add(id_in(backend, table, "id", ids)))
         .all(db)
         .await?)
 }
@@ -313,8 +339,9 @@ pub async fn organisations_by_ids(
     db: &DatabaseConnection,
     ids: &[i32],
 ) -> Result<Vec<organisations::Model>, StoreError> {
+    let backend = db.get_database_backend();
     Ok(organisations::Entity::find()
-        .filter(organisations::Column::Id.is_in(ids.iter().copied()))
+        .filter(id_in(backend, "organisations", "id", ids))
         .all(db)
         .await?)
 }
@@ -323,8 +350,14 @@ pub async fn support_events_by_startups(
     db: &DatabaseConnection,
     startup_ids: &[i32],
 ) -> Result<Vec<startup_support_events::Model>, StoreError> {
+    let backend = db.get_database_backend();
     Ok(startup_support_events::Entity::find()
-        .filter(startup_support_events::Column::StartupId.is_in(startup_ids.iter().copied()))
+        .filter(id_in(
+            backend,
+            "startup_support_events",
+            "startup_id",
+            startup_ids,
+        ))
         .order_by_asc(startup_support_events::Column::Year)
         .order_by_asc(startup_support_events::Column::Id)
         .all(db)
@@ -372,6 +405,9 @@ pub async fn top_links_by_tasks(
     if task_ids.is_empty() {
         return Ok(Vec::new());
     }
+    if db.get_database_backend() == DbBackend::Postgres {
+        return top_links_lateral(db, task_ids, kinds, per_task).await;
+    }
     let table = Alias::new("record_links");
     let mut inner: SelectStatement = Query::select();
     inner
@@ -391,9 +427,12 @@ pub async fn top_links_by_tasks(
             Alias::new("rank_in_task"),
         )
         .from(table.clone())
-        .and_where(
-            Expr::col((table.clone(), Alias::new("task_id"))).is_in(task_ids.iter().copied()),
-        );
+        .and_where(id_in(
+            db.get_database_backend(),
+            "record_links",
+            "task_id",
+            task_ids,
+        ));
     if let Some(kinds) = kinds {
         inner.and_where(
             Expr::col((table.clone(), Alias::new("record_kind")))
@@ -419,6 +458,55 @@ pub async fn top_links_by_tasks(
         .order_by((ranked, Alias::new("id")), Order::Asc)
         .to_owned();
     let statement = db.get_database_backend().build(&outer);
+    Ok(record_links::Model::find_by_statement(statement)
+        .all(db)
+        .await?)
+}
+
+/// `top_links_by_tasks` on PostgreSQL: each task's first links read straight off an
+/// index with a LATERAL join and LIMIT, where a window function would number every
+/// link of every task asked for.
+async fn top_links_lateral(
+    db: &DatabaseConnection,
+    task_ids: &[i32],
+    kinds: Option<&[RecordKind]>,
+    per_task: u64,
+) -> Result<Vec<record_links::Model>, StoreError> {
+    let ids = format!(
+        "{{{}}}",
+        task_ids
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let mut values: Vec<Value> = vec![ids.into(), (per_task as i64).into()];
+    // One kind is an equality, so the (task, kind, id) index yields rows in order.
+    let kind_condition = match kinds {
+        None => String::new(),
+        Some([kind]) => {
+            values.push(kind.as_str().into());
+            "AND r.record_kind = $3".to_owned()
+        }
+        Some(kinds) => {
+            let list = kinds
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
+            values.push(format!("{{{list}}}").into());
+            "AND r.record_kind = ANY(CAST($3 AS text[]))".to_owned()
+        }
+    };
+    let sql = format!(
+        "SELECT l.id, l.task_id, l.record_kind, l.record_id, l.linked_by, l.linked_at \
+         FROM unnest(CAST($1 AS int4[])) AS t(id) CROSS JOIN LATERAL ( \
+           SELECT r.id, r.task_id, r.record_kind, r.record_id, r.linked_by, r.linked_at \
+           FROM record_links r WHERE r.task_id = t.id {kind_condition} \
+           ORDER BY r.id LIMIT $2) l \
+         ORDER BY l.task_id, l.id"
+    );
+    let statement = sea_orm::Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
     Ok(record_links::Model::find_by_statement(statement)
         .all(db)
         .await?)

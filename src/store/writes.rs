@@ -102,6 +102,8 @@ pub trait Writable:
     /// Sets the organisation the record refers to (producer, host, enterprise), if the
     /// kind has one.
     fn set_organisation(&mut self, id: Option<i32>);
+    /// The organisation the record refers to, if any.
+    fn organisation(&self) -> Option<i32>;
     fn compute_search_key(&self) -> String;
     fn set_search_key(&mut self, key: String);
     fn select_by_id(id: i32) -> sea_orm::Select<Self::Entity>;
@@ -110,7 +112,7 @@ pub trait Writable:
 }
 
 macro_rules! writable {
-    ($module:ident, $kind:expr, owner: |$m1:ident| $owner:expr, organisation: |$m2:ident, $id:ident| $org:expr, search: |$m3:ident| $search:expr) => {
+    ($module:ident, $kind:expr, owner: |$m1:ident| $owner:expr, organisation: [$($org:ident)?], search: |$m3:ident| $search:expr) => {
         impl Writable for $module::Model {
             type Entity = $module::Entity;
             type Active = $module::ActiveModel;
@@ -149,9 +151,12 @@ macro_rules! writable {
             }
 
             #[allow(unused_variables)]
-            fn set_organisation(&mut self, $id: Option<i32>) {
-                let $m2 = self;
-                $org
+            fn set_organisation(&mut self, id: Option<i32>) {
+                $(self.$org = id;)?
+            }
+
+            fn organisation(&self) -> Option<i32> {
+                None$(.or(self.$org))?
             }
 
             fn compute_search_key(&self) -> String {
@@ -180,19 +185,19 @@ macro_rules! writable {
 
 writable!(ip_rights, RecordKind::IpRight,
     owner: |m| (m.managing_agency_id, false),
-    organisation: |m, id| {},
+    organisation: [],
     search: |m| super::seed::ip_right_search_key(&m.name, m.product.as_deref()));
 writable!(ocop_products, RecordKind::OcopProduct,
     owner: |m| (None, false),
-    organisation: |m, id| m.producer_id = id,
+    organisation: [producer_id],
     search: |m| search_key(&m.name));
 writable!(startups, RecordKind::Startup,
     owner: |m| (None, false),
-    organisation: |m, id| m.organisation_id = id,
+    organisation: [organisation_id],
     search: |m| search_key(&m.name));
 writable!(traceability_entries, RecordKind::TraceabilityEntry,
 owner: |m| (None, false),
-organisation: |m, id| {},
+organisation: [],
 search: |m| search_key(&format!(
     "{} {} {}",
     m.gtin.as_deref().unwrap_or_default(),
@@ -201,19 +206,19 @@ search: |m| search_key(&format!(
 )));
 writable!(science_tasks, RecordKind::ScienceTask,
     owner: |m| (None, false),
-    organisation: |m, id| m.host_id = id,
+    organisation: [host_id],
     search: |m| search_key(&format!("{} {}", m.code.as_deref().unwrap_or_default(), m.title)));
 writable!(application_models, RecordKind::ApplicationModel,
     owner: |m| (None, false),
-    organisation: |m, id| m.host_id = id,
+    organisation: [host_id],
     search: |m| search_key(&m.title));
 writable!(technology_assessments, RecordKind::TechnologyAssessment,
     owner: |m| (None, false),
-    organisation: |m, id| m.enterprise_id = id,
+    organisation: [enterprise_id],
     search: |m| search_key(&m.enterprise_name));
 writable!(annual_reports, RecordKind::AnnualReport,
     owner: |m| (Some(m.agency_id), true),
-    organisation: |m, id| {},
+    organisation: [],
     search: |m| search_key(m.summary.as_deref().unwrap_or_default()));
 
 /// An organisation named by an input: found by tax code, else by name, else created.

@@ -109,10 +109,20 @@ pub(crate) async fn load_records(
         .await
         .api()?;
     let caller = super::mutations::caller(ctx);
-    Ok(refs
+    let records: Vec<&AnyRecord> = refs
         .iter()
         .filter_map(|r| found.get(&RecordKey(*r)))
         .filter(|record| record.readable_by(caller))
+        .collect();
+    let look_ahead = ctx.look_ahead();
+    if ORGANISATION_FIELDS
+        .iter()
+        .any(|name| look_ahead.field(name).exists())
+    {
+        prefetch_organisations(ctx, records.iter().filter_map(|r| r.organisation())).await?;
+    }
+    Ok(records
+        .into_iter()
         .cloned()
         .map(LinkedRecord::from)
         .collect())
@@ -175,11 +185,60 @@ impl Organisation {
     }
 }
 
+/// The fields through which a record names an organisation.
+const ORGANISATION_FIELDS: [&str; 4] = ["producer", "host", "enterprise", "organisation"];
+
+/// Organisations fetched for a whole page at once, for the rest of one request. A page
+/// of 100 records then asks for its producers in one call instead of 100 loader calls.
+#[derive(Default)]
+pub struct Prefetched {
+    organisations: std::sync::Mutex<std::collections::HashMap<i32, Option<Organisation>>>,
+}
+
+/// Loads the organisations `ids` names into the request's `Prefetched`, if it has one.
+async fn prefetch_organisations(
+    ctx: &Context<'_>,
+    ids: impl IntoIterator<Item = i32>,
+) -> async_graphql::Result<()> {
+    let Some(prefetched) = ctx.data_opt::<Prefetched>() else {
+        return Ok(());
+    };
+    let mut ids: Vec<i32> = ids.into_iter().collect();
+    if let Ok(known) = prefetched.organisations.lock() {
+        ids.retain(|id| !known.contains_key(id));
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let found = record_loader(ctx)?
+        .load_many(ids.iter().copied().map(super::loaders::OrganisationId))
+        .await
+        .api()?;
+    if let Ok(mut known) = prefetched.organisations.lock() {
+        for id in ids {
+            let organisation = found
+                .get(&super::loaders::OrganisationId(id))
+                .cloned()
+                .map(Organisation);
+            known.insert(id, organisation);
+        }
+    }
+    Ok(())
+}
+
 pub(crate) async fn load_organisation(
     ctx: &Context<'_>,
     id: Option<i32>,
 ) -> async_graphql::Result<Option<Organisation>> {
     let Some(id) = id else { return Ok(None) };
+    if let Some(prefetched) = ctx.data_opt::<Prefetched>()
+        && let Ok(known) = prefetched.organisations.lock()
+        && let Some(organisation) = known.get(&id)
+    {
+        return Ok(organisation.clone());
+    }
     Ok(record_loader(ctx)?
         .load_one(super::loaders::OrganisationId(id))
         .await
@@ -320,6 +379,7 @@ macro_rules! record_queries {
                 $crate::graphql::records::list_page::<$entity, $node>(
                     ctx, ($kind).table(), filter, sort, page, include_inactive,
                     |model| $node(std::sync::Arc::new(model)),
+                    $crate::store::writes::Writable::organisation,
                 )
                 .await
             }
@@ -344,7 +404,9 @@ macro_rules! record_queries {
 pub(crate) use record_queries;
 
 /// Which archived records the caller may list (see `domain::scope::may_read`).
-fn archived_scope(caller: &crate::domain::auth::Caller) -> crate::store::records::ArchivedScope {
+pub(crate) fn archived_scope(
+    caller: &crate::domain::auth::Caller,
+) -> crate::store::records::ArchivedScope {
     use crate::domain::auth::{Caller, Role};
     use crate::store::records::ArchivedScope;
     match caller {
@@ -366,6 +428,8 @@ fn archived_scope(caller: &crate::domain::auth::Caller) -> crate::store::records
 
 /// Runs a list query and builds its page; `totalCount` is counted only when selected
 /// (or needed for `last`).
+// Every list (records and tasks) funnels through here; its arguments are the list's.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn list_page<E, N>(
     ctx: &Context<'_>,
     table: &'static str,
@@ -374,6 +438,7 @@ pub(crate) async fn list_page<E, N>(
     page: super::list::PageArgs,
     include_inactive: bool,
     wrap: impl Fn(E::Model) -> N,
+    organisation_of: impl Fn(&E::Model) -> Option<i32>,
 ) -> async_graphql::Result<super::list::Connection<N>>
 where
     E: sea_orm::EntityTrait,
@@ -429,6 +494,20 @@ where
         ),
         (false, false) => (Vec::new(), 0),
     };
+    let selects_organisation = ["nodes", "edges"].iter().any(|field| {
+        let nodes = look_ahead.field(field);
+        let nodes = if *field == "edges" {
+            nodes.field("node")
+        } else {
+            nodes
+        };
+        ORGANISATION_FIELDS
+            .iter()
+            .any(|name| nodes.field(name).exists())
+    });
+    if selects_organisation {
+        prefetch_organisations(ctx, rows.iter().filter_map(&organisation_of)).await?;
+    }
     let nodes = rows.into_iter().map(wrap).collect();
     Ok(super::list::connection_from_rows(window, nodes, total))
 }

@@ -133,6 +133,7 @@ impl AnnualReportQuery {
             page,
             include_inactive,
             |model| AnnualReport(std::sync::Arc::new(model)),
+            |_| None,
         )
         .await
     }
