@@ -1,5 +1,6 @@
 //! Plain types and rules of the hub's domain; no framework is imported here.
 
+pub mod aggregate;
 pub mod auth;
 pub mod epcis;
 pub mod filter;

@@ -38,6 +38,19 @@ pub struct YearPoint {
     pub value: i64,
     /// Where the straight-line path to the target stands at the end of the year.
     pub planned: f64,
+    /// Whether `value` is on the path at the end of the year (see `ON_TRACK_RULE`).
+    pub on_track: bool,
+}
+
+/// The on-track rule, as the API and the dashboard state it.
+pub const ON_TRACK_RULE: &str = "On track when the value counted is at least the \
+    straight-line path from zero on the plan's issue date to the target on 31 December \
+    of the due year (rounded down to a whole record), on the day read; after the due \
+    date, when the target is met.";
+
+/// The rule itself: `actual` against the path's `planned` value.
+fn on_path(actual: i64, planned: f64) -> bool {
+    actual as f64 + 1e-9 >= planned.floor()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -129,10 +142,12 @@ pub fn progress<R: Copy + Eq + Hash + Ord>(
         .map(|year| {
             running += per_year.get(&year).copied().unwrap_or(0);
             let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(period.start);
+            let planned = goal as f64 * period.elapsed(year_end);
             YearPoint {
                 year,
                 value: running,
-                planned: goal as f64 * period.elapsed(year_end),
+                planned,
+                on_track: on_path(running, planned),
             }
         })
         .collect();
@@ -151,7 +166,7 @@ pub fn progress<R: Copy + Eq + Hash + Ord>(
     let on_track = if today > period.end() {
         actual >= goal
     } else {
-        actual as f64 + 1e-9 >= expected.floor()
+        on_path(actual, expected)
     };
     Progress {
         actual,

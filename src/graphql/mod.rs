@@ -2,6 +2,7 @@
 //! safety limits set here and nowhere else.
 
 pub mod agency;
+pub mod aggregate;
 pub mod audit;
 pub mod connectors;
 pub mod error;
@@ -25,6 +26,7 @@ use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use self::agency::AgencyQuery;
+use self::aggregate::{AggregateCache, AggregateQuery};
 use self::audit::AuditQueryRoot;
 use self::connectors::{ConflictQuery, ConnectorMutation, ConnectorQuery};
 use self::limits::Limits;
@@ -68,6 +70,7 @@ pub struct Query(
     AuditQueryRoot,
     ConnectorQuery,
     ConflictQuery,
+    AggregateQuery,
 );
 
 /// The root mutation: every domain's writes side by side.
@@ -117,6 +120,7 @@ pub fn build_schema(
         .data(plan_loader)
         .data(record_loader)
         .data(totals)
+        .data(Arc::new(AggregateCache::new(feed.clone())))
         .data(feed)
         .data(connectors)
         .finish()

@@ -803,8 +803,14 @@ impl Target {
                 year: p.year,
                 value: p.value,
                 planned: p.planned,
+                on_track: p.on_track,
             })
             .collect())
+    }
+
+    /// How `onTrack` is decided, in words.
+    async fn on_track_rule(&self) -> &'static str {
+        targets_rule::ON_TRACK_RULE
     }
 
     /// The records that count towards this target.
@@ -874,6 +880,8 @@ pub struct TargetYear {
     pub value: i64,
     /// Where the straight-line path to the target stands at the end of the year.
     pub planned: f64,
+    /// At or above the path at the end of the year (see `Target.onTrackRule`).
+    pub on_track: bool,
 }
 
 /// A legal document the plan cites (decision, plan, resolution…).

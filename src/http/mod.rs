@@ -1,6 +1,7 @@
 //! HTTP wiring: routes, shared state and middleware. No business logic lives here.
 
 pub mod auth;
+pub mod export;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
@@ -8,7 +9,6 @@ pub mod ws;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::response::Redirect;
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -33,10 +33,11 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
     Router::new()
-        .route("/", get(|| async { Redirect::temporary("/graphql") }))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::subscribe))
         .route("/graphql/assets/{file}", get(graphiql::asset))
+        .route("/export/{file}", get(export::list))
+        .route("/export/aggregate/{file}", get(export::aggregate))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .layer(DefaultBodyLimit::max(body_limit))

@@ -1,6 +1,7 @@
 //! Data access by domain. Each function owns its queries and transactions; callers above
 //! never write SQL.
 
+pub mod aggregate;
 pub mod audit;
 pub mod cache;
 pub mod feed;

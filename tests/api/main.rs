@@ -5,6 +5,7 @@
 #[macro_use]
 mod helpers;
 
+mod aggregates;
 mod auth;
 mod cli;
 mod connectors;

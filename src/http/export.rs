@@ -1,0 +1,940 @@
+//! `GET /export/{kind}.csv|.xlsx` and `GET /export/aggregate/{kind}.csv|.xlsx`: lists and
+//! aggregates as files a spreadsheet or BI tool opens without help.
+//!
+//! An export runs the same GraphQL query a client would, page by page, as the caller
+//! (the bearer token, or anonymous): filters, permissions and values are exactly the
+//! API's. CSV is streamed as pages arrive (UTF-8 with a BOM, so Excel reads Vietnamese
+//! right); XLSX rows go to disk as they arrive (constant-memory mode) and the
+//! compressed workbook is sent once complete.
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use super::AppState;
+use super::graphql::{ResponseType, error_response};
+use crate::domain::auth::Caller;
+use crate::graphql::error::code;
+
+/// Rows fetched per GraphQL page.
+const PAGE: usize = 500;
+/// Excel's row limit, header row included.
+const XLSX_MAX_ROWS: usize = 1_048_576;
+
+/// One exportable list: its URL name, GraphQL field and types, and the columns, each a
+/// dotted path into a node (`producer.name`); list values are joined with "; ".
+struct Kind {
+    name: &'static str,
+    field: &'static str,
+    filter_type: &'static str,
+    order_type: &'static str,
+    aggregate_field: &'static str,
+    dimension_type: &'static str,
+    metric_type: &'static str,
+    /// Plan tasks are never archived, so their list takes no `includeInactive`.
+    has_inactive: bool,
+    columns: &'static [&'static str],
+}
+
+const PROVENANCE: [&str; 5] = ["source", "externalId", "fetchedAt", "updatedAt", "version"];
+
+macro_rules! columns {
+    ($($c:literal),* $(,)?) => {
+        &[$($c,)* "tasks.code", PROVENANCE[0], PROVENANCE[1], PROVENANCE[2], PROVENANCE[3], PROVENANCE[4]]
+    };
+}
+
+const KINDS: &[Kind] = &[
+    Kind {
+        name: "ocop-products",
+        field: "ocopProducts",
+        filter_type: "OcopProductFilter",
+        order_type: "OcopProductOrderBy",
+        aggregate_field: "ocopProductsAggregate",
+        dimension_type: "OcopProductDimension",
+        metric_type: "OcopProductMetric",
+        has_inactive: true,
+        columns: columns!(
+            "id",
+            "name",
+            "stars",
+            "district",
+            "districtCode",
+            "commune",
+            "category",
+            "certifiedOn",
+            "validUntil",
+            "evaluationYear",
+            "producer.name",
+            "producer.taxCode",
+        ),
+    },
+    Kind {
+        name: "ip-rights",
+        field: "ipRights",
+        filter_type: "IpRightFilter",
+        order_type: "IpRightOrderBy",
+        aggregate_field: "ipRightsAggregate",
+        dimension_type: "IpRightDimension",
+        metric_type: "NoMetric",
+        has_inactive: true,
+        columns: columns!(
+            "id",
+            "name",
+            "kind",
+            "product",
+            "farmProduct",
+            "jurisdiction",
+            "number",
+            "filedOn",
+            "registeredOn",
+            "status",
+            "holder",
+            "managingAgency.code",
+            "managingAgency.name",
+        ),
+    },
+    Kind {
+        name: "startups",
+        field: "startups",
+        filter_type: "StartupFilter",
+        order_type: "StartupOrderBy",
+        aggregate_field: "startupsAggregate",
+        dimension_type: "StartupDimension",
+        metric_type: "NoMetric",
+        has_inactive: true,
+        columns: columns!(
+            "id",
+            "name",
+            "sector",
+            "foundedYear",
+            "district",
+            "organisation.name",
+            "organisation.taxCode",
+            "supportEvents.year",
+            "supportEvents.kind",
+            "supportEvents.amountVnd",
+        ),
+    },
+    Kind {
+        name: "traceability-entries",
+        field: "traceabilityEntries",
+        filter_type: "TraceabilityEntryFilter",
+        order_type: "TraceabilityEntryOrderBy",
+        aggregate_field: "traceabilityEntriesAggregate",
+        dimension_type: "TraceabilityEntryDimension",
+        metric_type: "TraceabilityEntryMetric",
+        has_inactive: true,
+        columns: columns!(
+            "id",
+            "eventId",
+            "eventType",
+            "eventTime",
+            "recordTime",
+            "action",
+            "bizStep",
+            "disposition",
+            "epc",
+            "gtin",
+            "lot",
+            "serial",
+            "quantity",
+            "uom",
+            "readPoint",
+            "bizLocation",
+            "locationName",
+            "growingAreaCode",
+        ),
+    },
+    Kind {
+        name: "science-tasks",
+        field: "scienceTasks",
+        filter_type: "ScienceTaskFilter",
+        order_type: "ScienceTaskOrderBy",
+        aggregate_field: "scienceTasksAggregate",
+        dimension_type: "ScienceTaskDimension",
+        metric_type: "ScienceTaskMetric",
+        has_inactive: true,
+        columns: columns!(
+            "id",
+            "code",
+            "title",
+            "level",
+            "host.name",
+            "budgetVnd",
+            "startOn",
+            "endOn",
+            "status",
+        ),
+    },
+    Kind {
+        name: "application-models",
+        field: "applicationModels",
+        filter_type: "ApplicationModelFilter",
+        order_type: "ApplicationModelOrderBy",
+        aggregate_field: "applicationModelsAggregate",
+        dimension_type: "ApplicationModelDimension",
+        metric_type: "NoMetric",
+        has_inactive: true,
+        columns: columns!("id", "title", "field", "host.name", "yearTransferred"),
+    },
+    Kind {
+        name: "technology-assessments",
+        field: "technologyAssessments",
+        filter_type: "TechnologyAssessmentFilter",
+        order_type: "TechnologyAssessmentOrderBy",
+        aggregate_field: "technologyAssessmentsAggregate",
+        dimension_type: "TechnologyAssessmentDimension",
+        metric_type: "NoMetric",
+        has_inactive: true,
+        columns: columns!(
+            "id",
+            "enterpriseName",
+            "enterprise.taxCode",
+            "industry",
+            "year",
+            "level",
+        ),
+    },
+    Kind {
+        name: "annual-reports",
+        field: "annualReports",
+        filter_type: "AnnualReportFilter",
+        order_type: "AnnualReportOrderBy",
+        aggregate_field: "annualReportsAggregate",
+        dimension_type: "AnnualReportDimension",
+        metric_type: "NoMetric",
+        has_inactive: true,
+        columns: columns!(
+            "id",
+            "agency.code",
+            "agency.name",
+            "year",
+            "submittedOn",
+            "onTime",
+            "summary",
+        ),
+    },
+    Kind {
+        name: "tasks",
+        field: "tasks",
+        filter_type: "TaskFilter",
+        order_type: "TaskOrderBy",
+        aggregate_field: "tasksAggregate",
+        dimension_type: "TaskDimension",
+        metric_type: "NoMetric",
+        has_inactive: false,
+        columns: &[
+            "code",
+            "number",
+            "section.numeral",
+            "text",
+            "leadAgency.code",
+            "leadAgency.name",
+            "leadText",
+            "coordinatorsText",
+            "deliverable",
+            "timeline.text",
+            "status",
+            "progressNote",
+            "progressUpdatedAt",
+        ],
+    },
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Xlsx,
+}
+
+/// Why an export is refused before any byte is sent.
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl Refusal {
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: code::BAD_USER_INPUT,
+            message: message.into(),
+        }
+    }
+
+    fn into_response(self) -> Response {
+        error_response(self.status, ResponseType::Json, self.code, self.message)
+    }
+}
+
+fn split_file(file: &str) -> Result<(&'static Kind, Format), Refusal> {
+    let (name, format) = if let Some(name) = file.strip_suffix(".csv") {
+        (name, Format::Csv)
+    } else if let Some(name) = file.strip_suffix(".xlsx") {
+        (name, Format::Xlsx)
+    } else {
+        return Err(Refusal {
+            status: StatusCode::NOT_FOUND,
+            code: code::NOT_FOUND,
+            message: format!("{file:?}: exports end in .csv or .xlsx"),
+        });
+    };
+    let kind = KINDS
+        .iter()
+        .find(|k| k.name == name)
+        .ok_or_else(|| Refusal {
+            status: StatusCode::NOT_FOUND,
+            code: code::NOT_FOUND,
+            message: format!(
+                "no export named {name:?}; there are {}",
+                KINDS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+            ),
+        })?;
+    Ok((kind, format))
+}
+
+/// `camelCase` or `kebab-case` to the `SCREAMING_SNAKE` of GraphQL enum values.
+fn enum_value(text: &str) -> String {
+    let mut out = String::new();
+    let mut after_lower = false;
+    for c in text.trim().chars() {
+        if c == '-' || c == ' ' {
+            out.push('_');
+        } else {
+            // A capital after a small letter starts a word: certifiedOn → CERTIFIED_ON.
+            if c.is_uppercase() && after_lower {
+                out.push('_');
+            }
+            out.push(c.to_ascii_uppercase());
+        }
+        after_lower = c.is_lowercase() || c.is_ascii_digit();
+    }
+    out
+}
+
+/// A query-string value as JSON: numbers and booleans as such, anything else as text.
+fn scalar(text: &str) -> Value {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v @ (Value::Number(_) | Value::Bool(_))) => v,
+        _ => Value::String(text.to_owned()),
+    }
+}
+
+/// The filter the query string describes: `filter=<the GraphQL filter as JSON>`, and/or
+/// `field.op=value` pairs (`stars.gte=4&district.eq=Lai Vung`, `in` values separated by
+/// commas), all of which must hold.
+fn filter_from(params: &[(String, String)]) -> Result<Option<Value>, Refusal> {
+    let mut parts: Vec<Value> = Vec::new();
+    for (key, value) in params {
+        if key == "filter" {
+            let parsed: Value = serde_json::from_str(value)
+                .map_err(|e| Refusal::bad_request(format!("filter: not JSON: {e}")))?;
+            if !parsed.is_object() {
+                return Err(Refusal::bad_request("filter: must be a JSON object"));
+            }
+            parts.push(parsed);
+        } else if let Some((field, op)) = key.split_once('.') {
+            let value = match op {
+                "in" => Value::Array(value.split(',').map(|v| scalar(v.trim())).collect()),
+                "isNull" => scalar(value),
+                "contains" => Value::String(value.clone()),
+                _ => scalar(value),
+            };
+            let mut condition = Map::new();
+            condition.insert(op.to_owned(), value);
+            let mut field_filter = Map::new();
+            field_filter.insert(field.to_owned(), Value::Object(condition));
+            parts.push(Value::Object(field_filter));
+        }
+    }
+    Ok(match parts.len() {
+        0 => None,
+        1 => parts.pop(),
+        _ => Some(serde_json::json!({ "and": parts })),
+    })
+}
+
+/// `orderBy=certifiedOn:desc,name` as the list's `orderBy` argument.
+fn order_from(params: &[(String, String)]) -> Option<Value> {
+    let text = params.iter().find(|(k, _)| k == "orderBy")?.1.clone();
+    let items: Vec<Value> = text
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|item| {
+            let (field, direction) = item.split_once(':').unwrap_or((item, "asc"));
+            serde_json::json!({
+                "field": enum_value(field),
+                "direction": direction.trim().to_ascii_uppercase(),
+            })
+        })
+        .collect();
+    Some(Value::Array(items))
+}
+
+fn flag(params: &[(String, String)], name: &str) -> bool {
+    params
+        .iter()
+        .any(|(k, v)| k == name && matches!(v.as_str(), "true" | "1" | "yes"))
+}
+
+fn list_values(params: &[(String, String)], name: &str) -> Vec<String> {
+    params
+        .iter()
+        .filter(|(k, _)| k == name)
+        .flat_map(|(_, v)| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(enum_value)
+        .collect()
+}
+
+/// The GraphQL selection for dotted column paths (`producer.name` → `producer { name }`).
+fn selection(columns: &[&str]) -> String {
+    let mut fields: Vec<(String, Vec<String>)> = Vec::new();
+    for column in columns {
+        let (head, rest) = match column.split_once('.') {
+            Some((head, rest)) => (head, Some(rest)),
+            None => (*column, None),
+        };
+        let index = match fields.iter().position(|(f, _)| f == head) {
+            Some(index) => index,
+            None => {
+                fields.push((head.to_owned(), Vec::new()));
+                fields.len() - 1
+            }
+        };
+        if let Some(rest) = rest {
+            fields[index].1.push(rest.to_owned());
+        }
+    }
+    fields
+        .into_iter()
+        .map(|(field, children)| {
+            if children.is_empty() {
+                field
+            } else {
+                let children: Vec<&str> = children.iter().map(String::as_str).collect();
+                format!("{field} {{ {} }}", selection(&children))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A cell's text: the value at `path` in `node`; lists joined with "; ".
+fn cell(node: &Value, path: &str) -> String {
+    fn at(value: &Value, path: &[&str], out: &mut Vec<String>) {
+        match (value, path.split_first()) {
+            (Value::Array(items), _) => {
+                for item in items {
+                    at(item, path, out);
+                }
+            }
+            (Value::Object(map), Some((head, rest))) => {
+                if let Some(child) = map.get(*head) {
+                    at(child, rest, out);
+                }
+            }
+            (Value::Null, _) => {}
+            (Value::String(s), None) => out.push(s.clone()),
+            (other, None) => out.push(other.to_string()),
+            _ => {}
+        }
+    }
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut out = Vec::new();
+    at(node, &parts, &mut out);
+    out.join("; ")
+}
+
+/// Runs one GraphQL document as the caller; the data, or the refusal its errors make.
+async fn run(
+    state: &AppState,
+    caller: &Caller,
+    query: &str,
+    variables: Value,
+) -> Result<Value, Refusal> {
+    let request = async_graphql::Request::new(query)
+        .variables(async_graphql::Variables::from_json(variables))
+        .data(caller.clone())
+        .data(crate::graphql::records::Prefetched::default());
+    let response = state.schema.execute(request).await;
+    if let Some(error) = response.errors.first() {
+        let error_code = error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .and_then(|v| match v {
+                async_graphql::Value::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let (status, code) = match error_code.as_str() {
+            code::FORBIDDEN => (StatusCode::FORBIDDEN, code::FORBIDDEN),
+            code::UNAUTHENTICATED => (StatusCode::UNAUTHORIZED, code::UNAUTHENTICATED),
+            code::INTERNAL => (StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL),
+            _ => (StatusCode::BAD_REQUEST, code::BAD_USER_INPUT),
+        };
+        return Err(Refusal {
+            status,
+            code,
+            message: error.message.clone(),
+        });
+    }
+    response
+        .data
+        .into_json()
+        .map_err(|e| Refusal::bad_request(e.to_string()))
+}
+
+/// A source of rows: the header, then pages of cells until none is left.
+struct Rows {
+    header: Vec<String>,
+    pages: PageSource,
+}
+
+enum PageSource {
+    List {
+        kind: &'static Kind,
+        query: String,
+        variables: Map<String, Value>,
+        after: Option<String>,
+        done: bool,
+    },
+    Once(Option<Vec<Vec<String>>>),
+}
+
+impl Rows {
+    async fn next_page(
+        &mut self,
+        state: &AppState,
+        caller: &Caller,
+    ) -> Result<Option<Vec<Vec<String>>>, Refusal> {
+        match &mut self.pages {
+            PageSource::Once(rows) => Ok(rows.take()),
+            PageSource::List {
+                kind,
+                query,
+                variables,
+                after,
+                done,
+            } => {
+                if *done {
+                    return Ok(None);
+                }
+                let mut vars = variables.clone();
+                vars.insert(
+                    "after".into(),
+                    after.clone().map_or(Value::Null, Value::String),
+                );
+                let data = run(state, caller, query, Value::Object(vars)).await?;
+                let page = &data["page"];
+                let nodes = page["nodes"].as_array().cloned().unwrap_or_default();
+                let rows = nodes
+                    .iter()
+                    .map(|node| kind.columns.iter().map(|c| cell(node, c)).collect())
+                    .collect();
+                let next = page["pageInfo"]["hasNextPage"].as_bool().unwrap_or(false);
+                *after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+                *done = !next || after.is_none();
+                Ok(Some(rows))
+            }
+        }
+    }
+}
+
+fn list_rows(kind: &'static Kind, params: &[(String, String)]) -> Result<Rows, Refusal> {
+    let inactive = if kind.has_inactive {
+        ", includeInactive: $inactive"
+    } else {
+        ""
+    };
+    let inactive_var = if kind.has_inactive {
+        ", $inactive: Boolean!"
+    } else {
+        ""
+    };
+    let query = format!(
+        "query Export($filter: {filter}, $orderBy: [{order}!], $after: String{inactive_var}) {{ \
+         page: {field}(filter: $filter, orderBy: $orderBy, first: {PAGE}, after: $after{inactive}) {{ \
+         pageInfo {{ hasNextPage endCursor }} nodes {{ {selection} }} }} }}",
+        filter = kind.filter_type,
+        order = kind.order_type,
+        field = kind.field,
+        selection = selection(kind.columns),
+    );
+    let mut variables = Map::new();
+    variables.insert("filter".into(), filter_from(params)?.unwrap_or(Value::Null));
+    variables.insert("orderBy".into(), order_from(params).unwrap_or(Value::Null));
+    if kind.has_inactive {
+        variables.insert(
+            "inactive".into(),
+            Value::Bool(flag(params, "includeInactive")),
+        );
+    }
+    Ok(Rows {
+        header: kind.columns.iter().map(|c| (*c).to_owned()).collect(),
+        pages: PageSource::List {
+            kind,
+            query,
+            variables,
+            after: None,
+            done: false,
+        },
+    })
+}
+
+async fn aggregate_rows(
+    state: &AppState,
+    caller: &Caller,
+    kind: &'static Kind,
+    params: &[(String, String)],
+) -> Result<Rows, Refusal> {
+    let group_by = list_values(params, "groupBy");
+    let metrics = list_values(params, "metrics");
+    let inactive = if kind.has_inactive {
+        ", includeInactive: $inactive"
+    } else {
+        ""
+    };
+    let inactive_var = if kind.has_inactive {
+        ", $inactive: Boolean!"
+    } else {
+        ""
+    };
+    let query = format!(
+        "query Export($filter: {filter}, $groupBy: [{dimension}!], $metrics: [{metric}!]{inactive_var}) {{ \
+         rows: {field}(filter: $filter, groupBy: $groupBy, metrics: $metrics{inactive}) {{ \
+         keys {{ dimension value label }} count metrics {{ metric sum avg min max }} }} }}",
+        filter = kind.filter_type,
+        dimension = kind.dimension_type,
+        metric = kind.metric_type,
+        field = kind.aggregate_field,
+    );
+    let mut variables = Map::new();
+    variables.insert("filter".into(), filter_from(params)?.unwrap_or(Value::Null));
+    variables.insert("groupBy".into(), serde_json::json!(group_by));
+    variables.insert("metrics".into(), serde_json::json!(metrics));
+    if kind.has_inactive {
+        variables.insert(
+            "inactive".into(),
+            Value::Bool(flag(params, "includeInactive")),
+        );
+    }
+    let data = run(state, caller, &query, Value::Object(variables)).await?;
+    let rows = data["rows"].as_array().cloned().unwrap_or_default();
+    // Column names come from the request, so an empty result still has its header.
+    let metric_names: Vec<String> = metrics
+        .iter()
+        .map(|m| crate::graphql::aggregate::camel(m))
+        .collect();
+    let mut header = Vec::new();
+    for dimension in &group_by {
+        let name = crate::graphql::aggregate::camel(dimension);
+        header.push(name.clone());
+        header.push(format!("{name}Label"));
+    }
+    header.push("count".to_owned());
+    for metric in &metric_names {
+        for stat in ["Sum", "Avg", "Min", "Max"] {
+            header.push(format!("{metric}{stat}"));
+        }
+    }
+    let cells = rows
+        .iter()
+        .map(|row| {
+            let mut cells = Vec::new();
+            let keys = row["keys"].as_array().cloned().unwrap_or_default();
+            for key in &keys {
+                cells.push(cell(key, "value"));
+                cells.push(cell(key, "label"));
+            }
+            cells.push(cell(row, "count"));
+            let values = row["metrics"].as_array().cloned().unwrap_or_default();
+            for value in &values {
+                for stat in ["sum", "avg", "min", "max"] {
+                    cells.push(cell(value, stat));
+                }
+            }
+            cells
+        })
+        .collect();
+    Ok(Rows {
+        header,
+        pages: PageSource::Once(Some(cells)),
+    })
+}
+
+fn csv_line(cells: &[String]) -> Vec<u8> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    // Writing to memory cannot fail.
+    let _ = writer.write_record(cells);
+    writer.into_inner().unwrap_or_default()
+}
+
+fn attachment(name: &str, content_type: &'static str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers
+}
+
+async fn respond(
+    state: AppState,
+    caller: Caller,
+    mut rows: Rows,
+    format: Format,
+    file_stem: String,
+) -> Response {
+    // The first page is read before answering, so a bad filter gets a 400, not a
+    // truncated file.
+    let first = match rows.next_page(&state, &caller).await {
+        Ok(page) => page.unwrap_or_default(),
+        Err(refusal) => return refusal.into_response(),
+    };
+    match format {
+        Format::Csv => {
+            let mut head = vec![0xEF, 0xBB, 0xBF];
+            head.extend(csv_line(&rows.header));
+            for row in &first {
+                head.extend(csv_line(row));
+            }
+            let stream = futures_util::stream::unfold(
+                (Some(head), rows, state, caller),
+                |(head, mut rows, state, caller)| async move {
+                    if let Some(head) = head {
+                        return Some((Ok::<_, std::io::Error>(head), (None, rows, state, caller)));
+                    }
+                    match rows.next_page(&state, &caller).await {
+                        Ok(Some(page)) => {
+                            let mut chunk = Vec::new();
+                            for row in &page {
+                                chunk.extend(csv_line(row));
+                            }
+                            Some((Ok(chunk), (None, rows, state, caller)))
+                        }
+                        Ok(None) => None,
+                        Err(refusal) => {
+                            tracing::warn!(message = %refusal.message, "an export stopped mid-way");
+                            // Ending with an error aborts the response, so the client
+                            // sees a failed download rather than a short file.
+                            Some((
+                                Err(std::io::Error::other(refusal.message)),
+                                (None, rows, state, caller),
+                            ))
+                        }
+                    }
+                },
+            );
+            let headers = attachment(&format!("{file_stem}.csv"), "text/csv; charset=utf-8");
+            (StatusCode::OK, headers, Body::from_stream(stream)).into_response()
+        }
+        Format::Xlsx => match xlsx(&state, &caller, rows, first).await {
+            Ok(bytes) => {
+                let headers = attachment(
+                    &format!("{file_stem}.xlsx"),
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                );
+                (StatusCode::OK, headers, Body::from(bytes)).into_response()
+            }
+            Err(refusal) => refusal.into_response(),
+        },
+    }
+}
+
+async fn xlsx(
+    state: &AppState,
+    caller: &Caller,
+    mut rows: Rows,
+    first: Vec<Vec<String>>,
+) -> Result<Vec<u8>, Refusal> {
+    let failed = |e: &dyn std::fmt::Display| {
+        tracing::error!(detail = %e, "a spreadsheet export could not be written");
+        Refusal {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: code::INTERNAL,
+            message: "the spreadsheet could not be written; the cause is in the server log"
+                .to_owned(),
+        }
+    };
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet_with_constant_memory();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (col, name) in rows.header.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, col as u16, name, &bold)
+            .map_err(|e| failed(&e))?;
+    }
+    let mut row_index: u32 = 1;
+    let mut page = Some(first);
+    while let Some(cells) = page {
+        for row in cells {
+            if row_index as usize >= XLSX_MAX_ROWS {
+                return Err(Refusal::bad_request(format!(
+                    "more than {} rows: narrow the filter or export CSV",
+                    XLSX_MAX_ROWS - 1
+                )));
+            }
+            for (col, value) in row.iter().enumerate() {
+                if value.is_empty() {
+                    continue;
+                }
+                sheet
+                    .write_string(row_index, col as u16, value)
+                    .map_err(|e| failed(&e))?;
+            }
+            row_index += 1;
+        }
+        page = rows.next_page(state, caller).await?;
+    }
+    workbook.save_to_buffer().map_err(|e| failed(&e))
+}
+
+/// `GET /export/{kind}.csv|.xlsx`.
+pub async fn list(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Response {
+    let (kind, format) = match split_file(&file) {
+        Ok(found) => found,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let caller = match super::auth::caller(&state, &headers, ResponseType::Json).await {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal,
+    };
+    let rows = match list_rows(kind, &params) {
+        Ok(rows) => rows,
+        Err(refusal) => return refusal.into_response(),
+    };
+    respond(state, caller, rows, format, kind.name.to_owned()).await
+}
+
+/// `GET /export/aggregate/{kind}.csv|.xlsx?groupBy=district,stars&metrics=stars`.
+pub async fn aggregate(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Response {
+    let (kind, format) = match split_file(&file) {
+        Ok(found) => found,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let caller = match super::auth::caller(&state, &headers, ResponseType::Json).await {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal,
+    };
+    let rows = match aggregate_rows(&state, &caller, kind, &params).await {
+        Ok(rows) => rows,
+        Err(refusal) => return refusal.into_response(),
+    };
+    respond(
+        state,
+        caller,
+        rows,
+        format,
+        format!("{}-aggregate", kind.name),
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn query_parameters_become_the_graphql_filter() {
+        let filter = filter_from(&params(&[("stars.gte", "4"), ("district.eq", "Lai Vung")]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            filter,
+            serde_json::json!({ "and": [
+                { "stars": { "gte": 4 } },
+                { "district": { "eq": "Lai Vung" } },
+            ]})
+        );
+        let one = filter_from(&params(&[("stars.in", "4, 5")]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(one, serde_json::json!({ "stars": { "in": [4, 5] } }));
+        let json = filter_from(&params(&[("filter", r#"{"name":{"contains":"xoài"}}"#)]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(json, serde_json::json!({ "name": { "contains": "xoài" } }));
+        assert!(filter_from(&params(&[("filter", "{nope")])).is_err());
+        assert!(
+            filter_from(&params(&[("orderBy", "name")]))
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn orders_and_enum_names_read_like_the_api() {
+        assert_eq!(enum_value("certifiedOn"), "CERTIFIED_ON");
+        assert_eq!(enum_value("certified-on-year"), "CERTIFIED_ON_YEAR");
+        assert_eq!(enum_value("DISTRICT"), "DISTRICT");
+        assert_eq!(
+            order_from(&params(&[("orderBy", "certifiedOn:desc,name")])).unwrap(),
+            serde_json::json!([
+                { "field": "CERTIFIED_ON", "direction": "DESC" },
+                { "field": "NAME", "direction": "ASC" },
+            ])
+        );
+    }
+
+    #[test]
+    fn columns_become_a_selection_and_cells() {
+        assert_eq!(
+            selection(&["id", "producer.name", "producer.taxCode", "tasks.code"]),
+            "id producer { name taxCode } tasks { code }"
+        );
+        let node = serde_json::json!({
+            "id": "OcopProduct:1", "stars": 4, "producer": { "name": "HTX Tân Thuận" },
+            "tasks": [{ "code": "IV.1" }, { "code": "V.4" }], "commune": null,
+        });
+        assert_eq!(cell(&node, "id"), "OcopProduct:1");
+        assert_eq!(cell(&node, "stars"), "4");
+        assert_eq!(cell(&node, "producer.name"), "HTX Tân Thuận");
+        assert_eq!(cell(&node, "tasks.code"), "IV.1; V.4");
+        assert_eq!(cell(&node, "commune"), "");
+        assert_eq!(cell(&node, "missing.path"), "");
+    }
+
+    #[test]
+    fn every_kind_has_a_unique_kebab_name() {
+        for (i, kind) in KINDS.iter().enumerate() {
+            assert!(
+                kind.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-')
+            );
+            assert!(KINDS[..i].iter().all(|k| k.name != kind.name));
+        }
+        assert!(split_file("ocop-products.csv").is_ok());
+        assert!(split_file("ocop-products.xlsx").is_ok());
+        assert!(split_file("ocop-products.json").is_err());
+        assert!(split_file("nope.csv").is_err());
+    }
+}
