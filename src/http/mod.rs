@@ -1,6 +1,7 @@
 //! HTTP wiring: routes, shared state and middleware. No business logic lives here.
 
 pub mod auth;
+pub mod dashboard;
 pub mod export;
 pub mod graphiql;
 pub mod graphql;
@@ -33,6 +34,8 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
     Router::new()
+        .route("/", get(dashboard::page))
+        .route("/assets/dashboard/{file}", get(dashboard::asset))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::subscribe))
         .route("/graphql/assets/{file}", get(graphiql::asset))

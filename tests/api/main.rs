@@ -7,6 +7,7 @@ mod helpers;
 
 mod aggregates;
 mod auth;
+mod browser;
 mod cli;
 mod connectors;
 mod database;
