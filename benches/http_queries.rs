@@ -45,6 +45,8 @@ const Q2: &str = r#"query {
 
 const Q3: &str = r#"query { ocopProducts(filter: { stars: { gte: 4 }, district: { eq: "Lai Vung" } }, orderBy: [{ field: CERTIFIED_ON, direction: DESC }], first: 100) { totalCount nodes { id name stars certifiedOn producer { name } } } }"#;
 
+const A1: &str = r#"query { ocopProductsAggregate(groupBy: [DISTRICT, STARS], metrics: [STARS]) { keys { dimension value label } count avg } }"#;
+
 // The shape of `search` results is not final: `score` when it exists, else `__typename`.
 const Q4_SCORE: &str = r#"query { search(text: "xoai cao lanh", first: 20) { score } }"#;
 const Q4_TYPENAME: &str = r#"query { search(text: "xoai cao lanh", first: 20) { __typename } }"#;
@@ -80,6 +82,11 @@ const QUERIES: &[BenchQuery] = &[
         &[Q3],
     ),
     q("Q4", "search xoai cao lanh", &[Q4_SCORE, Q4_TYPENAME]),
+    q(
+        "A1",
+        "OCOP aggregate: district × stars (the BI refresh)",
+        &[A1],
+    ),
 ];
 
 // ---------------------------------------------------------------------------------------

@@ -507,3 +507,53 @@ backend_test! {
         assert!(statements[0].contains("GROUP BY"), "{}", statements[0]);
     }
 }
+
+/// Groups the values of `field` in a list's nodes the way an aggregate should.
+fn group_nodes(nodes: &Value, field: &str) -> BTreeMap<String, i64> {
+    let mut groups = BTreeMap::new();
+    for node in nodes.as_array().unwrap() {
+        let value = match &node[field] {
+            Value::Null => "∅".to_owned(),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        *groups.entry(value).or_default() += 1;
+    }
+    groups
+}
+
+backend_test! {
+    async fn every_kinds_aggregate_agrees_with_its_list(app) {
+        fixtures::load(&app.db).await;
+        // (list field, aggregate field, node field, dimension)
+        let cases = [
+            ("ipRights", "ipRightsAggregate", "jurisdiction", "JURISDICTION"),
+            ("ipRights", "ipRightsAggregate", "kind", "KIND"),
+            ("ipRights", "ipRightsAggregate", "status", "STATUS"),
+            ("startups", "startupsAggregate", "foundedYear", "FOUNDED_YEAR"),
+            ("traceabilityEntries", "traceabilityEntriesAggregate", "eventType", "EVENT_TYPE"),
+            ("scienceTasks", "scienceTasksAggregate", "status", "STATUS"),
+            ("scienceTasks", "scienceTasksAggregate", "level", "LEVEL"),
+            ("applicationModels", "applicationModelsAggregate", "yearTransferred", "YEAR_TRANSFERRED"),
+            ("technologyAssessments", "technologyAssessmentsAggregate", "year", "YEAR"),
+            ("annualReports", "annualReportsAggregate", "year", "YEAR"),
+            ("ocopProducts", "ocopProductsAggregate", "commune", "COMMUNE"),
+            ("ocopProducts", "ocopProductsAggregate", "evaluationYear", "EVALUATION_YEAR"),
+        ];
+        let mut non_empty = 0;
+        for (list, aggregate, field, dimension) in cases {
+            let data = app
+                .query(&format!(
+                    "{{ list: {list}(first: 500) {{ totalCount nodes {{ {field} }} }}
+                       groups: {aggregate}(groupBy: [{dimension}]) {{ keys {{ value }} count }}
+                       all: {aggregate} {{ count }} }}"
+                ))
+                .await;
+            let expected = group_nodes(&data["list"]["nodes"], field);
+            assert_eq!(counts(&data["groups"]), expected, "{aggregate} by {dimension}");
+            assert_eq!(data["all"][0]["count"], data["list"]["totalCount"], "{aggregate}");
+            non_empty += usize::from(!expected.is_empty());
+        }
+        assert!(non_empty >= 10, "the fixture leaves too many kinds empty");
+    }
+}
