@@ -106,6 +106,27 @@ pub struct Settings {
     #[arg(long, env = "KHCN_HUB_MAX_DIRECTIVES", default_value_t = Limits::default().max_directives, global = true)]
     pub max_directives: usize,
 
+    /// Most aliased fields one document may have.
+    #[arg(long, env = "KHCN_HUB_MAX_ALIASES", default_value_t = Limits::default().max_aliases, global = true)]
+    pub max_aliases: usize,
+
+    /// Longest document, in characters.
+    #[arg(long, env = "KHCN_HUB_MAX_DOCUMENT_CHARS", default_value_t = Limits::default().max_document_chars, global = true)]
+    pub max_document_chars: usize,
+
+    /// Most lexical tokens one document may have.
+    #[arg(long, env = "KHCN_HUB_MAX_DOCUMENT_TOKENS", default_value_t = Limits::default().max_document_tokens, global = true)]
+    pub max_document_tokens: usize,
+
+    /// Answer introspection queries (`__schema`, `__type`); switch off in production to
+    /// hide the schema.
+    #[arg(long, env = "KHCN_HUB_INTROSPECTION", default_value_t = true, global = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+
+    /// Suggest similar names ("did you mean …?") in validation errors.
+    #[arg(long, env = "KHCN_HUB_SUGGESTIONS", default_value_t = true, global = true, action = clap::ArgAction::Set)]
+    pub suggestions: bool,
+
     /// Largest request body, in bytes.
     #[arg(long, env = "KHCN_HUB_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes, global = true)]
     pub max_body_bytes: usize,
@@ -165,6 +186,11 @@ impl Settings {
             max_body_bytes: self.max_body_bytes,
             request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
             batch_window: Duration::from_millis(self.batch_window_ms),
+            max_aliases: self.max_aliases,
+            max_document_chars: self.max_document_chars,
+            max_document_tokens: self.max_document_tokens,
+            introspection: self.introspection,
+            suggestions: self.suggestions,
         }
     }
 }

@@ -37,6 +37,14 @@ pub enum DbSetupError {
 /// How long to wait for a connection before giving up, at start and per request.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The longest a single PostgreSQL statement may run (requests time out at 30 s; bulk
+/// statements of an import or sync stay far below this).
+pub const STATEMENT_TIMEOUT: &str = "60s";
+/// The longest a statement waits for a lock held by another transaction.
+pub const LOCK_TIMEOUT: &str = "10s";
+/// A transaction left open and idle (a crashed client) is ended after this.
+pub const IDLE_IN_TRANSACTION_TIMEOUT: &str = "60s";
+
 /// Opens a pool on `url`. SQLite files (and their directory) are created when missing,
 /// run in WAL mode and enforce foreign keys.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbSetupError> {
@@ -66,7 +74,16 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbSetupError> {
         options.max_connections(16).map_sqlx_postgres_opts(|opts| {
             // Plan each execution with its real parameters: a generic plan cached while
             // a table was small (a first sync) would keep scanning it whole.
-            opts.options([("plan_cache_mode", "force_custom_plan")])
+            opts.options([
+                ("plan_cache_mode", "force_custom_plan"),
+                // PostgreSQL waits forever by default; nothing here should.
+                ("statement_timeout", STATEMENT_TIMEOUT),
+                ("lock_timeout", LOCK_TIMEOUT),
+                (
+                    "idle_in_transaction_session_timeout",
+                    IDLE_IN_TRANSACTION_TIMEOUT,
+                ),
+            ])
         });
     } else {
         return Err(DbSetupError::UnsupportedUrl(target));

@@ -19,6 +19,8 @@ pub mod code {
     pub const DEPTH_LIMIT: &str = "DEPTH_LIMIT_EXCEEDED";
     pub const COMPLEXITY_LIMIT: &str = "COMPLEXITY_LIMIT_EXCEEDED";
     pub const DIRECTIVE_LIMIT: &str = "DIRECTIVE_LIMIT_EXCEEDED";
+    pub const ALIAS_LIMIT: &str = "ALIAS_LIMIT_EXCEEDED";
+    pub const DOCUMENT_TOO_LARGE: &str = "DOCUMENT_TOO_LARGE";
     pub const BODY_LIMIT: &str = "BODY_TOO_LARGE";
     pub const TIMEOUT: &str = "TIMEOUT";
     pub const BAD_REQUEST: &str = "BAD_REQUEST";

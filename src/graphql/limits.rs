@@ -23,6 +23,16 @@ pub struct Limits {
     /// How long a batch loader collects keys before it queries: the window in which the
     /// sibling fields of one level share one statement.
     pub batch_window: Duration,
+    /// Most aliased fields in one document.
+    pub max_aliases: usize,
+    /// Longest document, in characters.
+    pub max_document_chars: usize,
+    /// Most lexical tokens in one document.
+    pub max_document_tokens: usize,
+    /// Answer `__schema` and `__type` (switch off to hide the schema in production).
+    pub introspection: bool,
+    /// Suggest field names ("did you mean …?") in validation errors.
+    pub suggestions: bool,
 }
 
 impl Default for Limits {
@@ -34,6 +44,11 @@ impl Default for Limits {
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             batch_window: Duration::from_millis(1),
+            max_aliases: 30,
+            max_document_chars: 15_000,
+            max_document_tokens: 2_000,
+            introspection: true,
+            suggestions: true,
         }
     }
 }
@@ -115,6 +130,103 @@ pub fn mark_request_errors(response: &mut async_graphql::Response, limits: &Limi
     before_execution
 }
 
+/// Counts a document's lexical tokens (names, numbers, strings, punctuators; not
+/// whitespace, commas or comments), stopping once past `limit`, so a huge document costs
+/// no more than reading `limit` tokens.
+pub fn count_tokens(document: &str, limit: usize) -> usize {
+    let bytes = document.as_bytes();
+    let mut i = 0;
+    let mut tokens = 0;
+    while i < bytes.len() && tokens <= limit {
+        match bytes[i] {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => i += 1,
+            0xEF if bytes[i..].starts_with(&[0xEF, 0xBB, 0xBF]) => i += 3,
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 3;
+                tokens += 1;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+                tokens += 1;
+            }
+            b'.' if bytes[i..].starts_with(b"...") => {
+                i += 3;
+                tokens += 1;
+            }
+            c if c == b'_' || c.is_ascii_alphanumeric() || c == b'-' => {
+                i += 1;
+                while i < bytes.len()
+                    && (bytes[i] == b'_' || bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.')
+                {
+                    i += 1;
+                }
+                tokens += 1;
+            }
+            _ => {
+                // A punctuator, or a character the parser will refuse.
+                i += 1;
+                tokens += 1;
+            }
+        }
+    }
+    tokens
+}
+
+/// Counts the aliased fields of a document, fragments included once each.
+pub fn count_aliases(document: &async_graphql::parser::types::ExecutableDocument) -> usize {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn walk(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => {
+                    usize::from(field.node.alias.is_some()) + walk(&field.node.selection_set.node)
+                }
+                Selection::InlineFragment(inline) => walk(&inline.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let operations: usize = document
+        .operations
+        .iter()
+        .map(|(_, op)| walk(&op.node.selection_set.node))
+        .sum();
+    let fragments: usize = document
+        .fragments
+        .values()
+        .map(|f| walk(&f.node.selection_set.node))
+        .sum();
+    operations + fragments
+}
+
+/// The error for a document that breaks a size limit, before it is parsed or run.
+pub fn document_error(code: &'static str, message: String) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    error
+}
+
 /// The error for a document that does not parse.
 pub fn parse_error(mut error: ServerError) -> ServerError {
     error
@@ -127,6 +239,36 @@ pub fn parse_error(mut error: ServerError) -> ServerError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_are_counted_like_the_lexer_reads_them() {
+        assert_eq!(count_tokens("{ a }", 100), 3);
+        assert_eq!(
+            count_tokens("query Q($x: Int = 1) { a(x: $x) @skip(if: true) }", 100),
+            26
+        );
+        assert_eq!(
+            count_tokens("{ a(s: \"x y, z\") # comment, { }\n b }", 100),
+            9
+        );
+        assert_eq!(count_tokens("{ ...F } fragment F on T { a }", 100), 11);
+        assert_eq!(
+            count_tokens("{ a(s: \"\"\"block \\\"\"\" text\"\"\") }", 100),
+            8
+        );
+        assert_eq!(count_tokens("{ a(f: -1.5e3) }", 100), 8);
+        // Counting stops just past the limit.
+        assert_eq!(count_tokens(&"{ a }".repeat(10_000), 50), 51);
+    }
+
+    #[test]
+    fn aliases_are_counted_in_operations_and_fragments() {
+        let document = async_graphql::parser::parse_query(
+            "{ a: x b: x ... on Q { c: x } ...F } fragment F on Q { d: x e: y { f: z } }",
+        )
+        .unwrap();
+        assert_eq!(count_aliases(&document), 6);
+    }
 
     #[test]
     fn list_cost_multiplies_and_is_capped() {

@@ -92,10 +92,17 @@ pub struct Mutation(
 pub type HubSchema = Schema<Query, Mutation, Subscription>;
 
 fn schema_builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query::default(), Mutation::default(), Subscription)
+    let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
-        .limit_directives(limits.max_directives)
+        .limit_directives(limits.max_directives);
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
+    if !limits.suggestions {
+        builder = builder.disable_suggestions();
+    }
+    builder
 }
 
 /// The schema served by the hub, bound to a database.

@@ -325,6 +325,59 @@ async fn execute(
         Some(_) => return bad_request("`extensions` must be an object".into()),
     }
 
+    // Size limits and NUL are checked before the document is parsed, so an abusive
+    // request costs no more than reading it.
+    let limits = &state.limits;
+    let refuse = |code: &'static str, message: String| {
+        let error = crate::graphql::limits::document_error(code, message);
+        render(
+            async_graphql::Response::from_errors(vec![error]),
+            response_type,
+            true,
+        )
+    };
+    let chars = query.chars().count();
+    if chars > limits.max_document_chars {
+        return refuse(
+            code::DOCUMENT_TOO_LARGE,
+            format!(
+                "the document has {chars} characters; at most {} are allowed",
+                limits.max_document_chars
+            ),
+        );
+    }
+    let tokens = crate::graphql::limits::count_tokens(&query, limits.max_document_tokens);
+    if tokens > limits.max_document_tokens {
+        return refuse(
+            code::DOCUMENT_TOO_LARGE,
+            format!(
+                "the document has more than {} tokens",
+                limits.max_document_tokens
+            ),
+        );
+    }
+    // Raw or written as an escape in a string literal of the document.
+    if query.contains('\0') || query.contains("\\u0000") {
+        return refuse(
+            code::BAD_REQUEST,
+            "the document contains a NUL character (U+0000), which no text may hold".into(),
+        );
+    }
+    if let Some(path) = nul_path(&Value::Object(variables.clone()), String::new()) {
+        let mut error = crate::graphql::limits::document_error(
+            code::BAD_USER_INPUT,
+            format!("{path}: contains a NUL character (U+0000), which no text may hold"),
+        );
+        if let Some(extensions) = error.extensions.as_mut() {
+            extensions.set("field", path);
+        }
+        return render(
+            async_graphql::Response::from_errors(vec![error]),
+            response_type,
+            true,
+        );
+    }
+
     let request_hash = request_hash(&query, operation_name.as_deref(), &variables);
     let token_id = match &caller {
         crate::domain::auth::Caller::Token { token_id, .. } => Some(*token_id),
@@ -348,6 +401,16 @@ async fn execute(
             return render(response, response_type, true);
         }
     };
+    let aliases = crate::graphql::limits::count_aliases(&document);
+    if aliases > limits.max_aliases {
+        return refuse(
+            code::ALIAS_LIMIT,
+            format!(
+                "alias limit exceeded: the document has {aliases} aliases; at most {} are allowed",
+                limits.max_aliases
+            ),
+        );
+    }
     if method == Method::Get
         && let Some(kind) = operation_kind(&document, operation_name.as_deref())
         && kind != async_graphql::parser::types::OperationType::Query
@@ -399,6 +462,33 @@ async fn execute(
         operation_name.as_deref(),
     )
     .await
+}
+
+/// The path (`input.name`, `records[3].input.name`) of the first string or key in the
+/// variables that holds U+0000.
+fn nul_path(value: &Value, at: String) -> Option<String> {
+    let join = |key: &str| {
+        if at.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{at}.{key}")
+        }
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => Some(at),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_path(item, format!("{at}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(join(&k.replace('\0', "\\u0000")))
+            } else {
+                nul_path(v, join(k))
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// Runs a parsed request within the time limit and renders its response.

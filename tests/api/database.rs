@@ -79,3 +79,32 @@ async fn a_sqlite_file_and_its_directory_are_created_on_first_start() {
     khcn_hub::db::connect(&url).await.unwrap();
     assert!(file.exists());
 }
+
+#[tokio::test]
+async fn postgres_sessions_never_wait_forever() {
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let db = khcn_hub::db::connect(&database.url).await.unwrap();
+    for (setting, expected) in [
+        ("statement_timeout", "1min"),
+        ("lock_timeout", "10s"),
+        ("idle_in_transaction_session_timeout", "1min"),
+    ] {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                format!("SHOW {setting}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let value: String = row.try_get_by_index(0).unwrap();
+        assert_eq!(value, expected, "{setting}");
+    }
+    // A statement over the limit is cut off with an error, not waited for.
+    let slow = db
+        .execute_unprepared("SET statement_timeout = '100ms'; SELECT pg_sleep(2)")
+        .await;
+    assert!(slow.is_err(), "a statement past its timeout fails");
+}

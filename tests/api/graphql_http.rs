@@ -162,7 +162,7 @@ backend_test! {
         assert_eq!(status, 400);
         assert_eq!(first_code(&body), "COMPLEXITY_LIMIT_EXCEEDED");
 
-        let wide: String = (0..60)
+        let wide: String = (0..30)
             .map(|i| format!("a{i}: plan(code: \"136/KH-UBND\") {{ sections {{ tasks {{ code text number }} }} }}"))
             .collect::<Vec<_>>()
             .join(" ");
@@ -186,6 +186,88 @@ backend_test! {
         // A query within every limit still runs.
         app.query(&deep_query(3)).await;
     }
+}
+
+backend_test! {
+    async fn oversized_documents_aliases_and_nul_are_refused_before_running(app) {
+        let aliases = |n: usize| {
+            let fields: Vec<String> = (0..n).map(|i| format!("a{i}: plans {{ code }}")).collect();
+            format!("{{ {} }}", fields.join(" "))
+        };
+        app.query(&aliases(30)).await;
+        let (status, body) = app.query_body(&aliases(31)).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(first_code(&body), "ALIAS_LIMIT_EXCEEDED");
+        assert!(body.get("data").is_none(), "a request error has no data: {body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("30"), "{body}");
+
+        let long = format!("{{ plans {{ code }} }} #{}", "x".repeat(15_000));
+        let (status, body) = app.query_body(&long).await;
+        assert_eq!(status, 400);
+        assert_eq!(first_code(&body), "DOCUMENT_TOO_LARGE");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("15000"), "{body}");
+
+        // Under 15,000 characters but over 2,000 tokens.
+        let many = format!("{{ plans {{ {} }} }}", "code ".repeat(2_100));
+        assert!(many.len() < 15_000);
+        let (status, body) = app.query_body(&many).await;
+        assert_eq!(status, 400);
+        assert_eq!(first_code(&body), "DOCUMENT_TOO_LARGE");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("2000 tokens"), "{body}");
+
+        // NUL never reaches a resolver or the database.
+        let admin = app.token("admin", None).await;
+        let before = app.count_rows("ocop_products").await;
+        let (status, body) = app
+            .as_caller(
+                Some(&admin),
+                "mutation($i: OcopProductInput!) { createOcopProduct(input: $i) { id } }",
+                json!({ "i": { "name": "Xoài\u{0}", "stars": 4 } }),
+            )
+            .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(first_code(&body), "BAD_USER_INPUT");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "i.name", "{body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("NUL"), "{body}");
+        let (status, _) = app.query_body("{ search(text: \"a\\u0000b\") { __typename } }").await;
+        assert_eq!(status, 400);
+        assert_eq!(app.count_rows("ocop_products").await, before);
+    }
+}
+
+#[tokio::test]
+async fn introspection_and_suggestions_can_be_switched_off() {
+    let open = crate::helpers::TestApp::spawn(crate::helpers::Backend::Sqlite)
+        .await
+        .unwrap();
+    let (_, body) = open.query_body("{ __schema { queryType { name } } }").await;
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
+    let (_, body) = open.query_body("{ plans { cod } }").await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Did you mean"),
+        "{body}"
+    );
+
+    let closed = crate::helpers::TestApp::spawn_with(crate::helpers::Backend::Sqlite, |s| {
+        s.introspection = false;
+        s.suggestions = false;
+    })
+    .await
+    .unwrap();
+    let (_, body) = closed
+        .query_body("{ __schema { queryType { name } } }")
+        .await;
+    // async-graphql answers a disabled introspection field with null: nothing leaks.
+    assert!(
+        body["data"]["__schema"].is_null(),
+        "introspection is off: {body}"
+    );
+    let (_, body) = closed.query_body("{ plans { cod } }").await;
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(!message.contains("Did you mean"), "{message}");
 }
 
 #[tokio::test]
