@@ -104,6 +104,10 @@ impl App {
             limits,
             graphiql: settings.graphiql,
             anonymous_reads: settings.anonymous_reads,
+            rate_limits: std::sync::Arc::new(crate::http::rate_limit::RateLimits::new(
+                settings.rate_limit_per_minute,
+                settings.rate_limit_burst,
+            )),
         };
         Ok(Self {
             listener,

@@ -144,6 +144,24 @@ pub struct Settings {
     )]
     pub batch_window_ms: u64,
 
+    /// Requests per minute one token may make (0: no limit).
+    #[arg(
+        long,
+        env = "KHCN_HUB_RATE_LIMIT_PER_MINUTE",
+        default_value_t = 6_000,
+        global = true
+    )]
+    pub rate_limit_per_minute: u32,
+
+    /// Requests one token may make at once before the per-minute rate applies.
+    #[arg(
+        long,
+        env = "KHCN_HUB_RATE_LIMIT_BURST",
+        default_value_t = 1_000,
+        global = true
+    )]
+    pub rate_limit_burst: u32,
+
     /// Answer requests without a token (read-only); false requires a token for everything.
     #[arg(long, env = "KHCN_HUB_ANONYMOUS_READS", default_value_t = true, global = true, action = clap::ArgAction::Set)]
     pub anonymous_reads: bool,

@@ -20,6 +20,7 @@ pub mod code {
     pub const COMPLEXITY_LIMIT: &str = "COMPLEXITY_LIMIT_EXCEEDED";
     pub const DIRECTIVE_LIMIT: &str = "DIRECTIVE_LIMIT_EXCEEDED";
     pub const ALIAS_LIMIT: &str = "ALIAS_LIMIT_EXCEEDED";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const DOCUMENT_TOO_LARGE: &str = "DOCUMENT_TOO_LARGE";
     pub const BODY_LIMIT: &str = "BODY_TOO_LARGE";
     pub const TIMEOUT: &str = "TIMEOUT";

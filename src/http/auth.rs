@@ -24,6 +24,21 @@ pub(super) fn unauthorized(response_type: ResponseType, message: &str) -> Respon
     response
 }
 
+/// 429 with the whole seconds to wait in `Retry-After`.
+fn rate_limited(response_type: ResponseType, wait: std::time::Duration) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut response = error_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        response_type,
+        code::RATE_LIMITED,
+        format!("this token is over its rate limit; retry in {seconds} s"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
 /// The token of an `Authorization: Bearer …` value.
 pub(super) fn bearer_token(value: &str) -> Option<&str> {
     value
@@ -57,7 +72,14 @@ pub async fn caller(
         ));
     };
     match authenticate(&state.db, token, Utc::now().fixed_offset()).await {
-        Ok(Ok(caller)) => Ok(caller),
+        Ok(Ok(caller)) => {
+            if let Caller::Token { token_id, .. } = &caller
+                && let Err(wait) = state.rate_limits.check(*token_id)
+            {
+                return Err(rate_limited(response_type, wait));
+            }
+            Ok(caller)
+        }
         Ok(Err(refusal)) => Err(unauthorized(response_type, refusal.message())),
         Err(error) => {
             tracing::error!(error = %crate::store::error_chain(&error), "cannot check a token");

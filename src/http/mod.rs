@@ -6,6 +6,7 @@ pub mod export;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
+pub mod rate_limit;
 pub mod ws;
 
 use axum::Router;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub graphiql: bool,
     /// Answer requests without a token.
     pub anonymous_reads: bool,
+    /// Per-token request rates.
+    pub rate_limits: std::sync::Arc<rate_limit::RateLimits>,
 }
 
 /// The hub's routes. A function, so tests can drive it in process.

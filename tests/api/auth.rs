@@ -257,3 +257,55 @@ async fn tokens_never_appear_in_the_log() {
         "a refused token appears in the log"
     );
 }
+
+#[tokio::test]
+async fn a_token_over_its_rate_limit_gets_429_with_retry_after() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.rate_limit_per_minute = 60;
+        s.rate_limit_burst = 3;
+    })
+    .await
+    .unwrap();
+    let busy = app.token("analyst", None).await;
+    let quiet = app.token("analyst", None).await;
+    for _ in 0..3 {
+        let (status, _) = app
+            .as_caller(Some(&busy), "{ plans { code } }", json!({}))
+            .await;
+        assert_eq!(status, 200);
+    }
+    let response = app
+        .send_as(Some(&busy), "{ plans { code } }", json!({}), None)
+        .await;
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    // Exports count against the same token.
+    let export = app
+        .client
+        .get(app.url("/export/tasks.csv"))
+        .bearer_auth(&busy)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 429);
+    // Other callers are not held back.
+    let (status, _) = app
+        .as_caller(Some(&quiet), "{ plans { code } }", json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app.as_caller(None, "{ plans { code } }", json!({})).await;
+    assert_eq!(status, 200);
+    // After the wait, the token is served again.
+    tokio::time::sleep(std::time::Duration::from_secs(retry_after)).await;
+    let (status, _) = app
+        .as_caller(Some(&busy), "{ plans { code } }", json!({}))
+        .await;
+    assert_eq!(status, 200);
+}

@@ -308,11 +308,25 @@ backend_test! {
                 reqwest::Client::new()
             };
                 let send = |query: &str, variables: Value| {
-                    http.post(format!("{address}/graphql"))
-                        .header("content-type", "application/json")
-                        .header("authorization", format!("Bearer {token}"))
-                        .body(json!({"query": query, "variables": variables}).to_string())
-                        .send()
+                    let body = json!({"query": query, "variables": variables}).to_string();
+                    let (http, address, token) = (&http, &address, &token);
+                    async move {
+                        loop {
+                            let response = http.post(format!("{address}/graphql"))
+                                .header("content-type", "application/json")
+                                .header("authorization", format!("Bearer {token}"))
+                                .body(body.clone())
+                                .send()
+                                .await?;
+                            if response.status() != 429 {
+                                return Ok::<_, reqwest::Error>(response);
+                            }
+                            // Retrying on conflict can outrun the token's rate limit; a
+                            // well-behaved client waits as told.
+                            let wait: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+                            tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+                        }
+                    }
                 };
                 let mut conflicts = 0;
                 for _ in 0..200 {
