@@ -9,6 +9,7 @@ mod aggregates;
 mod auth;
 mod browser;
 mod cli;
+mod conformance;
 mod connectors;
 mod database;
 mod fixtures;
