@@ -90,8 +90,12 @@ pub fn error_response(
     error_code: &str,
     message: impl Into<String>,
 ) -> Response {
+    let mut extensions = json!({ "code": error_code });
+    if let Some(id) = super::request_id::current() {
+        extensions["requestId"] = json!(id);
+    }
     let body = json!({
-        "errors": [{ "message": message.into(), "extensions": { "code": error_code } }]
+        "errors": [{ "message": message.into(), "extensions": extensions }]
     });
     let mut response = (status, body.to_string()).into_response();
     response.headers_mut().insert(
@@ -713,10 +717,18 @@ struct ResponseBody<'a> {
 
 /// Writes a GraphQL response; a request error (refused before execution) has no `data`.
 fn render(
-    response: async_graphql::Response,
+    mut response: async_graphql::Response,
     response_type: ResponseType,
     request_error: bool,
 ) -> Response {
+    if let Some(id) = super::request_id::current() {
+        for error in &mut response.errors {
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("requestId", id.clone());
+        }
+    }
     let body = ResponseBody {
         data: (!request_error).then_some(&response.data),
         errors: &response.errors,

@@ -7,6 +7,7 @@ pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod rate_limit;
+pub mod request_id;
 pub mod ws;
 
 use axum::Router;
@@ -49,6 +50,8 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(panic_response))
+        // Outermost, so every response and log line of a request carries its id.
+        .layer(axum::middleware::from_fn(request_id::middleware))
         .with_state(state)
 }
 

@@ -359,3 +359,41 @@ backend_test! {
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{raw}");
     }
 }
+
+backend_test! {
+    async fn every_error_carries_the_request_id_and_stays_small(app) {
+        // A parse error, a validation error, a field error and an HTTP-level refusal.
+        for body in [
+            json!({ "query": "{ plans { code" }),
+            json!({ "query": "{ nope }" }),
+            json!({ "query": "{ ocopProduct(id: \"Startup:1\") { id } }" }),
+            json!({ "query": 42 }),
+        ] {
+            let response = app.post_graphql(&body, GQL).await;
+            let header = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+            assert_eq!(header.len(), 16, "{header}");
+            let text = response.text().await.unwrap();
+            assert!(text.len() < 1024, "an error body over 1 KiB: {text}");
+            let parsed: Value = serde_json::from_str(&text).unwrap();
+            let errors = parsed["errors"].as_array().unwrap();
+            assert!(!errors.is_empty(), "{text}");
+            for error in errors {
+                assert_eq!(error["extensions"]["requestId"], header.as_str(), "{text}");
+                assert!(error["extensions"]["code"].is_string(), "{text}");
+            }
+        }
+        // A caller's own id is kept, so a client can correlate its logs with ours.
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .header("content-type", "application/json")
+            .header("x-request-id", "client-req-7")
+            .body(r#"{"query":"{ nope }"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["x-request-id"], "client-req-7");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["requestId"], "client-req-7");
+    }
+}
