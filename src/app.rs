@@ -100,6 +100,7 @@ impl App {
         let connectors = load_connectors(settings, &db, &feed)?;
         let state = AppState {
             schema: build_schema(db.clone(), &limits, feed.clone(), connectors.clone()),
+            introspection_schema: crate::graphql::build_introspection_schema(&limits),
             db,
             limits,
             graphiql: settings.graphiql,

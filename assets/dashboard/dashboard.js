@@ -414,6 +414,8 @@ async function main() {
   document.getElementById('lang').addEventListener('click', () => {
     lang = lang === 'vi' ? 'en' : 'vi';
     localStorage.setItem('khcn-hub-lang', lang);
+    // The open list of records was titled in the other language.
+    document.getElementById('contributing').hidden = true;
     if (data) render(year);
     else applyLanguage();
   });

@@ -217,6 +217,39 @@ pub fn count_aliases(document: &async_graphql::parser::types::ExecutableDocument
     operations + fragments
 }
 
+/// Whether the operation selects only introspection fields (`__schema`, `__type`,
+/// `__typename`), through fragments too.
+pub fn only_introspection(
+    document: &async_graphql::parser::types::ExecutableDocument,
+    operation_name: Option<&str>,
+) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, Selection, SelectionSet};
+    fn walk(
+        set: &SelectionSet,
+        document: &async_graphql::parser::types::ExecutableDocument,
+        nesting: usize,
+    ) -> bool {
+        nesting < 16
+            && set.items.iter().all(|item| match &item.node {
+                Selection::Field(field) => field.node.name.node.starts_with("__"),
+                Selection::InlineFragment(inline) => {
+                    walk(&inline.node.selection_set.node, document, nesting + 1)
+                }
+                Selection::FragmentSpread(spread) => document
+                    .fragments
+                    .get(&spread.node.fragment_name.node)
+                    .is_some_and(|f| walk(&f.node.selection_set.node, document, nesting + 1)),
+            })
+    }
+    let operation = match (&document.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        _ => None,
+    };
+    operation.is_some_and(|op| walk(&op.node.selection_set.node, document, 0))
+}
+
 /// The error for a document that breaks a size limit, before it is parsed or run.
 pub fn document_error(code: &'static str, message: String) -> ServerError {
     let mut error = ServerError::new(message, None);
@@ -259,6 +292,18 @@ mod tests {
         assert_eq!(count_tokens("{ a(f: -1.5e3) }", 100), 8);
         // Counting stops just past the limit.
         assert_eq!(count_tokens(&"{ a }".repeat(10_000), 50), 51);
+    }
+
+    #[test]
+    fn introspection_only_documents_are_recognised() {
+        let only =
+            |q: &str| only_introspection(&async_graphql::parser::parse_query(q).unwrap(), None);
+        assert!(only("{ __schema { types { name } } }"));
+        assert!(only(
+            "query I { ...F } fragment F on Query { __type(name: \"Plan\") { name } __typename }"
+        ));
+        assert!(!only("{ __schema { types { name } } plans { code } }"));
+        assert!(!only("{ ... on Query { plans { code } } }"));
     }
 
     #[test]

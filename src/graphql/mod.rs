@@ -133,6 +133,20 @@ pub fn build_schema(
         .finish()
 }
 
+/// How deep an introspection-only document may go: the standard introspection query
+/// (GraphiQL's, graphql-js's) nests `ofType` past the depth limit of ordinary queries.
+const INTROSPECTION_DEPTH: usize = 32;
+
+/// The schema that answers documents selecting only `__schema`, `__type` and
+/// `__typename`: the same types, no data, a deeper depth limit and every other limit.
+pub fn build_introspection_schema(limits: &Limits) -> HubSchema {
+    let limits = Limits {
+        max_depth: limits.max_depth.max(INTROSPECTION_DEPTH),
+        ..limits.clone()
+    };
+    schema_builder(&limits).finish()
+}
+
 /// The SDL of the served schema (what `khcn-hub schema` prints and
 /// `schema/schema.graphql` holds).
 pub fn sdl() -> String {

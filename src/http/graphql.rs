@@ -504,7 +504,12 @@ async fn run(
     operation_name: Option<&str>,
 ) -> Response {
     let limit = state.limits.request_timeout;
-    let mut response = match tokio::time::timeout(limit, state.schema.execute(request)).await {
+    let schema = if crate::graphql::limits::only_introspection(document, operation_name) {
+        &state.introspection_schema
+    } else {
+        &state.schema
+    };
+    let mut response = match tokio::time::timeout(limit, schema.execute(request)).await {
         Ok(response) => response,
         Err(_) => {
             return error_response(

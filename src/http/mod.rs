@@ -24,6 +24,8 @@ use crate::graphql::limits::Limits;
 #[derive(Clone)]
 pub struct AppState {
     pub schema: HubSchema,
+    /// Answers introspection-only documents (see `graphql::build_introspection_schema`).
+    pub introspection_schema: HubSchema,
     pub db: DatabaseConnection,
     pub limits: Limits,
     /// Serve GraphiQL to browsers at `GET /graphql`.

@@ -395,7 +395,21 @@ async fn graphiql_loads_from_the_hub_alone() {
     browser
         .wait_for("!!document.querySelector('.graphiql-container .graphiql-editor')")
         .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The schema loaded: the documentation explorer lists the root query type, and the
+    // response pane shows no error (an introspection refusal would appear there).
+    browser
+        .eval("document.querySelector('[aria-label=\"Show Documentation Explorer\"]').click()")
+        .await;
+    browser
+        .wait_for("document.querySelector('.graphiql-doc-explorer').textContent.includes('Query')")
+        .await;
+    let response = browser
+        .eval("document.querySelector('.graphiql-response').textContent")
+        .await;
+    assert!(
+        !response.as_str().unwrap_or_default().contains("error"),
+        "{response}"
+    );
     let problems = browser.problems();
     assert!(problems.is_empty(), "{problems:#?}");
     let origin = app.url("");

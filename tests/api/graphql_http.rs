@@ -397,3 +397,20 @@ backend_test! {
         assert_eq!(body["errors"][0]["extensions"]["requestId"], "client-req-7");
     }
 }
+
+backend_test! {
+    async fn the_standard_introspection_query_answers_despite_the_depth_limit(app) {
+        // graphql-js's getIntrospectionQuery(), as GraphiQL and code generators send it:
+        // its TypeRef fragment nests `ofType` deeper than ordinary queries may go.
+        let introspection = include_str!("data/introspection.graphql");
+        let (status, body) = app.query_body(introspection).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body["errors"].is_null(), "{body}");
+        let types = body["data"]["__schema"]["types"].as_array().unwrap();
+        assert!(types.iter().any(|t| t["name"] == "OcopProduct"));
+        // Mixed with ordinary fields, the document gets the ordinary limits.
+        let (status, body) = app.query_body(&deep_query(20).replacen('{', "{ __typename ", 1)).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(first_code(&body), "DEPTH_LIMIT_EXCEEDED");
+    }
+}
