@@ -414,3 +414,70 @@ backend_test! {
         assert_eq!(first_code(&body), "DEPTH_LIMIT_EXCEEDED");
     }
 }
+
+backend_test! {
+    async fn malformed_input_is_a_4xx_never_a_500_and_never_stored(app) {
+        let admin = app.token("admin", None).await;
+        let post_raw = |body: Vec<u8>| {
+            app.client
+                .post(app.url("/graphql"))
+                .header("content-type", "application/json")
+                .header("accept", GQL)
+                .bearer_auth(&admin)
+                .body(body)
+                .send()
+        };
+        let create = "mutation($i: OcopProductInput!) { createOcopProduct(input: $i) { id } }";
+        let with_name = |name: &str| {
+            format!(r#"{{"query":"{}","variables":{{"i":{{"name":{name},"stars":4}}}}}}"#, create)
+                .into_bytes()
+        };
+        let mut invalid_utf8 = with_name("\"Xo\"");
+        let at = invalid_utf8.iter().position(|b| *b == b'X').unwrap();
+        invalid_utf8.insert(at + 1, 0xFF);
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("invalid UTF-8", invalid_utf8),
+            ("a lone surrogate", with_name(r#""Xo\ud800ài""#)),
+            ("a control character", with_name(r#""Xo\u0007ài""#)),
+        ];
+        for (what, body) in cases {
+            let response = post_raw(body).await.unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            assert!((400..500).contains(&status) || (status == 200 && body["data"].is_null()),
+                "{what}: {status} {body}");
+            assert!(body["errors"][0]["extensions"]["code"].is_string(), "{what}: {body}");
+        }
+        let (status, body) = app
+            .as_caller(
+                Some(&admin),
+                create,
+                json!({ "i": { "name": "Sen", "stars": 4, "certifiedOn": "2024-02-30" } }),
+            )
+            .await;
+        assert!(status < 500, "{body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("certifiedOn")
+            || body["errors"][0]["message"].as_str().unwrap().contains("Date"), "{body}");
+        let (status, body) = app
+            .as_caller(
+                Some(&admin),
+                "mutation($v: BigInt!) { archiveOcopProduct(id: \"OcopProduct:1\", expectedVersion: $v) { id } }",
+                json!({ "v": "99999999999999999999" }),
+            )
+            .await;
+        assert!(status < 500, "{body}");
+        assert!(body["errors"].is_array(), "a version past 64 bits is refused: {body}");
+        let (status, body) = app
+            .as_caller(Some(&admin), create, json!({ "i": { "name": "Sen", "stars": 4_000_000_000_u64 } }))
+            .await;
+        assert!(status < 500, "{body}");
+        assert!(body["errors"].is_array(), "{body}");
+        assert_eq!(app.count_rows("ocop_products").await, 0, "nothing was stored");
+        // The same request with clean text is written: the refusals above were the input's.
+        let response = post_raw(with_name("\"Xoài\"")).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert!(body["data"]["createOcopProduct"]["id"].is_string(), "{body}");
+        assert_eq!(app.count_rows("ocop_products").await, 1);
+    }
+}
