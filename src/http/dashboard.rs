@@ -2,8 +2,7 @@
 //! API. Its files are compiled into the binary, so it works with no internet access.
 
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, Response};
 
 const PAGE: &str = include_str!("../../assets/dashboard/index.html");
 
@@ -25,20 +24,8 @@ pub async fn page() -> Html<&'static str> {
     Html(PAGE)
 }
 
-/// `GET /assets/dashboard/{file}`.
+/// `GET /assets/dashboard/{file}`. Versioned with the binary, but small: revalidated
+/// after an hour.
 pub async fn asset(Path(file): Path<String>) -> Response {
-    match ASSETS.iter().find(|(name, _, _)| *name == file) {
-        Some((_, content_type, bytes)) => {
-            let mut response = bytes.into_response();
-            let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            // Versioned with the binary, but small: revalidate after an hour.
-            headers.insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=3600"),
-            );
-            response
-        }
-        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
-    }
+    super::graphiql::embedded_asset(&ASSETS, &file, "public, max-age=3600")
 }

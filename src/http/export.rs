@@ -800,6 +800,17 @@ async fn xlsx(
     workbook.save_to_buffer().map_err(|e| failed(&e))
 }
 
+/// The export a request names and who asks for it, or the response refusing it.
+async fn requested(
+    state: &AppState,
+    file: &str,
+    headers: &HeaderMap,
+) -> Result<(&'static Kind, Format, Caller), Response> {
+    let (kind, format) = split_file(file).map_err(Refusal::into_response)?;
+    let caller = super::auth::caller(state, headers, ResponseType::Json).await?;
+    Ok((kind, format, caller))
+}
+
 /// `GET /export/{kind}.csv|.xlsx`.
 pub async fn list(
     State(state): State<AppState>,
@@ -807,12 +818,8 @@ pub async fn list(
     Query(params): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Response {
-    let (kind, format) = match split_file(&file) {
+    let (kind, format, caller) = match requested(&state, &file, &headers).await {
         Ok(found) => found,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let caller = match super::auth::caller(&state, &headers, ResponseType::Json).await {
-        Ok(caller) => caller,
         Err(refusal) => return refusal,
     };
     let rows = match list_rows(kind, &params) {
@@ -829,12 +836,8 @@ pub async fn aggregate(
     Query(params): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Response {
-    let (kind, format) = match split_file(&file) {
+    let (kind, format, caller) = match requested(&state, &file, &headers).await {
         Ok(found) => found,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let caller = match super::auth::caller(&state, &headers, ResponseType::Json).await {
-        Ok(caller) => caller,
         Err(refusal) => return refusal,
     };
     let rows = match aggregate_rows(&state, &caller, kind, &params).await {

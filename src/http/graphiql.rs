@@ -29,17 +29,26 @@ const ASSETS: [(&str, &str, &[u8]); 4] = [
     ),
 ];
 
-/// `GET /graphql/assets/{file}`.
+/// `GET /graphql/assets/{file}`. The files are versioned with the binary; a day of
+/// caching is safe.
 pub async fn asset(Path(file): Path<String>) -> Response {
-    match ASSETS.iter().find(|(name, _, _)| *name == file) {
+    embedded_asset(&ASSETS, &file, "public, max-age=86400")
+}
+
+/// One of `assets` (name, content type, bytes) by name, or 404.
+pub fn embedded_asset(
+    assets: &[(&str, &'static str, &'static [u8])],
+    file: &str,
+    cache_control: &'static str,
+) -> Response {
+    match assets.iter().find(|(name, _, _)| *name == file) {
         Some((_, content_type, bytes)) => {
             let mut response = bytes.into_response();
             let headers = response.headers_mut();
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            // The files are versioned with the binary; a day of caching is safe.
             headers.insert(
                 header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=86400"),
+                HeaderValue::from_static(cache_control),
             );
             response
         }
