@@ -402,13 +402,6 @@ fn defs<T: Copy, D>(items: Option<Vec<T>>, def: impl Fn(T) -> D) -> Vec<D> {
     items.unwrap_or_default().into_iter().map(def).collect()
 }
 
-fn checked<F>(
-    filter: Option<&F>,
-    to_filter: impl Fn(&F, &str) -> Result<Filter, crate::domain::filter::FilterError>,
-) -> async_graphql::Result<Filter> {
-    super::list::checked_filter(filter, to_filter)
-}
-
 #[derive(Default)]
 pub struct AggregateQuery;
 
@@ -427,7 +420,7 @@ macro_rules! aggregate_fields {
                 metrics: Option<Vec<$metric>>,
                 #[graphql(default = false)] include_inactive: bool,
             ) -> async_graphql::Result<Vec<AggregateRow>> {
-                let filter = checked(filter.as_ref(), |f, p| f.to_filter(p))?;
+                let filter = super::list::checked_filter(filter.as_ref(), |f, p| f.to_filter(p))?;
                 let metric_defs: Vec<Option<Metric>> = defs(metrics, $metric_def);
                 run(
                     ctx,

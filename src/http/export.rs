@@ -548,17 +548,33 @@ impl Rows {
     }
 }
 
+/// The `$inactive` declaration and argument, for kinds whose lists take one.
+fn inactive_parts(kind: &Kind) -> (&'static str, &'static str) {
+    if kind.has_inactive {
+        (", $inactive: Boolean!", ", includeInactive: $inactive")
+    } else {
+        ("", "")
+    }
+}
+
+/// The variables lists and aggregates share: the filter and, where taken, inactivity.
+fn common_variables(
+    kind: &Kind,
+    params: &[(String, String)],
+) -> Result<Map<String, Value>, Refusal> {
+    let mut variables = Map::new();
+    variables.insert("filter".into(), filter_from(params)?.unwrap_or(Value::Null));
+    if kind.has_inactive {
+        variables.insert(
+            "inactive".into(),
+            Value::Bool(flag(params, "includeInactive")),
+        );
+    }
+    Ok(variables)
+}
+
 fn list_rows(kind: &'static Kind, params: &[(String, String)]) -> Result<Rows, Refusal> {
-    let inactive = if kind.has_inactive {
-        ", includeInactive: $inactive"
-    } else {
-        ""
-    };
-    let inactive_var = if kind.has_inactive {
-        ", $inactive: Boolean!"
-    } else {
-        ""
-    };
+    let (inactive_var, inactive) = inactive_parts(kind);
     let query = format!(
         "query Export($filter: {filter}, $orderBy: [{order}!], $after: String{inactive_var}) {{ \
          page: {field}(filter: $filter, orderBy: $orderBy, first: {PAGE}, after: $after{inactive}) {{ \
@@ -568,15 +584,8 @@ fn list_rows(kind: &'static Kind, params: &[(String, String)]) -> Result<Rows, R
         field = kind.field,
         selection = selection(kind.columns),
     );
-    let mut variables = Map::new();
-    variables.insert("filter".into(), filter_from(params)?.unwrap_or(Value::Null));
+    let mut variables = common_variables(kind, params)?;
     variables.insert("orderBy".into(), order_from(params).unwrap_or(Value::Null));
-    if kind.has_inactive {
-        variables.insert(
-            "inactive".into(),
-            Value::Bool(flag(params, "includeInactive")),
-        );
-    }
     Ok(Rows {
         header: kind.columns.iter().map(|c| (*c).to_owned()).collect(),
         pages: PageSource::List {
@@ -597,16 +606,7 @@ async fn aggregate_rows(
 ) -> Result<Rows, Refusal> {
     let group_by = list_values(params, "groupBy");
     let metrics = list_values(params, "metrics");
-    let inactive = if kind.has_inactive {
-        ", includeInactive: $inactive"
-    } else {
-        ""
-    };
-    let inactive_var = if kind.has_inactive {
-        ", $inactive: Boolean!"
-    } else {
-        ""
-    };
+    let (inactive_var, inactive) = inactive_parts(kind);
     let query = format!(
         "query Export($filter: {filter}, $groupBy: [{dimension}!], $metrics: [{metric}!]{inactive_var}) {{ \
          rows: {field}(filter: $filter, groupBy: $groupBy, metrics: $metrics{inactive}) {{ \
@@ -616,16 +616,9 @@ async fn aggregate_rows(
         metric = kind.metric_type,
         field = kind.aggregate_field,
     );
-    let mut variables = Map::new();
-    variables.insert("filter".into(), filter_from(params)?.unwrap_or(Value::Null));
+    let mut variables = common_variables(kind, params)?;
     variables.insert("groupBy".into(), serde_json::json!(group_by));
     variables.insert("metrics".into(), serde_json::json!(metrics));
-    if kind.has_inactive {
-        variables.insert(
-            "inactive".into(),
-            Value::Bool(flag(params, "includeInactive")),
-        );
-    }
     let data = run(state, caller, &query, Value::Object(variables)).await?;
     let rows = data["rows"].as_array().cloned().unwrap_or_default();
     // Column names come from the request, so an empty result still has its header.
