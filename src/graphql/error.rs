@@ -7,7 +7,7 @@ use async_graphql::ErrorExtensions;
 use crate::domain::scope::Denied;
 use crate::domain::validate::FieldError;
 use crate::store::writes::WriteError;
-use crate::store::{StoreError, error_chain};
+use crate::store::{DbFailure, StoreError, error_chain};
 
 /// Stable error codes clients can branch on.
 pub mod code {
@@ -21,6 +21,10 @@ pub mod code {
     pub const DIRECTIVE_LIMIT: &str = "DIRECTIVE_LIMIT_EXCEEDED";
     pub const ALIAS_LIMIT: &str = "ALIAS_LIMIT_EXCEEDED";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// The database cannot be reached right now; retry shortly.
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+    /// The database has no space left; nothing was written.
+    pub const STORAGE_FULL: &str = "STORAGE_FULL";
     pub const DOCUMENT_TOO_LARGE: &str = "DOCUMENT_TOO_LARGE";
     pub const BODY_LIMIT: &str = "BODY_TOO_LARGE";
     pub const TIMEOUT: &str = "TIMEOUT";
@@ -61,11 +65,25 @@ pub enum ApiError {
         expected: Option<i64>,
         current: Option<i64>,
     },
+    /// The database is out of reach or busy (the cause is logged); retrying may work.
+    Unavailable(String),
+    /// The database has no space left (the cause is logged).
+    StorageFull(String),
     /// Logged with its cause; the client sees only that something failed inside.
     Internal(String),
 }
 
 impl ApiError {
+    /// A database error as the client should see it: retryable when the database is
+    /// out of reach or full, internal otherwise. `cause` is what the log gets.
+    pub fn from_db(error: &sea_orm::DbErr, cause: String) -> Self {
+        match crate::store::failure(error) {
+            DbFailure::Unavailable => ApiError::Unavailable(cause),
+            DbFailure::StorageFull => ApiError::StorageFull(cause),
+            DbFailure::Other => ApiError::Internal(cause),
+        }
+    }
+
     pub fn into_graphql(self) -> async_graphql::Error {
         match self {
             ApiError::BadUserInput(message) => async_graphql::Error::new(message)
@@ -145,6 +163,24 @@ impl ApiError {
                     e.set("currentVersion", current);
                 }
             }),
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(%cause, "the database is unavailable");
+                async_graphql::Error::new("the database is unavailable right now; retry shortly")
+                    .extend_with(|_, e| {
+                        e.set("code", code::SERVICE_UNAVAILABLE);
+                        e.set("retryable", true);
+                    })
+            }
+            ApiError::StorageFull(cause) => {
+                tracing::error!(%cause, "the database has no space left");
+                async_graphql::Error::new(
+                    "the database has no space left, so nothing was written; retry once space is freed",
+                )
+                .extend_with(|_, e| {
+                    e.set("code", code::STORAGE_FULL);
+                    e.set("retryable", true);
+                })
+            }
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error while resolving a GraphQL field");
                 async_graphql::Error::new("internal error; the cause is in the server log")
@@ -213,7 +249,7 @@ impl From<WriteError> for ApiError {
                 Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => ApiError::BadUserInput(
                     "the input refers to a record that does not exist".into(),
                 ),
-                _ => ApiError::Internal(error_chain(&db)),
+                _ => ApiError::from_db(&db, error_chain(&db)),
             },
         }
     }
@@ -221,9 +257,9 @@ impl From<WriteError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        match error {
+        match &error {
             StoreError::Invalid(_) => ApiError::BadUserInput(error.to_string()),
-            StoreError::Db(_) => ApiError::Internal(error_chain(&error)),
+            StoreError::Db(db) => ApiError::from_db(db, error_chain(&error)),
         }
     }
 }
@@ -232,7 +268,7 @@ impl From<Arc<StoreError>> for ApiError {
     fn from(error: Arc<StoreError>) -> Self {
         match &*error {
             StoreError::Invalid(_) => ApiError::BadUserInput(error.to_string()),
-            StoreError::Db(_) => ApiError::Internal(error_chain(&*error)),
+            StoreError::Db(db) => ApiError::from_db(db, error_chain(&*error)),
         }
     }
 }

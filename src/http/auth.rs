@@ -81,14 +81,10 @@ pub async fn caller(
             Ok(caller)
         }
         Ok(Err(refusal)) => Err(unauthorized(response_type, refusal.message())),
-        Err(error) => {
-            tracing::error!(error = %crate::store::error_chain(&error), "cannot check a token");
-            Err(error_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                response_type,
-                code::INTERNAL,
-                "the token cannot be checked right now; retry shortly",
-            ))
-        }
+        Err(error) => Err(super::graphql::store_error_response(
+            response_type,
+            &error,
+            "the token cannot be checked",
+        )),
     }
 }

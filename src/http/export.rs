@@ -325,17 +325,22 @@ fn scalar(text: &str) -> Value {
     }
 }
 
+fn filter_from(params: &[(String, String)]) -> Result<Option<Value>, Refusal> {
+    filter_json(params).map_err(Refusal::bad_request)
+}
+
 /// The filter the query string describes: `filter=<the GraphQL filter as JSON>`, and/or
 /// `field.op=value` pairs (`stars.gte=4&district.eq=Lai Vung`, `in` values separated by
-/// commas), all of which must hold.
-fn filter_from(params: &[(String, String)]) -> Result<Option<Value>, Refusal> {
+/// commas), all of which must hold. The result is the list's GraphQL filter input, or why
+/// the query string cannot be one.
+pub fn filter_json(params: &[(String, String)]) -> Result<Option<Value>, String> {
     let mut parts: Vec<Value> = Vec::new();
     for (key, value) in params {
         if key == "filter" {
-            let parsed: Value = serde_json::from_str(value)
-                .map_err(|e| Refusal::bad_request(format!("filter: not JSON: {e}")))?;
+            let parsed: Value =
+                serde_json::from_str(value).map_err(|e| format!("filter: not JSON: {e}"))?;
             if !parsed.is_object() {
-                return Err(Refusal::bad_request("filter: must be a JSON object"));
+                return Err("filter: must be a JSON object".into());
             }
             parts.push(parsed);
         } else if let Some((field, op)) = key.split_once('.') {
@@ -478,6 +483,9 @@ async fn run(
             code::FORBIDDEN => (StatusCode::FORBIDDEN, code::FORBIDDEN),
             code::UNAUTHENTICATED => (StatusCode::UNAUTHORIZED, code::UNAUTHENTICATED),
             code::INTERNAL => (StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL),
+            code::SERVICE_UNAVAILABLE => {
+                (StatusCode::SERVICE_UNAVAILABLE, code::SERVICE_UNAVAILABLE)
+            }
             _ => (StatusCode::BAD_REQUEST, code::BAD_USER_INPUT),
         };
         return Err(Refusal {

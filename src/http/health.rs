@@ -1,5 +1,7 @@
 //! Liveness and readiness probes.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,10 +15,22 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
+/// How long readiness waits for the database: probes time out quickly, and an answer
+/// of "not ready" is better than none.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// `GET /readyz`: the database answers and every migration is applied.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let backend = db::backend_name(&state.db);
-    match db::migrations_applied(&state.db).await {
+    let Ok(applied) = tokio::time::timeout(READY_TIMEOUT, db::migrations_applied(&state.db)).await
+    else {
+        tracing::warn!("readiness check: the database did not answer within 2 s");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "database unreachable", "database": backend })),
+        );
+    };
+    match applied {
         Ok(true) => (
             StatusCode::OK,
             Json(json!({ "status": "ready", "database": backend })),
