@@ -63,7 +63,10 @@ pub fn load_connectors(
 
 /// Opens and migrates the database named in `settings`.
 pub async fn open_database(settings: &Settings) -> Result<DatabaseConnection, AppError> {
-    let db = db::connect(&settings.database_url).await?;
+    let options = db::Options {
+        sqlite_max_size_mb: settings.sqlite_max_size_mb,
+    };
+    let db = db::connect_with(&settings.database_url, &options).await?;
     db::migrate(&db, &settings.database_url).await?;
     Ok(db)
 }

@@ -85,6 +85,16 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
     pub database_url: String,
 
+    /// Largest size, in MiB, the SQLite database file may grow to; writes beyond it fail
+    /// with STORAGE_FULL as on a full disk, and nothing is half-written. 0: no limit.
+    #[arg(
+        long,
+        env = "KHCN_HUB_SQLITE_MAX_SIZE_MB",
+        default_value_t = 0,
+        global = true
+    )]
+    pub sqlite_max_size_mb: u64,
+
     /// Address to listen on.
     #[arg(
         long,
@@ -130,6 +140,10 @@ pub struct Settings {
     /// Largest request body, in bytes.
     #[arg(long, env = "KHCN_HUB_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes, global = true)]
     pub max_body_bytes: usize,
+
+    /// Largest request body, in bytes, from agency and admin tokens (bulk imports).
+    #[arg(long, env = "KHCN_HUB_MAX_IMPORT_BODY_BYTES", default_value_t = Limits::default().max_import_body_bytes, global = true)]
+    pub max_import_body_bytes: usize,
 
     /// Longest a request may run, in seconds.
     #[arg(long, env = "KHCN_HUB_REQUEST_TIMEOUT_SECS", default_value_t = Limits::default().request_timeout.as_secs(), global = true)]
@@ -202,6 +216,7 @@ impl Settings {
             max_complexity: self.max_complexity,
             max_directives: self.max_directives,
             max_body_bytes: self.max_body_bytes,
+            max_import_body_bytes: self.max_import_body_bytes,
             request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
             batch_window: Duration::from_millis(self.batch_window_ms),
             max_aliases: self.max_aliases,

@@ -34,8 +34,11 @@ pub enum DbSetupError {
     },
 }
 
-/// How long to wait for a connection before giving up, at start and per request.
+/// How long to wait for a new connection to open, and for SQLite's write lock.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a request waits for a pooled connection: with the database gone, requests
+/// fail after this with a retryable error instead of piling up.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The longest a single PostgreSQL statement may run (requests time out at 30 s; bulk
 /// statements of an import or sync stay far below this).
@@ -45,14 +48,32 @@ pub const LOCK_TIMEOUT: &str = "10s";
 /// A transaction left open and idle (a crashed client) is ended after this.
 pub const IDLE_IN_TRANSACTION_TIMEOUT: &str = "60s";
 
+/// How the pool is opened, beyond the URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Largest size of a SQLite database, in MiB (0: no limit).
+    pub sqlite_max_size_mb: u64,
+}
+
+/// SQLite's page size, which `max_page_count` is counted in.
+const SQLITE_PAGE_BYTES: u64 = 4096;
+
+/// Opens a pool on `url` with default options.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbSetupError> {
+    connect_with(url, &Options::default()).await
+}
+
 /// Opens a pool on `url`. SQLite files (and their directory) are created when missing,
 /// run in WAL mode and enforce foreign keys.
-pub async fn connect(url: &str) -> Result<DatabaseConnection, DbSetupError> {
+pub async fn connect_with(
+    url: &str,
+    settings: &Options,
+) -> Result<DatabaseConnection, DbSetupError> {
     let target = redact(url);
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .connect_timeout(CONNECT_TIMEOUT)
-        .acquire_timeout(CONNECT_TIMEOUT)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .sqlx_logging(false);
     if is_sqlite(url) {
         if let Some(dir) = sqlite_file(url).and_then(|file| file.parent().map(Path::to_path_buf))
@@ -63,13 +84,25 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbSetupError> {
                 source,
             })?;
         }
-        options.max_connections(8).map_sqlx_sqlite_opts(|opts| {
-            opts.create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(CONNECT_TIMEOUT)
-        });
+        let max_pages = (settings.sqlite_max_size_mb > 0)
+            .then(|| settings.sqlite_max_size_mb * 1024 * 1024 / SQLITE_PAGE_BYTES);
+        options
+            .max_connections(8)
+            .map_sqlx_sqlite_opts(move |opts| {
+                let opts = opts
+                    .create_if_missing(true)
+                    .page_size(SQLITE_PAGE_BYTES as u32)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(CONNECT_TIMEOUT);
+                match max_pages {
+                    // A quota the database enforces itself: a write past it fails with
+                    // SQLITE_FULL and rolls back, exactly as on a full disk.
+                    Some(pages) => opts.pragma("max_page_count", pages.to_string()),
+                    None => opts,
+                }
+            });
     } else if is_postgres(url) {
         options.max_connections(16).map_sqlx_postgres_opts(|opts| {
             // Plan each execution with its real parameters: a generic plan cached while

@@ -85,6 +85,19 @@ pub enum Caller {
     },
 }
 
+impl Caller {
+    /// Whether the caller holds a role that writes (agency or admin).
+    pub fn can_write(&self) -> bool {
+        matches!(
+            self,
+            Caller::Token {
+                role: Role::Admin | Role::Agency,
+                ..
+            }
+        )
+    }
+}
+
 /// A fresh random token.
 pub fn new_token() -> Result<String, AuthError> {
     let mut bytes = [0u8; 32];

@@ -19,6 +19,9 @@ pub struct Limits {
     pub max_complexity: usize,
     pub max_directives: usize,
     pub max_body_bytes: usize,
+    /// Largest request body from a caller who can write (agency and admin tokens), for
+    /// bulk imports.
+    pub max_import_body_bytes: usize,
     pub request_timeout: Duration,
     /// How long a batch loader collects keys before it queries: the window in which the
     /// sibling fields of one level share one statement.
@@ -42,6 +45,7 @@ impl Default for Limits {
             max_complexity: 5_000,
             max_directives: 10,
             max_body_bytes: 1024 * 1024,
+            max_import_body_bytes: 16 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             batch_window: Duration::from_millis(1),
             max_aliases: 30,

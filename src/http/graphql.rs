@@ -2,8 +2,7 @@
 //! `POST /graphql` (JSON) and `GET /graphql` (queries only), content negotiation between
 //! `application/graphql-response+json` and `application/json`, and GraphiQL for browsers.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -13,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::AppState;
+use crate::domain::auth::Caller;
 use crate::graphql::error::code;
 use crate::graphql::limits::{mark_request_errors, parse_error};
 use crate::graphql::ordering::order_like_query;
@@ -90,12 +90,68 @@ pub fn error_response(
     error_code: &str,
     message: impl Into<String>,
 ) -> Response {
+    coded_response(status, response_type, error_code, message.into(), false)
+}
+
+/// The response to a request the database could not serve outside GraphQL execution
+/// (checking a token, claiming an idempotency key): 503 with `Retry-After` when it is out
+/// of reach, 507 when it is full, 500 for anything else. The cause goes to the log.
+pub fn store_error_response(
+    response_type: ResponseType,
+    error: &crate::store::StoreError,
+    message: &str,
+) -> Response {
+    use crate::store::{DbFailure, StoreError, error_chain, failure};
+    let cause = error_chain(error);
+    let kind = match error {
+        StoreError::Db(db) => failure(db),
+        StoreError::Invalid(_) => DbFailure::Other,
+    };
+    let (status, error_code) = match kind {
+        DbFailure::Unavailable => {
+            tracing::warn!(%cause, "{message}");
+            (StatusCode::SERVICE_UNAVAILABLE, code::SERVICE_UNAVAILABLE)
+        }
+        DbFailure::StorageFull => {
+            tracing::error!(%cause, "{message}");
+            (StatusCode::INSUFFICIENT_STORAGE, code::STORAGE_FULL)
+        }
+        DbFailure::Other => {
+            tracing::error!(%cause, "{message}");
+            (StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL)
+        }
+    };
+    let retryable = kind != DbFailure::Other;
+    let text = if retryable {
+        format!("{message}: the database is unavailable right now; retry shortly")
+    } else {
+        format!("{message}: internal error; the cause is in the server log")
+    };
+    let mut response = coded_response(status, response_type, error_code, text, retryable);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
+}
+
+fn coded_response(
+    status: StatusCode,
+    response_type: ResponseType,
+    error_code: &str,
+    message: String,
+    retryable: bool,
+) -> Response {
     let mut extensions = json!({ "code": error_code });
+    if retryable {
+        extensions["retryable"] = json!(true);
+    }
     if let Some(id) = super::request_id::current() {
         extensions["requestId"] = json!(id);
     }
     let body = json!({
-        "errors": [{ "message": message.into(), "extensions": extensions }]
+        "errors": [{ "message": message, "extensions": extensions }]
     });
     let mut response = (status, body.to_string()).into_response();
     response.headers_mut().insert(
@@ -186,11 +242,7 @@ pub async fn get(
 }
 
 /// `POST /graphql` with a JSON body.
-pub async fn post(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let Some(response_type) = negotiate(accept_header(&headers)) else {
         return not_acceptable();
     };
@@ -207,28 +259,37 @@ pub async fn post(
             format!("POST /graphql takes Content-Type: {APPLICATION_JSON}, not {content_type:?}"),
         );
     }
-    let body = match body {
+    // Who is asking decides how much is read: bulk imports from writers may be large,
+    // anything else is held to the ordinary limit before a byte of it is buffered.
+    let caller = match super::auth::caller(&state, &headers, response_type).await {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal,
+    };
+    let limit = body_limit(&state.limits, &caller);
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let too_large = || {
+        error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            response_type,
+            code::BODY_LIMIT,
+            body_limit_message(&state.limits, &caller, limit),
+        )
+    };
+    if declared.is_some_and(|length| length > limit) {
+        return too_large();
+    }
+    let body = match axum::body::to_bytes(body, limit).await {
         Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return error_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                response_type,
-                code::BODY_LIMIT,
-                format!(
-                    "body limit exceeded: request bodies are limited to {} bytes",
-                    state.limits.max_body_bytes
-                ),
-            );
-        }
-        Err(rejection) => {
+        Err(error) if exceeded_limit(&error) => return too_large(),
+        Err(error) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 response_type,
                 code::BAD_REQUEST,
-                format!(
-                    "the request body could not be read: {}",
-                    rejection.body_text()
-                ),
+                format!("the request body could not be read: {error}"),
             );
         }
     };
@@ -272,10 +333,6 @@ pub async fn post(
             );
         }
     };
-    let caller = match super::auth::caller(&state, &headers, response_type).await {
-        Ok(caller) => caller,
-        Err(refusal) => return refusal,
-    };
     execute(
         &state,
         response_type,
@@ -285,6 +342,45 @@ pub async fn post(
         &headers,
     )
     .await
+}
+
+/// The most a caller's request body may hold: the import limit for callers who can
+/// write, the ordinary one for everyone else.
+fn body_limit(limits: &crate::graphql::limits::Limits, caller: &Caller) -> usize {
+    if caller.can_write() {
+        limits.max_body_bytes.max(limits.max_import_body_bytes)
+    } else {
+        limits.max_body_bytes
+    }
+}
+
+fn body_limit_message(
+    limits: &crate::graphql::limits::Limits,
+    caller: &Caller,
+    limit: usize,
+) -> String {
+    if caller.can_write() {
+        format!("body limit exceeded: request bodies are limited to {limit} bytes")
+    } else {
+        format!(
+            "body limit exceeded: request bodies are limited to {limit} bytes; \
+             agency and admin tokens may send up to {} bytes for bulk imports",
+            limits.max_body_bytes.max(limits.max_import_body_bytes)
+        )
+    }
+}
+
+/// Whether reading a body failed because it passed the limit (rather than the client
+/// going away).
+fn exceeded_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if cause.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -622,12 +718,10 @@ async fn execute_once(
             return response;
         }
         Err(error) => {
-            tracing::error!(error = %crate::store::error_chain(&error), "cannot claim an idempotency key");
-            return error_response(
-                StatusCode::SERVICE_UNAVAILABLE,
+            return store_error_response(
                 response_type,
-                code::INTERNAL,
-                "the request cannot be run right now; retry shortly with the same Idempotency-Key",
+                &error,
+                "the Idempotency-Key cannot be claimed (retry with the same key)",
             );
         }
     };
@@ -739,10 +833,17 @@ fn render(
         errors: &response.errors,
         extensions: &response.extensions,
     };
-    let status = if request_error && response_type == ResponseType::GraphqlResponseJson {
+    let status = if response_type != ResponseType::GraphqlResponseJson {
+        StatusCode::OK
+    } else if request_error {
         StatusCode::BAD_REQUEST
     } else {
-        StatusCode::OK
+        // With no data at all, the database's state is the whole answer: say so in the
+        // status, so proxies and clients retry without parsing the body.
+        match (&response.data, database_failure(&response.errors)) {
+            (async_graphql::Value::Null, Some(status)) => status,
+            _ => StatusCode::OK,
+        }
     };
     let mut http = match serde_json::to_string(&body) {
         Ok(json) => (status, json).into_response(),
@@ -763,7 +864,32 @@ fn render(
     for (name, value) in response.http_headers.iter() {
         http.headers_mut().insert(name.clone(), value.clone());
     }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        http.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
     http
+}
+
+/// The status for errors that come from the database's state rather than the request:
+/// 503 when it is out of reach, 507 when it is full.
+fn database_failure(errors: &[async_graphql::ServerError]) -> Option<StatusCode> {
+    let code_of = |error: &async_graphql::ServerError| match error
+        .extensions
+        .as_ref()
+        .and_then(|extensions| extensions.get("code"))
+    {
+        Some(async_graphql::Value::String(code)) => Some(code.clone()),
+        _ => None,
+    };
+    let codes: Vec<String> = errors.iter().filter_map(code_of).collect();
+    if codes.iter().any(|c| c == code::SERVICE_UNAVAILABLE) {
+        Some(StatusCode::SERVICE_UNAVAILABLE)
+    } else if codes.iter().any(|c| c == code::STORAGE_FULL) {
+        Some(StatusCode::INSUFFICIENT_STORAGE)
+    } else {
+        None
+    }
 }
 
 /// Decodes `application/x-www-form-urlencoded` pairs (`+` is a space).

@@ -38,6 +38,8 @@ pub struct AppState {
 
 /// The hub's routes. A function, so tests can drive it in process.
 pub fn router(state: AppState) -> Router {
+    // GraphQL POST bodies are read with a per-caller limit by their handler; this one
+    // bounds every other extractor.
     let body_limit = state.limits.max_body_bytes;
     Router::new()
         .route("/", get(dashboard::page))

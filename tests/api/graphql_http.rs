@@ -296,6 +296,93 @@ async fn limits_are_configurable() {
     assert_eq!(response.status(), 413);
 }
 
+#[tokio::test]
+async fn writers_may_send_larger_bodies_for_bulk_imports() {
+    let app = crate::helpers::TestApp::spawn_with(crate::helpers::Backend::Sqlite, |s| {
+        s.max_body_bytes = 4_000;
+        s.max_import_body_bytes = 200_000;
+    })
+    .await
+    .unwrap();
+    let agency = app.token("agency", Some("so-khcn")).await;
+    let analyst = app.token("analyst", None).await;
+    let import = "mutation($records: [OcopProductImportRecord!]!) { importOcopProducts(records: $records) { created } }";
+    let records = |n: usize| -> Value {
+        (0..n)
+            .map(|i| json!({"externalId": format!("BULK-{i}"), "input": {"name": format!("Sen sấy {i}"), "stars": 4, "district": "Cao Lãnh"}}))
+            .collect()
+    };
+    let send = |token: Option<String>, body: Vec<u8>, chunked: bool| {
+        let mut request = app
+            .client
+            .post(app.url("/graphql"))
+            .header("content-type", "application/json")
+            .header("accept", GQL);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request = if chunked {
+            // No Content-Length: the limit must hold while the body streams in.
+            let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+                body.chunks(1_000).map(|c| Ok(c.to_vec())).collect();
+            request.body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+                chunks,
+            )))
+        } else {
+            request.body(body)
+        };
+        request.send()
+    };
+    let body = |n: usize| {
+        serde_json::to_vec(&json!({"query": import, "variables": {"records": records(n)}})).unwrap()
+    };
+
+    // About 100 KB: past the ordinary limit, within the import limit.
+    let bulk = body(1_000);
+    assert!(
+        bulk.len() > 50_000 && bulk.len() < 200_000,
+        "{}",
+        bulk.len()
+    );
+    let response = send(Some(agency.clone()), bulk.clone(), false)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let result: Value = response.json().await.unwrap();
+    assert_eq!(
+        result["data"]["importOcopProducts"]["created"], 1_000,
+        "{result}"
+    );
+
+    // Anonymous and read-only callers keep the ordinary limit, told of the larger one.
+    for token in [None, Some(analyst.clone())] {
+        for chunked in [false, true] {
+            let response = send(token.clone(), bulk.clone(), chunked).await.unwrap();
+            assert_eq!(response.status(), 413, "chunked: {chunked}");
+            let refusal: Value = response.json().await.unwrap();
+            assert_eq!(first_code(&refusal), "BODY_TOO_LARGE");
+            let message = refusal["errors"][0]["message"].as_str().unwrap();
+            assert!(
+                message.contains("4000") && message.contains("200000"),
+                "{message}"
+            );
+        }
+    }
+
+    // Writers are bounded too, streamed or not, and nothing of a refused body is kept.
+    let huge = body(3_000);
+    assert!(huge.len() > 200_000);
+    for chunked in [false, true] {
+        let response = send(Some(agency.clone()), huge.clone(), chunked)
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 413, "chunked: {chunked}");
+        let refusal: Value = response.json().await.unwrap();
+        assert_eq!(first_code(&refusal), "BODY_TOO_LARGE");
+    }
+    assert_eq!(app.count_rows("ocop_products").await, 1_000);
+}
+
 backend_test! {
     async fn graphiql_is_served_from_the_hub_itself(app) {
         let response = app
