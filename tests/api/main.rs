@@ -12,6 +12,7 @@ mod cli;
 mod conformance;
 mod connectors;
 mod database;
+mod faults;
 mod fixtures;
 mod graphql_http;
 mod mutations;
