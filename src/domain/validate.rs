@@ -263,7 +263,11 @@ pub fn check_tax_code(value: &str) -> Result<String, String> {
     let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
     let (main, branch) = match compact.split_once('-') {
         Some((main, branch)) => (main.to_owned(), Some(branch.to_owned())),
-        None if compact.len() == 13 => (compact[..10].to_owned(), Some(compact[10..].to_owned())),
+        // Split by bytes only once they are known to be ASCII digits: a multi-byte
+        // character across byte 10 would otherwise split inside it.
+        None if compact.len() == 13 && compact.bytes().all(|b| b.is_ascii_digit()) => {
+            (compact[..10].to_owned(), Some(compact[10..].to_owned()))
+        }
         None => (compact.clone(), None),
     };
     let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
@@ -360,6 +364,15 @@ mod tests {
         assert!(check_tax_code("123").is_err());
         assert_eq!(check_tax_code("087123456789"), Ok("087123456789".into()));
         assert!(check_tax_code("999123456789").is_err());
+    }
+
+    #[test]
+    fn a_tax_code_with_a_multibyte_character_is_refused_not_split_inside_it() {
+        // 13 bytes, with 'é' across byte 10 (found by schemathesis).
+        for value in ["123456789é12", "~è¯ýÖÍä"] {
+            let refusal = check_tax_code(value).unwrap_err();
+            assert!(refusal.contains("only digits"), "{refusal}");
+        }
     }
 
     #[test]
