@@ -130,6 +130,15 @@ pub fn mark_request_errors(response: &mut async_graphql::Response, limits: &Limi
             .into_iter()
             .map(|e| classify(e, limits))
             .collect();
+    } else {
+        for error in &mut response.errors {
+            // Every error the hub raises carries a code; one without is async-graphql's
+            // own refusal of an argument's value (an Int past 32 bits, say).
+            let extensions = error.extensions.get_or_insert_with(Default::default);
+            if extensions.get("code").is_none() {
+                extensions.set("code", code::BAD_USER_INPUT);
+            }
+        }
     }
     before_execution
 }

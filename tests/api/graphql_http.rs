@@ -559,6 +559,24 @@ backend_test! {
             .await;
         assert!(status < 500, "{body}");
         assert!(body["errors"].is_array(), "{body}");
+        // Literal arguments past their type's range are refused with a code too.
+        for query in ["{ ocopProducts(last: 79367777481) { totalCount } }", "{ ocopProducts(first: -3000000000) { totalCount } }"] {
+            let (status, body) = app.query_body(query).await;
+            assert!(status < 500, "{body}");
+            assert_eq!(crate::helpers::error_code(&body), "BAD_USER_INPUT", "{body}");
+        }
+        // A tax code with a multi-byte character across its tenth byte (schemathesis
+        // found it panicking) is refused as input.
+        let (status, body) = app
+            .as_caller(
+                Some(&admin),
+                "mutation($t: String!) { createStartup(input: {name: \"x\", organisation: {name: \"x\", taxCode: $t}}) { id } }",
+                json!({ "t": "123456789é12" }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(crate::helpers::error_code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(app.count_rows("startups").await, 0);
         assert_eq!(app.count_rows("ocop_products").await, 0, "nothing was stored");
         // The same request with clean text is written: the refusals above were the input's.
         let response = post_raw(with_name("\"Xoài\"")).await.unwrap();
