@@ -22,4 +22,5 @@ mod plan_queries;
 mod records;
 mod registry;
 mod schema;
+mod schemathesis;
 mod subscriptions;
