@@ -104,20 +104,31 @@ pub async fn connect_with(
                 }
             });
     } else if is_postgres(url) {
-        options.max_connections(16).map_sqlx_postgres_opts(|opts| {
-            // Plan each execution with its real parameters: a generic plan cached while
-            // a table was small (a first sync) would keep scanning it whole.
-            opts.options([
-                ("plan_cache_mode", "force_custom_plan"),
-                // PostgreSQL waits forever by default; nothing here should.
-                ("statement_timeout", STATEMENT_TIMEOUT),
-                ("lock_timeout", LOCK_TIMEOUT),
-                (
-                    "idle_in_transaction_session_timeout",
-                    IDLE_IN_TRANSACTION_TIMEOUT,
-                ),
-            ])
-        });
+        let plain_loopback = loopback_without_sslmode(url);
+        options
+            .max_connections(16)
+            .map_sqlx_postgres_opts(move |opts| {
+                // libpq's default, `prefer`, encrypts even a connection that never leaves the
+                // host, for no protection and a tenth of the CPU per request; an explicit
+                // `sslmode` in the URL always wins.
+                let opts = if plain_loopback {
+                    opts.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable)
+                } else {
+                    opts
+                };
+                // Plan each execution with its real parameters: a generic plan cached while
+                // a table was small (a first sync) would keep scanning it whole.
+                opts.options([
+                    ("plan_cache_mode", "force_custom_plan"),
+                    // PostgreSQL waits forever by default; nothing here should.
+                    ("statement_timeout", STATEMENT_TIMEOUT),
+                    ("lock_timeout", LOCK_TIMEOUT),
+                    (
+                        "idle_in_transaction_session_timeout",
+                        IDLE_IN_TRANSACTION_TIMEOUT,
+                    ),
+                ])
+            });
     } else {
         return Err(DbSetupError::UnsupportedUrl(target));
     }
@@ -166,6 +177,34 @@ pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// Whether a PostgreSQL URL points at this host (a loopback address or `localhost`)
+/// and leaves `sslmode` unset.
+fn loopback_without_sslmode(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let (authority, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, query),
+        None => (rest, ""),
+    };
+    if query
+        .split('&')
+        .any(|pair| pair.split('=').next() == Some("sslmode"))
+    {
+        return false;
+    }
+    let authority = authority.split('/').next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The file behind a `sqlite:` URL, if it names one (not `:memory:`).
 fn sqlite_file(url: &str) -> Option<PathBuf> {
     let rest = url.strip_prefix("sqlite:")?;
@@ -191,6 +230,24 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_loopback_urls_without_sslmode_skip_tls() {
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/test",
+            "postgresql://hub:secret@localhost/khcn",
+            "postgres://hub@[::1]:5432/khcn?application_name=hub",
+        ] {
+            assert!(loopback_without_sslmode(url), "{url}");
+        }
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/test?sslmode=require",
+            "postgres://hub@db.example.vn:5432/khcn",
+            "postgres://hub@10.0.0.5/khcn",
+        ] {
+            assert!(!loopback_without_sslmode(url), "{url}");
+        }
+    }
 
     #[test]
     fn sqlite_urls_name_their_file() {
