@@ -8,6 +8,11 @@
 //! (default 32), `KHCN_HUB_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`; databases are made with `psql`).
 //! Results go to stdout and, as Markdown, to `<target dir>/bench-http-queries.md`.
+//!
+//! `-- --soak` runs the soak instead (`tools/soak`): Q2 sent at a fixed rate,
+//! `KHCN_BENCH_SOAK_RATE` per second (default 300), for `KHCN_BENCH_SOAK_SECONDS` (default
+//! 60), open loop, reporting p50/p99, errors and the server's memory; the figures go to
+//! `<target dir>/bench-soak.md`.
 
 // A measurement tool: a broken setup should fail loudly, and the results belong on stdout.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
@@ -174,6 +179,20 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("a tokio runtime");
+    if args.iter().any(|a| a == "--soak") {
+        let passed = runtime.block_on(async {
+            tokio::select! {
+                passed = soak::run(&config) => passed,
+                _ = tokio::signal::ctrl_c() => false,
+            }
+        });
+        runtime.shutdown_timeout(Duration::from_secs(5));
+        return if passed {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let mut report = Report::default();
     let outcome = runtime.block_on(async {
         tokio::select! {
@@ -822,10 +841,19 @@ impl Server {
 
     /// `VmHWM` of the server: its peak resident set, in kB.
     fn peak_rss_kb(&self) -> Option<u64> {
+        self.proc_status_kb("VmHWM:")
+    }
+
+    /// `VmRSS` of the server: its resident set now, in kB.
+    fn rss_kb(&self) -> Option<u64> {
+        self.proc_status_kb("VmRSS:")
+    }
+
+    fn proc_status_kb(&self, field: &str) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
         status
             .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .find_map(|line| line.strip_prefix(field))
             .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
     }
 }
@@ -1175,4 +1203,264 @@ impl Report {
 fn report_path() -> PathBuf {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     tmp.parent().unwrap_or(tmp).join("bench-http-queries.md")
+}
+
+// ---------------------------------------------------------------------------------------
+// Soak: a fixed rate for a minute
+// ---------------------------------------------------------------------------------------
+
+mod soak {
+    use super::*;
+
+    /// The soak's targets.
+    const P99_TARGET_MS: f64 = 250.0;
+    const GROWTH_TARGET: f64 = 0.20;
+    /// Memory is compared between the first and the last this many seconds.
+    const WINDOW: usize = 10;
+
+    struct Settings {
+        rate: u32,
+        duration: Duration,
+        warmup: Duration,
+    }
+
+    struct Outcome {
+        backend: String,
+        sent: usize,
+        errors: u64,
+        p50_ms: f64,
+        p99_ms: f64,
+        max_ms: f64,
+        first_kb: u64,
+        last_kb: u64,
+        rss_kb: Vec<u64>,
+    }
+
+    impl Outcome {
+        fn growth(&self) -> f64 {
+            self.last_kb as f64 / self.first_kb.max(1) as f64 - 1.0
+        }
+
+        fn passed(&self) -> bool {
+            self.errors == 0 && self.p99_ms <= P99_TARGET_MS && self.growth() <= GROWTH_TARGET
+        }
+    }
+
+    /// Soaks every configured backend; true when each met every target.
+    pub async fn run(config: &Config) -> bool {
+        let settings = Settings {
+            rate: env_parse("KHCN_BENCH_SOAK_RATE", 300),
+            duration: Duration::from_secs(env_parse("KHCN_BENCH_SOAK_SECONDS", 60)),
+            warmup: Duration::from_secs(env_parse("KHCN_BENCH_WARMUP_SECONDS", 5)),
+        };
+        assert!(settings.rate > 0, "KHCN_BENCH_SOAK_RATE must be at least 1");
+        let hub = Path::new(env!("CARGO_BIN_EXE_khcn-hub"));
+        let mode = SeedMode::detect(hub).await;
+        let mut outcomes = Vec::new();
+        let mut passed = true;
+        for backend in &config.backends {
+            let result = match backend.as_str() {
+                "sqlite" => {
+                    let dir = tempfile::tempdir().expect("a temporary dir");
+                    let url = format!("sqlite://{}?mode=rwc", dir.path().join("soak.db").display());
+                    soak_backend("sqlite", hub, &url, mode, &settings).await
+                }
+                "postgres" | "postgresql" => {
+                    match PgDatabase::create(&config.postgres_admin_url).await {
+                        Ok(database) => {
+                            soak_backend("postgres", hub, &database.url, mode, &settings).await
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+                other => Err(format!("unknown backend {other:?}")),
+            };
+            match result {
+                Ok(outcome) => {
+                    passed &= outcome.passed();
+                    outcomes.push(outcome);
+                }
+                Err(message) => {
+                    eprintln!("[{backend}] soak failed: {message}");
+                    passed = false;
+                }
+            }
+        }
+        let table = markdown(&settings, &outcomes);
+        println!("{table}");
+        let path = report_path().with_file_name("bench-soak.md");
+        match std::fs::write(&path, &table) {
+            Ok(()) => eprintln!("written to {}", path.display()),
+            Err(e) => eprintln!("cannot write {}: {e}", path.display()),
+        }
+        passed
+    }
+
+    async fn soak_backend(
+        backend: &str,
+        hub: &Path,
+        url: &str,
+        mode: SeedMode,
+        settings: &Settings,
+    ) -> Result<Outcome, String> {
+        seed(backend, hub, url, mode).await?;
+        let mut server = Server::start(backend, hub, url).await?;
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .pool_max_idle_per_host(256)
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let endpoint = format!("http://{}/graphql", server.address);
+        let body = serde_json::json!({ "query": Q2 }).to_string();
+        probe(&client, &endpoint, &body).await?;
+        let body: &'static str = Box::leak(body.into_boxed_str());
+        eprintln!(
+            "[{backend}] soak: Q2 at {} req/s, warm-up {} s, then {} s",
+            settings.rate,
+            settings.warmup.as_secs(),
+            settings.duration.as_secs()
+        );
+        fixed_rate(
+            &client,
+            &endpoint,
+            body,
+            settings.rate,
+            settings.warmup,
+            &server,
+        )
+        .await;
+        let (latencies, errors, rss_kb) = fixed_rate(
+            &client,
+            &endpoint,
+            body,
+            settings.rate,
+            settings.duration,
+            &server,
+        )
+        .await;
+        server.ensure_running()?;
+        let mut sorted = latencies.clone();
+        sorted.sort_unstable();
+        let window = |samples: &[u64]| samples.iter().sum::<u64>() / samples.len().max(1) as u64;
+        let n = rss_kb.len();
+        let outcome = Outcome {
+            backend: backend.to_owned(),
+            sent: latencies.len(),
+            errors,
+            p50_ms: percentile_ms(&sorted, 0.50),
+            p99_ms: percentile_ms(&sorted, 0.99),
+            max_ms: sorted.last().map_or(f64::NAN, |&ns| ns as f64 / 1e6),
+            first_kb: window(&rss_kb[..WINDOW.min(n)]),
+            last_kb: window(&rss_kb[n.saturating_sub(WINDOW)..]),
+            rss_kb,
+        };
+        eprintln!(
+            "[{backend}] soak: {} requests, {} errors, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, memory {} → {} kB ({:+.1} %)",
+            outcome.sent,
+            outcome.errors,
+            outcome.p50_ms,
+            outcome.p99_ms,
+            outcome.max_ms,
+            outcome.first_kb,
+            outcome.last_kb,
+            outcome.growth() * 100.0
+        );
+        Ok(outcome)
+    }
+
+    /// Sends one request every 1/`rate` s for `duration`, whether or not earlier ones
+    /// have answered (open loop), and samples the server's memory once a second. Each
+    /// latency runs from when the request was due, so a stalled server cannot hide its
+    /// queue. Returns latencies (ns), errors and the memory samples (kB).
+    async fn fixed_rate(
+        client: &reqwest::Client,
+        endpoint: &str,
+        body: &'static str,
+        rate: u32,
+        duration: Duration,
+        server: &Server,
+    ) -> (Vec<u64>, u64, Vec<u64>) {
+        let start = tokio::time::Instant::now();
+        let mut ticks = tokio::time::interval(Duration::from_secs(1) / rate);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let mut memory = tokio::time::interval(Duration::from_secs(1));
+        let mut requests = tokio::task::JoinSet::new();
+        let mut rss_kb = Vec::new();
+        let total = u64::from(rate) * duration.as_secs();
+        let mut sent = 0;
+        while sent < total {
+            tokio::select! {
+                due = ticks.tick() => {
+                    sent += 1;
+                    let client = client.clone();
+                    let endpoint = endpoint.to_owned();
+                    requests.spawn(async move {
+                        let outcome = request_once(&client, &endpoint, body).await;
+                        (u64::try_from(due.elapsed().as_nanos()).unwrap_or(u64::MAX), outcome.is_ok())
+                    });
+                }
+                _ = memory.tick() => {
+                    if start.elapsed() >= Duration::from_millis(500) || rss_kb.is_empty() {
+                        rss_kb.extend(server.rss_kb());
+                    }
+                }
+            }
+        }
+        let mut latencies = Vec::with_capacity(total as usize);
+        let mut errors = 0;
+        while let Some(joined) = requests.join_next().await {
+            let (latency, ok) = joined.expect("a request task");
+            latencies.push(latency);
+            errors += u64::from(!ok);
+        }
+        (latencies, errors, rss_kb)
+    }
+
+    fn markdown(settings: &Settings, outcomes: &[Outcome]) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "## Soak: Q2 at {} req/s for {} s (open loop)\n",
+            settings.rate,
+            settings.duration.as_secs()
+        );
+        let _ = writeln!(
+            out,
+            "| backend | requests | errors | p50 ms | p99 ms (≤ {P99_TARGET_MS}) | max ms | memory first {WINDOW} s | last {WINDOW} s | growth (≤ {:.0} %) | verdict |",
+            GROWTH_TARGET * 100.0
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        for o in outcomes {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} MB | {:.1} MB | {:+.1} % | {} |",
+                o.backend,
+                o.sent,
+                o.errors,
+                o.p50_ms,
+                o.p99_ms,
+                o.max_ms,
+                o.first_kb as f64 / 1024.0,
+                o.last_kb as f64 / 1024.0,
+                o.growth() * 100.0,
+                if o.passed() { "met" } else { "missed" }
+            );
+        }
+        for o in outcomes {
+            let samples: Vec<String> = o
+                .rss_kb
+                .iter()
+                .map(|kb| format!("{:.0}", *kb as f64 / 1024.0))
+                .collect();
+            let _ = writeln!(
+                out,
+                "\n{} memory, MB per second: {}",
+                o.backend,
+                samples.join(" ")
+            );
+        }
+        out
+    }
 }
