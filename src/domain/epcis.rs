@@ -14,9 +14,18 @@ pub struct ProductId {
 
 /// The GTIN-14 of an EPC company prefix and item reference (indicator digit first).
 fn gtin_from_epc(company_prefix: &str, item_reference: &str) -> Option<String> {
+    // Checked before splitting off the indicator: a byte index inside a multi-byte
+    // character would panic.
+    if !company_prefix
+        .bytes()
+        .chain(item_reference.bytes())
+        .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
     let (indicator, item) = item_reference.split_at(item_reference.len().min(1));
     let body = format!("{indicator}{company_prefix}{item}");
-    if body.len() != 13 || !body.bytes().all(|b| b.is_ascii_digit()) {
+    if body.len() != 13 {
         return None;
     }
     let digits: Vec<u8> = body.bytes().map(|b| b - b'0').collect();
@@ -133,6 +142,21 @@ mod tests {
         let id = parse_product_id("urn:epc:class:lgtin:4012345.012345.998877");
         assert_eq!(id.gtin.as_deref(), Some("04012345123456"));
         assert_eq!(id.lot.as_deref(), Some("998877"));
+    }
+
+    #[test]
+    fn epc_urns_with_non_digit_references_give_no_gtin() {
+        // Found by fuzzing: a multi-byte first character in the item reference.
+        let id = parse_product_id("urn:epc:id:sgtin:.\u{85}.2017");
+        assert_eq!(id.gtin, None);
+        assert_eq!(id.serial.as_deref(), Some("2017"));
+        let id = parse_product_id("urn:epc:class:lgtin:0614141.é07346.L1");
+        assert_eq!(id.gtin, None);
+        assert_eq!(id.lot.as_deref(), Some("L1"));
+        assert_eq!(
+            parse_product_id("urn:epc:idpat:sgtin:061414é.107346.*"),
+            ProductId::default()
+        );
     }
 
     #[test]
