@@ -15,7 +15,7 @@ use crate::sync::definition::{Csv, Encoding, TableFormat};
 use crate::sync::http::{Fetcher, Validators};
 
 /// The rows of an open file, each a list of cell texts.
-type Rows = Box<dyn Iterator<Item = Result<Vec<String>, SyncError>> + Send>;
+pub type Rows = Box<dyn Iterator<Item = Result<Vec<String>, SyncError>> + Send>;
 
 pub struct CsvSource {
     fetcher: Fetcher,
@@ -111,36 +111,8 @@ impl CsvSource {
         Ok(())
     }
 
-    fn csv_rows(&self, mut file: File) -> Result<(Vec<String>, Rows), SyncError> {
-        let encoding = match self.options.encoding {
-            Encoding::Utf8 => encoding_rs::UTF_8,
-            Encoding::Windows1258 => encoding_rs::WINDOWS_1258,
-            Encoding::Auto => detect(&mut file)?,
-        };
-        file.seek(SeekFrom::Start(0))
-            .map_err(|e| SyncError::Registry(format!("cannot read the CSV: {e}")))?;
-        let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
-            .encoding(Some(encoding))
-            .bom_sniffing(true)
-            .build(file);
-        let delimiter = u8::try_from(u32::from(self.options.delimiter))
-            .map_err(|_| SyncError::Config("csv.delimiter must be one ASCII character".into()))?;
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .flexible(true)
-            .from_reader(Box::new(decoded) as Box<dyn Read + Send>);
-        let headers: Vec<String> = reader
-            .headers()
-            .map_err(|e| SyncError::Malformed(format!("the CSV has no readable header row: {e}")))?
-            .iter()
-            .map(|h| to_nfc(h.trim()))
-            .collect();
-        let rows = reader.into_records().enumerate().map(|(i, record)| {
-            record
-                .map(|r| r.iter().map(to_nfc).collect())
-                .map_err(|e| SyncError::Malformed(format!("CSV line {}: {e}", i + 2)))
-        });
-        Ok((headers, Box::new(rows)))
+    fn csv_rows(&self, file: File) -> Result<(Vec<String>, Rows), SyncError> {
+        csv_table(file, self.options.encoding, self.options.delimiter)
     }
 
     fn xlsx_rows(&self, file: File) -> Result<(Vec<String>, Rows), SyncError> {
@@ -191,8 +163,51 @@ impl CsvSource {
     }
 }
 
+/// The header row and the rows of a CSV file: its encoding taken as configured or found
+/// (`Encoding::Auto`), a BOM dropped, each cell NFC-normalised. Pure over any seekable
+/// input, so the connector's downloads and the fuzz targets read CSV the same way.
+pub fn csv_table<R: Read + Seek + Send + 'static>(
+    mut input: R,
+    encoding: Encoding,
+    delimiter: char,
+) -> Result<(Vec<String>, Rows), SyncError> {
+    let encoding = match encoding {
+        Encoding::Utf8 => encoding_rs::UTF_8,
+        Encoding::Windows1258 => encoding_rs::WINDOWS_1258,
+        Encoding::Auto => detect(&mut input)?,
+    };
+    input
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| SyncError::Registry(format!("cannot read the CSV: {e}")))?;
+    let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .encoding(Some(encoding))
+        .bom_sniffing(true)
+        .build(input);
+    // A non-ASCII character that fits in a byte (é) never occurs alone in the decoded text.
+    let delimiter = u8::try_from(u32::from(delimiter))
+        .ok()
+        .filter(u8::is_ascii)
+        .ok_or_else(|| SyncError::Config("csv.delimiter must be one ASCII character".into()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(Box::new(decoded) as Box<dyn Read + Send>);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| SyncError::Malformed(format!("the CSV has no readable header row: {e}")))?
+        .iter()
+        .map(|h| to_nfc(h.trim()))
+        .collect();
+    let rows = reader.into_records().enumerate().map(|(i, record)| {
+        record
+            .map(|r| r.iter().map(to_nfc).collect())
+            .map_err(|e| SyncError::Malformed(format!("CSV line {}: {e}", i + 2)))
+    });
+    Ok((headers, Box::new(rows)))
+}
+
 /// UTF-8 when the whole file decodes as UTF-8 (a BOM is allowed), Windows-1258 otherwise.
-fn detect(file: &mut File) -> Result<&'static encoding_rs::Encoding, SyncError> {
+fn detect(file: &mut impl Read) -> Result<&'static encoding_rs::Encoding, SyncError> {
     let mut decoder = encoding_rs::UTF_8.new_decoder_without_bom_handling();
     let mut buffer = vec![0u8; 64 * 1024];
     let mut out = String::with_capacity(256 * 1024);
@@ -272,4 +287,45 @@ pub async fn stream_to(response: reqwest::Response, file: &mut File) -> Result<(
         file.write_all(&chunk).map_err(|e| e.to_string())?;
     }
     file.flush().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use super::*;
+
+    fn table(bytes: &[u8], encoding: Encoding, delimiter: char) -> (Vec<String>, Vec<Vec<String>>) {
+        let (headers, rows) = csv_table(Cursor::new(bytes.to_vec()), encoding, delimiter).unwrap();
+        (headers, rows.map(Result::unwrap).collect())
+    }
+
+    #[test]
+    fn utf8_with_a_bom_and_windows_1258_read_alike() {
+        let expected = (
+            vec!["ma".to_owned(), "ten".to_owned()],
+            vec![vec!["1".to_owned(), "Xoài".to_owned()]],
+        );
+        assert_eq!(
+            table("\u{feff}ma,ten\n1,Xoài\n".as_bytes(), Encoding::Auto, ','),
+            expected
+        );
+        // Windows-1258 writes the grave accent as a combining mark (0xCC) after the letter.
+        assert_eq!(
+            table(b"ma;ten\r\n1;Xoa\xcci\r\n", Encoding::Auto, ';'),
+            expected
+        );
+    }
+
+    #[test]
+    fn a_delimiter_outside_ascii_is_refused() {
+        // 'é' fits in a byte but never occurs as one in the decoded (UTF-8) text.
+        for delimiter in ['é', '→'] {
+            let refused = csv_table(Cursor::new(b"a,b\n".to_vec()), Encoding::Auto, delimiter);
+            assert!(
+                matches!(refused, Err(SyncError::Config(_))),
+                "{delimiter:?}"
+            );
+        }
+    }
 }
