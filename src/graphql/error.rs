@@ -39,6 +39,14 @@ pub mod code {
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
 }
 
+/// The `extensions.code` of an error, if it has one.
+pub fn error_code(error: &async_graphql::ServerError) -> Option<&str> {
+    match error.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(code) => Some(code),
+        _ => None,
+    }
+}
+
 /// An error as the API reports it.
 #[derive(Debug)]
 pub enum ApiError {

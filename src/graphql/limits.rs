@@ -104,11 +104,7 @@ fn classify(mut error: ServerError, limits: &Limits) -> ServerError {
     if let Some(message) = message {
         error.message = message;
     }
-    let already_coded = error
-        .extensions
-        .as_ref()
-        .is_some_and(|e| e.get("code").is_some());
-    if !already_coded {
+    if super::error::error_code(&error).is_none() {
         error
             .extensions
             .get_or_insert_with(Default::default)
@@ -134,9 +130,11 @@ pub fn mark_request_errors(response: &mut async_graphql::Response, limits: &Limi
         for error in &mut response.errors {
             // Every error the hub raises carries a code; one without is async-graphql's
             // own refusal of an argument's value (an Int past 32 bits, say).
-            let extensions = error.extensions.get_or_insert_with(Default::default);
-            if extensions.get("code").is_none() {
-                extensions.set("code", code::BAD_USER_INPUT);
+            if super::error::error_code(error).is_none() {
+                error
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", code::BAD_USER_INPUT);
             }
         }
     }

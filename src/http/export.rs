@@ -470,16 +470,7 @@ async fn run(
         .data(crate::graphql::records::Prefetched::default());
     let response = state.schema.execute(request).await;
     if let Some(error) = response.errors.first() {
-        let error_code = error
-            .extensions
-            .as_ref()
-            .and_then(|e| e.get("code"))
-            .and_then(|v| match v {
-                async_graphql::Value::String(s) => Some(s.clone()),
-                _ => None,
-            })
-            .unwrap_or_default();
-        let (status, code) = match error_code.as_str() {
+        let (status, code) = match crate::graphql::error::error_code(error).unwrap_or_default() {
             code::FORBIDDEN => (StatusCode::FORBIDDEN, code::FORBIDDEN),
             code::UNAUTHENTICATED => (StatusCode::UNAUTHORIZED, code::UNAUTHENTICATED),
             code::INTERNAL => (StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL),

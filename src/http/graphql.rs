@@ -874,18 +874,14 @@ fn render(
 /// The status for errors that come from the database's state rather than the request:
 /// 503 when it is out of reach, 507 when it is full.
 fn database_failure(errors: &[async_graphql::ServerError]) -> Option<StatusCode> {
-    let code_of = |error: &async_graphql::ServerError| match error
-        .extensions
-        .as_ref()
-        .and_then(|extensions| extensions.get("code"))
-    {
-        Some(async_graphql::Value::String(code)) => Some(code.clone()),
-        _ => None,
+    let any = |wanted: &str| {
+        errors
+            .iter()
+            .any(|e| crate::graphql::error::error_code(e) == Some(wanted))
     };
-    let codes: Vec<String> = errors.iter().filter_map(code_of).collect();
-    if codes.iter().any(|c| c == code::SERVICE_UNAVAILABLE) {
+    if any(code::SERVICE_UNAVAILABLE) {
         Some(StatusCode::SERVICE_UNAVAILABLE)
-    } else if codes.iter().any(|c| c == code::STORAGE_FULL) {
+    } else if any(code::STORAGE_FULL) {
         Some(StatusCode::INSUFFICIENT_STORAGE)
     } else {
         None

@@ -307,40 +307,37 @@ impl Drop for Process {
     }
 }
 
-fn cli(
-    args: &[&str],
-    database_url: &str,
-    connectors: Option<&std::path::Path>,
-) -> std::process::Output {
+/// `khcn-hub sync <name>` on a database, with connector definitions from `folder`.
+fn sync_command(name: &str, database_url: &str, folder: &std::path::Path) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_khcn-hub"));
     command
-        .args(args)
+        .args(["sync", name])
         .env("DATABASE_URL", database_url)
+        .env("KHCN_HUB_CONNECTORS", folder)
         .env("KHCN_HUB_LOG", "warn");
-    if let Some(folder) = connectors {
-        command.env("KHCN_HUB_CONNECTORS", folder);
-    }
-    command.output().unwrap()
+    command
 }
 
-fn agency_token(database_url: &str) -> String {
-    let output = cli(
-        &["token", "create", "--role", "agency", "--agency", "so-khcn"],
-        database_url,
-        None,
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_owned()
+/// A GraphQL POST to the hub at `base` as `token`.
+fn graphql_post(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    body: &Value,
+) -> reqwest::RequestBuilder {
+    client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .header("accept", GQL)
+        .json(body)
+        .timeout(Duration::from_secs(120))
+}
+
+/// Sends a request and reads its status and JSON body.
+async fn answer(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
 }
 
 /// A connection of the test's own, beside the hub's.
@@ -414,23 +411,14 @@ backend_test! {
     async fn a_bulk_import_killed_midway_is_all_or_nothing(app) {
         // The hub under test is a child process on this test's database.
         let url = app.database_url();
-        let token = agency_token(&url);
+        let token = app.token("agency", Some("so-khcn")).await;
         let mut hub = Process::serve(&url).await;
         let client = reqwest::Client::new();
-        let send = |body: Value| {
-            client
-                .post(format!("{}/graphql", hub.url))
-                .bearer_auth(&token)
-                .header("accept", GQL)
-                .json(&body)
-                .timeout(Duration::from_secs(120))
-                .send()
-        };
-        let first: Value = send(import_body(0, 100)).await.unwrap().json().await.unwrap();
+        let (_, first) = answer(graphql_post(&client, &hub.url, &token, &import_body(0, 100))).await;
         assert_eq!(first["data"]["importOcopProducts"]["created"], 100, "{first}");
 
         // A large import, killed once its transaction has begun writing.
-        let pending = tokio::spawn(send(import_body(100, 2_000)));
+        let pending = tokio::spawn(graphql_post(&client, &hub.url, &token, &import_body(100, 2_000)).send());
         let watcher = open(&url).await;
         let started = Instant::now();
         loop {
@@ -458,18 +446,7 @@ backend_test! {
             assert_eq!(row.try_get_by_index::<String>(0).unwrap(), "ok");
         }
         // The same import, sent again, is written whole.
-        let retried: Value = client
-            .post(format!("{}/graphql", hub.url))
-            .bearer_auth(&token)
-            .header("accept", GQL)
-            .json(&import_body(100, 2_000))
-            .timeout(Duration::from_secs(120))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, retried) = answer(graphql_post(&client, &hub.url, &token, &import_body(100, 2_000))).await;
         assert_eq!(retried["data"]["importOcopProducts"]["created"], 2_000, "{retried}");
         assert_eq!(scalar(&db, "SELECT COUNT(*) FROM ocop_products").await, 2_100);
     }
@@ -570,11 +547,7 @@ backend_test! {
         .unwrap();
 
         // `khcn-hub sync` in a process of its own, killed while page 3 is arriving.
-        let mut sync = std::process::Command::new(env!("CARGO_BIN_EXE_khcn-hub"))
-            .args(["sync", "epcis-crash"])
-            .env("DATABASE_URL", &url)
-            .env("KHCN_HUB_CONNECTORS", folder.path())
-            .env("KHCN_HUB_LOG", "warn")
+        let mut sync = sync_command("epcis-crash", &url, folder.path())
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
@@ -607,7 +580,7 @@ backend_test! {
 
         // A killed run keeps its claim until it goes stale; once it has, the next run
         // picks up from the watermark and completes without duplicates.
-        let busy = cli(&["sync", "epcis-crash"], &url, Some(folder.path()));
+        let busy = sync_command("epcis-crash", &url, folder.path()).output().unwrap();
         assert!(!busy.status.success(), "a fresh claim is respected");
         db.execute_unprepared(&format!(
             "UPDATE connector_state SET running_since = '{}' WHERE name = 'epcis-crash'",
@@ -616,7 +589,7 @@ backend_test! {
         .await
         .unwrap();
         *repo.stall.lock().unwrap() = false;
-        let resumed = cli(&["sync", "epcis-crash"], &url, Some(folder.path()));
+        let resumed = sync_command("epcis-crash", &url, folder.path()).output().unwrap();
         assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
         assert_eq!(
             scalar(&db, "SELECT COUNT(DISTINCT event_id) FROM traceability_entries WHERE source = 'connector:epcis-crash'").await,
@@ -651,21 +624,12 @@ async fn a_full_sqlite_file_refuses_the_write_whole_and_works_once_space_is_free
     tokio::spawn(hub.run_until_stopped(std::future::pending()));
     let token = app.token("agency", Some("so-khcn")).await;
     let client = reqwest::Client::new();
-    let send = |body: Value| {
-        client
-            .post(format!("{address}/graphql"))
-            .bearer_auth(&token)
-            .header("accept", GQL)
-            .json(&body)
-            .send()
-    };
+    let send = |body: Value| answer(graphql_post(&client, &address, &token, &body));
 
     // Imports of 500 rows until the file is full.
     let mut imported = 0;
     let refusal = loop {
-        let response = send(import_body(imported, 500)).await.unwrap();
-        let status = response.status().as_u16();
-        let body: Value = response.json().await.unwrap();
+        let (status, body) = send(import_body(imported, 500)).await;
         if body["errors"].is_array() {
             break (status, body);
         }
@@ -690,12 +654,7 @@ async fn a_full_sqlite_file_refuses_the_write_whole_and_works_once_space_is_free
     assert!(imported > 0, "some imports fit first");
 
     // Reads still work on a full database.
-    let read: Value = send(json!({"query": "{ ocopProducts(first: 1) { totalCount } }"}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, read) = send(json!({"query": "{ ocopProducts(first: 1) { totalCount } }"})).await;
     assert_eq!(
         read["data"]["ocopProducts"]["totalCount"], imported,
         "{read}"
@@ -709,12 +668,7 @@ async fn a_full_sqlite_file_refuses_the_write_whole_and_works_once_space_is_free
     db.execute_unprepared("DELETE FROM ocop_products WHERE external_id < 'BULK-00500'")
         .await
         .unwrap();
-    let retried: Value = send(import_body(imported, 500))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, retried) = send(import_body(imported, 500)).await;
     assert_eq!(
         retried["data"]["importOcopProducts"]["created"], 500,
         "{retried}"
