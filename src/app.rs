@@ -79,6 +79,19 @@ pub async fn seed_plan(db: &DatabaseConnection) -> Result<SeedOutcome, AppError>
     let ip_rights = IpRightsSource::bundled()?;
     let reference = store::seed::load_reference_records(db, &ip_rights).await?;
     tracing::debug!(?reference, "reference records loaded");
+    // The plan and the rights it names are few; their search entries are brought up to
+    // date at every start. Everything else is indexed as it is written, and a database
+    // whose search table is empty gets one built from its records.
+    if store::search::rebuild_if_empty(db).await? {
+        tracing::info!("built the search table from the database");
+    } else {
+        store::search::index_plan(db)
+            .await
+            .map_err(StoreError::from)?;
+        store::search::index_kind::<crate::records::ip_right::IpRight, _>(db)
+            .await
+            .map_err(StoreError::from)?;
+    }
     Ok(outcome)
 }
 

@@ -2,11 +2,13 @@
 //! No other module reads the environment.
 
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::graphql::limits::Limits;
+use crate::sample::SampleSize;
 
 /// The default database: an SQLite file under `data/`, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/khcn-hub.db?mode=rwc";
@@ -37,6 +39,13 @@ pub enum Command {
         /// Also load the labelled, deterministic sample data set (source "sample").
         #[arg(long)]
         sample: bool,
+        /// With --sample: load N copies of the sample, N times its records and links.
+        #[arg(long, value_name = "N", default_value_t = NonZeroUsize::MIN, requires = "sample")]
+        scale: NonZeroUsize,
+        /// The size of one copy of the sample, `OCOP_PRODUCTS,STARTUPS,TRACEABILITY_ENTRIES`
+        /// (3000,1000,200000 by default); for tests that want a small one.
+        #[arg(long, hide = true, requires = "sample")]
+        sample_size: Option<SampleSize>,
     },
     /// Print the GraphQL schema (SDL) and exit.
     Schema,
@@ -149,11 +158,12 @@ pub struct Settings {
     #[arg(long, env = "KHCN_HUB_REQUEST_TIMEOUT_SECS", default_value_t = Limits::default().request_timeout.as_secs(), global = true)]
     pub request_timeout_secs: u64,
 
-    /// How long batch loaders collect keys before querying, in milliseconds.
+    /// How long batch loaders collect keys before querying, in milliseconds; 0 takes the
+    /// batch as soon as the tasks already running have had their turn.
     #[arg(
         long,
         env = "KHCN_HUB_BATCH_WINDOW_MS",
-        default_value_t = 1,
+        default_value_t = 0,
         global = true
     )]
     pub batch_window_ms: u64,
@@ -196,6 +206,11 @@ pub struct Settings {
     /// Run connectors on their schedules inside `serve`.
     #[arg(long, env = "KHCN_HUB_SCHEDULES", default_value_t = true, global = true, action = clap::ArgAction::Set)]
     pub schedules: bool,
+
+    /// Folder with the Liberation Serif fonts of PDF reports; when it lacks them, those
+    /// of Debian's `fonts-liberation2` are used.
+    #[arg(long, env = "KHCN_HUB_REPORT_FONTS", global = true)]
+    pub report_fonts: Option<std::path::PathBuf>,
 
     /// Log filter, in `tracing` EnvFilter syntax (e.g. `info,khcn_hub=debug`).
     #[arg(long, env = "KHCN_HUB_LOG", default_value = "info", global = true)]
@@ -245,6 +260,17 @@ mod tests {
         let cli = Cli::try_parse_from(["khcn-hub", "--max-depth", "5", "schema"]).unwrap();
         assert_eq!(cli.command, Some(Command::Schema));
         assert_eq!(cli.settings.limits().max_depth, 5);
+    }
+
+    #[test]
+    fn the_report_fonts_folder_is_optional() {
+        let cli = Cli::try_parse_from(["khcn-hub"]).unwrap();
+        assert_eq!(cli.settings.report_fonts, None);
+        let cli = Cli::try_parse_from(["khcn-hub", "--report-fonts", "/srv/fonts"]).unwrap();
+        assert_eq!(
+            cli.settings.report_fonts.as_deref(),
+            Some(std::path::Path::new("/srv/fonts"))
+        );
     }
 
     #[test]

@@ -15,6 +15,10 @@ pub mod domain;
 pub mod graphql;
 /// HTTP routes: GraphQL over HTTP, GraphiQL, health probes.
 pub mod http;
+/// The record kinds: one declaration each, and the registry that lists them.
+pub mod records;
+/// Report documents (DOCX and PDF) in the layout of Decree 30/2020/NĐ-CP.
+pub mod report;
 /// The deterministic sample data set (`seed --sample`).
 pub mod sample;
 /// Data access per domain; owns queries and transactions.

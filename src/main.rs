@@ -1,13 +1,15 @@
 //! The `khcn-hub` binary: parse flags, set up logging, run a subcommand.
 
 use std::io::{IsTerminal, Write};
+use std::num::NonZeroUsize;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
 use khcn_hub::app::{self, App};
-use khcn_hub::config::{Cli, Command, TokenCommand};
+use khcn_hub::config::{Cli, Command, Settings, TokenCommand};
 use khcn_hub::domain::auth::{Role, parse_lifetime};
+use khcn_hub::sample::SampleSize;
 use khcn_hub::store::tokens;
 
 // GraphQL resolution allocates many small short-lived values across worker threads;
@@ -32,56 +34,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Token { action } => {
-            let db = app::open_database(&settings).await?;
-            let mut out = std::io::stdout().lock();
-            match action {
-                TokenCommand::Create {
-                    agency,
-                    role,
-                    expires,
-                    label,
-                } => {
-                    let role = Role::parse(&role)?;
-                    let lifetime = expires.as_deref().map(parse_lifetime).transpose()?;
-                    let created =
-                        tokens::create_token(&db, role, agency.as_deref(), lifetime, label).await?;
-                    let expiry = created
-                        .record
-                        .expires_at
-                        .map_or_else(|| "never".to_owned(), |at| at.to_rfc3339());
-                    writeln!(
-                        out,
-                        "token {} ({role}{}), expires {expiry}; it is shown only now:",
-                        created.id,
-                        agency.map(|a| format!(" for {a}")).unwrap_or_default()
-                    )?;
-                    writeln!(out, "{}", created.token)?;
-                }
-                TokenCommand::List => {
-                    writeln!(out, "id\tprefix\trole\tagency_id\texpires\trevoked\tlabel")?;
-                    for token in tokens::list_tokens(&db).await? {
-                        writeln!(
-                            out,
-                            "{}\t{}…\t{}\t{}\t{}\t{}\t{}",
-                            token.id,
-                            token.prefix,
-                            token.role,
-                            token.agency_id.map(|a| a.to_string()).unwrap_or_default(),
-                            token.expires_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                            token.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                            token.label.unwrap_or_default()
-                        )?;
-                    }
-                }
-                TokenCommand::Revoke { id } => {
-                    if !tokens::revoke_token(&db, id).await? {
-                        anyhow::bail!("there is no token {id}");
-                    }
-                    writeln!(out, "token {id} revoked")?;
-                }
-            }
-        }
+        Command::Token { action } => token(&settings, action).await?,
         Command::Serve => {
             let app = App::build(&settings).await?;
             app.run_until_stopped(app::shutdown_signal()).await?;
@@ -90,56 +43,126 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app::open_database(&settings).await?;
             tracing::info!("migrations applied");
         }
-        Command::Seed { sample } => {
-            let db = app::open_database(&settings).await?;
-            let outcome = app::seed_plan(&db).await?;
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "{outcome}").context("cannot write to stdout")?;
-            if sample {
-                let started = std::time::Instant::now();
-                let loaded = khcn_hub::sample::load_sample(&db, Default::default()).await?;
-                writeln!(out, "{loaded} in {:.1} s", started.elapsed().as_secs_f64())
-                    .context("cannot write to stdout")?;
-            }
+        Command::Seed {
+            sample,
+            scale,
+            sample_size,
+        } => {
+            let sample = sample.then(|| (sample_size.unwrap_or_default(), scale));
+            seed(&settings, sample).await?;
         }
-        Command::Sync { name, all } => {
-            let db = app::open_database(&settings).await?;
-            app::seed_plan(&db).await?;
-            let feed = khcn_hub::store::feed::ChangeFeed::new();
-            let connectors = app::load_connectors(&settings, &db, &feed)?;
-            let names: Vec<String> = match name {
-                Some(name) => vec![name],
-                None if all => connectors
-                    .definitions
-                    .iter()
-                    .filter(|d| d.disabled_reason().is_none())
-                    .map(|d| d.name.clone())
-                    .collect(),
-                None => anyhow::bail!("name a connector, or pass --all"),
-            };
-            if names.is_empty() {
-                anyhow::bail!(
-                    "no connector is enabled in {}",
-                    settings.connectors.display()
-                );
-            }
-            let outcomes =
-                khcn_hub::sync::cli::run(&connectors, &names, std::io::stderr().is_terminal())
-                    .await;
-            let mut out = std::io::stdout().lock();
-            khcn_hub::sync::cli::summary(&outcomes, &mut out).context("cannot write to stdout")?;
-            let failed = outcomes
-                .iter()
-                .filter(|o| !matches!(&o.result, Ok(r) if r.succeeded))
-                .count();
-            if failed > 0 {
-                anyhow::bail!("{failed} of {} connector run(s) failed", outcomes.len());
-            }
-        }
+        Command::Sync { name, all } => sync(&settings, name, all).await?,
         Command::Schema => {
             let mut out = std::io::stdout().lock();
             write!(out, "{}", khcn_hub::graphql::sdl()).context("cannot write to stdout")?;
         }
+    }
+    Ok(())
+}
+
+/// `khcn-hub token create|list|revoke`.
+async fn token(settings: &Settings, action: TokenCommand) -> anyhow::Result<()> {
+    let db = app::open_database(settings).await?;
+    let mut out = std::io::stdout().lock();
+    match action {
+        TokenCommand::Create {
+            agency,
+            role,
+            expires,
+            label,
+        } => {
+            let role = Role::parse(&role)?;
+            let lifetime = expires.as_deref().map(parse_lifetime).transpose()?;
+            let created =
+                tokens::create_token(&db, role, agency.as_deref(), lifetime, label).await?;
+            let expiry = created
+                .record
+                .expires_at
+                .map_or_else(|| "never".to_owned(), |at| at.to_rfc3339());
+            writeln!(
+                out,
+                "token {} ({role}{}), expires {expiry}; it is shown only now:",
+                created.id,
+                agency.map(|a| format!(" for {a}")).unwrap_or_default()
+            )?;
+            writeln!(out, "{}", created.token)?;
+        }
+        TokenCommand::List => {
+            writeln!(out, "id\tprefix\trole\tagency_id\texpires\trevoked\tlabel")?;
+            for token in tokens::list_tokens(&db).await? {
+                writeln!(
+                    out,
+                    "{}\t{}…\t{}\t{}\t{}\t{}\t{}",
+                    token.id,
+                    token.prefix,
+                    token.role,
+                    token.agency_id.map(|a| a.to_string()).unwrap_or_default(),
+                    token.expires_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    token.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    token.label.unwrap_or_default()
+                )?;
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            if !tokens::revoke_token(&db, id).await? {
+                anyhow::bail!("there is no token {id}");
+            }
+            writeln!(out, "token {id} revoked")?;
+        }
+    }
+    Ok(())
+}
+
+/// `khcn-hub seed [--sample [--scale N]]`.
+async fn seed(
+    settings: &Settings,
+    sample: Option<(SampleSize, NonZeroUsize)>,
+) -> anyhow::Result<()> {
+    let db = app::open_database(settings).await?;
+    let outcome = app::seed_plan(&db).await?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{outcome}").context("cannot write to stdout")?;
+    if let Some((size, scale)) = sample {
+        let started = std::time::Instant::now();
+        let loaded = khcn_hub::sample::load_scaled_sample(&db, size, scale).await?;
+        writeln!(out, "{loaded} in {:.1} s", started.elapsed().as_secs_f64())
+            .context("cannot write to stdout")?;
+    }
+    Ok(())
+}
+
+/// `khcn-hub sync <name>|--all`: fails when any run failed.
+async fn sync(settings: &Settings, name: Option<String>, all: bool) -> anyhow::Result<()> {
+    let db = app::open_database(settings).await?;
+    app::seed_plan(&db).await?;
+    let feed = khcn_hub::store::feed::ChangeFeed::new();
+    let connectors = app::load_connectors(settings, &db, &feed)?;
+    let names: Vec<String> = match name {
+        Some(name) => vec![name],
+        None if all => connectors
+            .definitions
+            .iter()
+            .filter(|d| d.disabled_reason().is_none())
+            .map(|d| d.name.clone())
+            .collect(),
+        None => anyhow::bail!("name a connector, or pass --all"),
+    };
+    if names.is_empty() {
+        anyhow::bail!(
+            "no connector is enabled in {}",
+            settings.connectors.display()
+        );
+    }
+    let outcomes =
+        khcn_hub::sync::cli::run(&connectors, &names, std::io::stderr().is_terminal()).await;
+    let mut out = std::io::stdout().lock();
+    khcn_hub::sync::cli::summary(&outcomes, &mut out).context("cannot write to stdout")?;
+    let failed = outcomes
+        .iter()
+        .filter(|o| !matches!(&o.result, Ok(r) if r.succeeded))
+        .count();
+    if failed > 0 {
+        anyhow::bail!("{failed} of {} connector run(s) failed", outcomes.len());
     }
     Ok(())
 }

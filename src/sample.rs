@@ -3,12 +3,16 @@
 //! startups, 200,000 traceability entries, S&T tasks, models, assessments, reports and
 //! links to plan tasks. Every row it writes has `source = "sample"`; the plan and the
 //! seven IP rights it names are never touched. Running it twice adds nothing.
+//! `--scale N` writes N copies of it, each numbered on from the one before.
+
+use std::num::NonZeroUsize;
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Offset, TimeZone, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
 };
+use thiserror::Error;
 
 use crate::db::entities::{
     agencies, annual_reports, application_models, ip_rights, ocop_products, organisations,
@@ -18,12 +22,16 @@ use crate::db::entities::{
 use crate::domain::places::DISTRICTS;
 use crate::domain::records::RecordKind;
 use crate::domain::text::search_key;
+use crate::records::{
+    application_model, ip_right, ocop_product, science_task, startup, technology_assessment,
+    traceability_entry,
+};
 use crate::store::StoreError;
 
 pub const SOURCE: &str = "sample";
 
 /// How much the sample holds.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SampleSize {
     pub ocop_products: usize,
     pub startups: usize,
@@ -36,6 +44,34 @@ impl Default for SampleSize {
             ocop_products: 3_000,
             startups: 1_000,
             traceability_entries: 200_000,
+        }
+    }
+}
+
+/// A sample size that is not three whole numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error(
+    "{0:?} is not a sample size: write OCOP_PRODUCTS,STARTUPS,TRACEABILITY_ENTRIES, e.g. 3000,1000,200000"
+)]
+pub struct SampleSizeError(String);
+
+impl std::str::FromStr for SampleSize {
+    type Err = SampleSizeError;
+
+    /// `OCOP_PRODUCTS,STARTUPS,TRACEABILITY_ENTRIES`, e.g. `3000,1000,200000`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let invalid = || SampleSizeError(text.to_owned());
+        let numbers = text
+            .split(',')
+            .map(|part| part.trim().parse::<usize>().map_err(|_| invalid()))
+            .collect::<Result<Vec<_>, _>>()?;
+        match numbers[..] {
+            [ocop_products, startups, traceability_entries] => Ok(Self {
+                ocop_products,
+                startups,
+                traceability_entries,
+            }),
+            _ => Err(invalid()),
         }
     }
 }
@@ -158,6 +194,17 @@ pub async fn load_sample(
     db: &DatabaseConnection,
     size: SampleSize,
 ) -> Result<SampleOutcome, StoreError> {
+    load_scaled_sample(db, size, NonZeroUsize::MIN).await
+}
+
+/// Loads `scale` copies of the sample unless it is already there: each copy has the
+/// rows, links and distributions of one sample, numbered on from the copy before it.
+/// One copy is exactly what [`load_sample`] loads.
+pub async fn load_scaled_sample(
+    db: &DatabaseConnection,
+    size: SampleSize,
+    scale: NonZeroUsize,
+) -> Result<SampleOutcome, StoreError> {
     let already = ocop_products::Entity::find()
         .filter(ocop_products::Column::Source.eq(SOURCE))
         .count(db)
@@ -166,7 +213,8 @@ pub async fn load_sample(
         return Ok(SampleOutcome::default());
     }
     let txn = db.begin().await?;
-    let outcome = write_sample(&txn, size).await?;
+    let outcome = write_sample(&txn, size, scale.get()).await?;
+    crate::store::search::rebuild(&txn).await?;
     txn.commit().await?;
     // Fresh statistics, so the planner knows the tables are no longer nearly empty.
     db.execute_unprepared("ANALYZE").await?;
@@ -184,107 +232,288 @@ async fn task_id<C: ConnectionTrait>(db: &C, code: &str) -> Result<i32, StoreErr
         })
 }
 
-/// Inserts rows in chunks that stay under every backend's bound-parameter limit.
-macro_rules! insert_chunked {
-    ($db:expr, $entity:ty, $rows:expr, $chunk:expr) => {{
-        let mut rows = $rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<_> = rows.by_ref().take($chunk).collect();
-            <$entity>::insert_many(chunk)
-                .exec_without_returning($db)
-                .await?;
-        }
-    }};
+/// Rows of one table on their way to the database, inserted `per_statement` at a time
+/// (under every backend's bound-parameter limit) so that memory stays flat whatever the
+/// scale.
+struct Batch<A> {
+    pending: Vec<A>,
+    per_statement: usize,
+    written: usize,
 }
 
+impl<A> Batch<A>
+where
+    A: ActiveModelTrait + Send,
+{
+    fn new(per_statement: usize) -> Self {
+        Self {
+            pending: Vec::with_capacity(per_statement),
+            per_statement,
+            written: 0,
+        }
+    }
+
+    async fn push<C: ConnectionTrait>(&mut self, db: &C, row: A) -> Result<(), StoreError> {
+        self.pending.push(row);
+        if self.pending.len() >= self.per_statement {
+            self.flush(db).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush<C: ConnectionTrait>(&mut self, db: &C) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::replace(&mut self.pending, Vec::with_capacity(self.per_statement));
+        self.written += rows.len();
+        A::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+        Ok(())
+    }
+
+    /// Inserts what is left; returns how many rows the batch wrote in all.
+    async fn finish<C: ConnectionTrait>(mut self, db: &C) -> Result<usize, StoreError> {
+        self.flush(db).await?;
+        Ok(self.written)
+    }
+}
+
+/// The ids of the sample's rows in `E`, in insertion order.
 async fn ids_of_source<C: ConnectionTrait, E>(db: &C) -> Result<Vec<i32>, StoreError>
+where
+    E: EntityTrait,
+{
+    ids_of_source_after::<C, E>(db, 0, None).await
+}
+
+/// The ids of the sample's rows in `E` after `after`, in insertion order, at most
+/// `limit` of them.
+async fn ids_of_source_after<C: ConnectionTrait, E>(
+    db: &C,
+    after: i32,
+    limit: Option<usize>,
+) -> Result<Vec<i32>, StoreError>
 where
     E: EntityTrait,
 {
     use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
     let table = E::default();
-    let statement = db.get_database_backend().build(
-        Query::select()
-            .column(Alias::new("id"))
-            .from(table)
-            .and_where(Expr::col(Alias::new("source")).eq(SOURCE))
-            .order_by(Alias::new("id"), Order::Asc),
-    );
-    let rows = db.query_all_raw(statement).await?;
+    let mut query = Query::select();
+    query
+        .column(Alias::new("id"))
+        .from(table)
+        .and_where(Expr::col(Alias::new("source")).eq(SOURCE))
+        .and_where(Expr::col(Alias::new("id")).gt(after))
+        .order_by(Alias::new("id"), Order::Asc);
+    if let Some(limit) = limit {
+        query.limit(u64::try_from(limit).unwrap_or(u64::MAX));
+    }
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&query))
+        .await?;
     rows.iter()
         .map(|row| row.try_get::<i32>("", "id").map_err(StoreError::from))
         .collect()
 }
 
+/// Splits ids in insertion order into one equal run per copy.
+fn per_copy(ids: &[i32], copies: usize) -> Vec<Vec<i32>> {
+    let each = ids.len() / copies.max(1);
+    (0..copies)
+        .map(|copy| ids[copy * each..(copy + 1) * each].to_vec())
+        .collect()
+}
+
+/// Reads the ids `E`'s sample rows received and gives each copy its own run of them.
+async fn share_ids<C: ConnectionTrait, E: EntityTrait>(
+    db: &C,
+    ids: &mut [CopyIds],
+    field: fn(&mut CopyIds) -> &mut Vec<i32>,
+) -> Result<(), StoreError> {
+    let all = ids_of_source::<C, E>(db).await?;
+    let runs = per_copy(&all, ids.len());
+    for (copy, run) in ids.iter_mut().zip(runs) {
+        *field(copy) = run;
+    }
+    Ok(())
+}
+
+/// One copy of the sample: its rows are numbered on from the copy before it, so that
+/// names and external ids never collide, while everything drawn from a row's position
+/// in its copy (district, sector, host…) repeats.
+#[derive(Debug, Clone, Copy)]
+struct Replica(usize);
+
+impl Replica {
+    /// The 0-based position, across copies, of the `i`-th of `per_copy` rows.
+    fn position(self, i: usize, per_copy: usize) -> usize {
+        self.0 * per_copy + i
+    }
+
+    /// The number (from 1, across copies) of the `i`-th of `per_copy` rows.
+    fn number(self, i: usize, per_copy: usize) -> usize {
+        self.position(i, per_copy) + 1
+    }
+
+    /// What tells this copy's fixed names and keys apart; nothing for the first copy.
+    fn suffix(self, separator: &str) -> String {
+        if self.0 == 0 {
+            String::new()
+        } else {
+            format!("{separator}{}", self.0 + 1)
+        }
+    }
+}
+
+/// The ids one copy's rows received, for the rows and links that refer to them.
+#[derive(Debug, Clone, Default)]
+struct CopyIds {
+    producers: Vec<i32>,
+    startup_organisations: Vec<i32>,
+    hosts: Vec<i32>,
+    ocop_products: Vec<i32>,
+    startups: Vec<i32>,
+    ip_rights: Vec<i32>,
+    science_tasks: Vec<i32>,
+    application_models: Vec<i32>,
+    technology_assessments: Vec<i32>,
+}
+
+/// Research institutes and university groups (per copy) that host S&T tasks and models.
+const HOST_COUNT: usize = 30;
+/// S&T tasks per copy.
+const SCIENCE_TASKS: usize = 45;
+/// Application models per copy.
+const APPLICATION_MODELS: usize = 32;
+/// Technology assessments per copy.
+const TECHNOLOGY_ASSESSMENTS: usize = 12;
+
+/// Writes the sample, part by part and copy by copy within each part. One generator,
+/// seeded once, draws every random value in a fixed order, so every run writes the same
+/// rows.
 async fn write_sample<C: ConnectionTrait>(
     db: &C,
     size: SampleSize,
+    copies: usize,
 ) -> Result<SampleOutcome, StoreError> {
-    let mut rng = fastrand::Rng::with_seed(136_2022);
-    let now = stamp();
-    let mut outcome = SampleOutcome::default();
-
-    // Organisations: producers, startups, hosts.
-    let producer_count = size.ocop_products / 2 + 1;
-    let host_count = 30;
-    let mut organisations_rows = Vec::new();
-    for i in 0..producer_count {
-        let district = &DISTRICTS[i % DISTRICTS.len()];
-        let name = match i % 3 {
-            0 => format!("HTX Nông nghiệp {} số {}", district.short_name, i + 1),
-            1 => format!("Công ty TNHH {} {}", PRODUCTS[i % PRODUCTS.len()].0, i + 1),
-            _ => format!("Cơ sở sản xuất {} {}", district.short_name, i + 1),
-        };
-        organisations_rows.push(organisation(
-            &name,
-            None,
-            "producer",
-            Some(district.name),
-            now,
-        ));
-    }
-    for i in 0..size.startups {
-        let name = format!(
-            "Công ty Khởi nghiệp {} {}",
-            SECTORS[i % SECTORS.len()],
-            i + 1
-        );
-        // Even starts: a skipped number lands on an odd one no other startup uses.
-        let tax_code = crate::domain::validate::next_valid_tax_code(140_100_000 + 2 * i as u64);
-        organisations_rows.push(organisation(
-            &name,
-            Some(tax_code),
-            "startup",
-            Some(DISTRICTS[i % DISTRICTS.len()].name),
-            now,
-        ));
-    }
-    for i in 0..host_count {
-        let name = match i % 3 {
-            0 => format!("Viện nghiên cứu ứng dụng {}", i + 1),
-            1 => format!("Trường Đại học Đồng Tháp — nhóm nghiên cứu {}", i + 1),
-            _ => format!("Trung tâm Ứng dụng tiến bộ KH&CN nhóm {}", i + 1),
-        };
-        organisations_rows.push(organisation(&name, None, "institute", None, now));
-    }
-    outcome.organisations = organisations_rows.len();
-    insert_chunked!(db, organisations::Entity, organisations_rows, 1_000);
-    let org_ids: Vec<i32> = {
-        let rows = organisations::Entity::find()
-            .filter(organisations::Column::Source.eq(SOURCE))
-            .all(db)
-            .await?;
-        let mut ids: Vec<i32> = rows.into_iter().map(|o| o.id).collect();
-        ids.sort_unstable();
-        ids
+    let mut sample = SampleWriter {
+        db,
+        rng: fastrand::Rng::with_seed(136_2022),
+        now: stamp(),
+        size,
     };
-    let producers = &org_ids[..producer_count];
-    let startup_orgs = &org_ids[producer_count..producer_count + size.startups];
-    let hosts = &org_ids[producer_count + size.startups..];
+    let mut ids = vec![CopyIds::default(); copies];
+    let mut outcome = SampleOutcome {
+        organisations: sample.organisations(&mut ids).await?,
+        ..SampleOutcome::default()
+    };
+    outcome.records += sample.ocop_products(&mut ids).await?;
+    outcome.records += sample.startups(&mut ids).await?;
+    sample.support_events(&ids).await?;
+    outcome.records += sample.ip_rights(&mut ids).await?;
+    outcome.records += sample.traceability_entries(&ids).await?;
+    outcome.records += sample.science_tasks(&mut ids).await?;
+    outcome.records += sample.application_models(&mut ids).await?;
+    outcome.records += sample.technology_assessments(&mut ids).await?;
+    outcome.records += sample.annual_reports(copies).await?;
+    outcome.links = sample.links(&ids).await?;
+    Ok(outcome)
+}
 
-    // OCOP products.
-    let mut ocop_rows = Vec::with_capacity(size.ocop_products);
-    for i in 0..size.ocop_products {
+/// What every part of the sample is written with: the connection, the one generator
+/// and the fixed time every row carries.
+struct SampleWriter<'a, C> {
+    db: &'a C,
+    rng: fastrand::Rng,
+    now: DateTime<FixedOffset>,
+    size: SampleSize,
+}
+
+impl<C: ConnectionTrait> SampleWriter<'_, C> {
+    fn producer_count(&self) -> usize {
+        self.size.ocop_products / 2 + 1
+    }
+
+    /// Producers, startups and hosts, each copy's in that order.
+    async fn organisations(&mut self, ids: &mut [CopyIds]) -> Result<usize, StoreError> {
+        let mut rows = Batch::new(1_000);
+        for copy in (0..ids.len()).map(Replica) {
+            self.organisations_of(copy, &mut rows).await?;
+        }
+        let written = rows.finish(self.db).await?;
+        let all = ids_of_source::<_, organisations::Entity>(self.db).await?;
+        let (producers, startups) = (self.producer_count(), self.size.startups);
+        let blocks = per_copy(&all, ids.len());
+        for (copy, block) in ids.iter_mut().zip(blocks) {
+            copy.producers = block[..producers].to_vec();
+            copy.startup_organisations = block[producers..producers + startups].to_vec();
+            copy.hosts = block[producers + startups..].to_vec();
+        }
+        Ok(written)
+    }
+
+    async fn organisations_of(
+        &self,
+        copy: Replica,
+        rows: &mut Batch<organisations::ActiveModel>,
+    ) -> Result<(), StoreError> {
+        let producer_count = self.producer_count();
+        for i in 0..producer_count {
+            let district = &DISTRICTS[i % DISTRICTS.len()];
+            let number = copy.number(i, producer_count);
+            let name = match i % 3 {
+                0 => format!("HTX Nông nghiệp {} số {number}", district.short_name),
+                1 => format!("Công ty TNHH {} {number}", PRODUCTS[i % PRODUCTS.len()].0),
+                _ => format!("Cơ sở sản xuất {} {number}", district.short_name),
+            };
+            let row = organisation(&name, None, "producer", Some(district.name), self.now);
+            rows.push(self.db, row).await?;
+        }
+        for i in 0..self.size.startups {
+            let position = copy.position(i, self.size.startups);
+            let name = format!(
+                "Công ty Khởi nghiệp {} {}",
+                SECTORS[i % SECTORS.len()],
+                position + 1
+            );
+            // Even starts: a skipped number lands on an odd one no other startup uses.
+            let tax_code =
+                crate::domain::validate::next_valid_tax_code(140_100_000 + 2 * position as u64);
+            let district = DISTRICTS[i % DISTRICTS.len()].name;
+            let row = organisation(&name, Some(tax_code), "startup", Some(district), self.now);
+            rows.push(self.db, row).await?;
+        }
+        for i in 0..HOST_COUNT {
+            let number = copy.number(i, HOST_COUNT);
+            let name = match i % 3 {
+                0 => format!("Viện nghiên cứu ứng dụng {number}"),
+                1 => format!("Trường Đại học Đồng Tháp — nhóm nghiên cứu {number}"),
+                _ => format!("Trung tâm Ứng dụng tiến bộ KH&CN nhóm {number}"),
+            };
+            let row = organisation(&name, None, "institute", None, self.now);
+            rows.push(self.db, row).await?;
+        }
+        Ok(())
+    }
+
+    async fn ocop_products(&mut self, ids: &mut [CopyIds]) -> Result<usize, StoreError> {
+        let mut rows = Batch::new(1_000);
+        for (copy, copy_ids) in ids.iter().enumerate() {
+            for i in 0..self.size.ocop_products {
+                let number = Replica(copy).number(i, self.size.ocop_products);
+                let row = self.ocop_product(number, &copy_ids.producers);
+                rows.push(self.db, row).await?;
+            }
+        }
+        let written = rows.finish(self.db).await?;
+        share_ids::<_, ocop_products::Entity>(self.db, ids, |copy| &mut copy.ocop_products).await?;
+        Ok(written)
+    }
+
+    fn ocop_product(&mut self, number: usize, producers: &[i32]) -> ocop_products::ActiveModel {
+        let rng = &mut self.rng;
         let district = &DISTRICTS[rng.usize(..DISTRICTS.len())];
         let (product, category) = PRODUCTS[rng.usize(..PRODUCTS.len())];
         let year = rng.i32(2019..=2025);
@@ -294,12 +523,12 @@ async fn write_sample<C: ConnectionTrait>(
             6..=8 => 4,
             _ => 5,
         };
-        let name = format!("{product} {} ({})", district.short_name, i + 1);
-        ocop_rows.push(ocop_products::ActiveModel {
+        let name = format!("{product} {} ({number})", district.short_name);
+        ocop_products::ActiveModel {
             source: Set(SOURCE.to_owned()),
-            external_id: Set(Some(format!("OCOP-DT-{:05}", i + 1))),
-            created_at: Set(now),
-            updated_at: Set(now),
+            external_id: Set(Some(format!("OCOP-DT-{number:05}"))),
+            created_at: Set(self.now),
+            updated_at: Set(self.now),
             version: Set(1),
             search_key: Set(search_key(&name)),
             name: Set(name),
@@ -313,122 +542,165 @@ async fn write_sample<C: ConnectionTrait>(
             evaluation_year: Set(Some(year)),
             category: Set(Some(category.to_owned())),
             ..Default::default()
-        });
-    }
-    outcome.records += ocop_rows.len();
-    insert_chunked!(db, ocop_products::Entity, ocop_rows, 1_000);
-    let ocop_ids = ids_of_source::<_, ocop_products::Entity>(db).await?;
-
-    // Startups and their support.
-    let mut startup_rows = Vec::with_capacity(size.startups);
-    for (i, org) in startup_orgs.iter().enumerate() {
-        let name = format!("Khởi nghiệp {} {}", SECTORS[i % SECTORS.len()], i + 1);
-        startup_rows.push(startups::ActiveModel {
-            source: Set(SOURCE.to_owned()),
-            external_id: Set(Some(format!("{}", 1_401_000_000u64 + i as u64))),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-            search_key: Set(search_key(&name)),
-            name: Set(name),
-            organisation_id: Set(Some(*org)),
-            sector: Set(Some(SECTORS[i % SECTORS.len()].to_owned())),
-            founded_year: Set(Some(rng.i32(2015..=2024))),
-            district: Set(Some(DISTRICTS[i % DISTRICTS.len()].name.to_owned())),
-            ..Default::default()
-        });
-    }
-    outcome.records += startup_rows.len();
-    insert_chunked!(db, startups::Entity, startup_rows, 1_000);
-    let startup_ids = ids_of_source::<_, startups::Entity>(db).await?;
-    let mut events = Vec::new();
-    for id in &startup_ids {
-        // Most startups get no support; the supported ones get one to three events.
-        if rng.u8(..100) < 3 {
-            for _ in 0..rng.usize(1..=3) {
-                events.push(startup_support_events::ActiveModel {
-                    startup_id: Set(*id),
-                    year: Set(rng.i32(2020..=2025)),
-                    kind: Set(SUPPORT_KINDS[rng.usize(..SUPPORT_KINDS.len())].to_owned()),
-                    amount_vnd: Set(Some(i64::from(rng.u32(5..=200)) * 1_000_000)),
-                    ..Default::default()
-                });
-            }
         }
     }
-    insert_chunked!(db, startup_support_events::Entity, events, 1_000);
 
-    // IP rights beyond the seven of the plan, two of them registered abroad.
-    let abroad = [
-        (
-            "Cao Lãnh (Nhật Bản)",
-            "GEOGRAPHICAL_INDICATION",
-            "xoài",
-            "JP",
-            Some("REGISTERED"),
-            date(2024, 9, 20),
-        ),
-        (
-            "Dong Thap Lotus Seeds",
-            "TRADEMARK",
-            "hạt sen",
-            "US",
-            Some("FILED"),
-            None,
-        ),
-    ];
-    let mut ip_rows = Vec::new();
-    for (i, (name, kind, product, jurisdiction, status, registered)) in abroad.iter().enumerate() {
-        ip_rows.push(ip_right(
-            &format!("SAMPLE-IP-{}", i + 1),
-            name,
-            kind,
-            Some(product),
-            true,
-            jurisdiction,
-            *status,
-            *registered,
-            now,
-        ));
+    /// One startup per startup organisation.
+    async fn startups(&mut self, ids: &mut [CopyIds]) -> Result<usize, StoreError> {
+        let mut rows = Batch::new(1_000);
+        for (copy, copy_ids) in ids.iter().enumerate() {
+            for (i, org) in copy_ids.startup_organisations.iter().enumerate() {
+                let position = Replica(copy).position(i, self.size.startups);
+                let name = format!(
+                    "Khởi nghiệp {} {}",
+                    SECTORS[i % SECTORS.len()],
+                    position + 1
+                );
+                let row = startups::ActiveModel {
+                    source: Set(SOURCE.to_owned()),
+                    external_id: Set(Some(format!("{}", 1_401_000_000u64 + position as u64))),
+                    created_at: Set(self.now),
+                    updated_at: Set(self.now),
+                    version: Set(1),
+                    search_key: Set(search_key(&name)),
+                    name: Set(name),
+                    organisation_id: Set(Some(*org)),
+                    sector: Set(Some(SECTORS[i % SECTORS.len()].to_owned())),
+                    founded_year: Set(Some(self.rng.i32(2015..=2024))),
+                    district: Set(Some(DISTRICTS[i % DISTRICTS.len()].name.to_owned())),
+                    ..Default::default()
+                };
+                rows.push(self.db, row).await?;
+            }
+        }
+        let written = rows.finish(self.db).await?;
+        share_ids::<_, startups::Entity>(self.db, ids, |copy| &mut copy.startups).await?;
+        Ok(written)
     }
-    for i in 0..10 {
-        let (product, _) = PRODUCTS[i % PRODUCTS.len()];
-        let name = format!("{product} Đồng Tháp {}", i + 1);
-        ip_rows.push(ip_right(
-            &format!("SAMPLE-IP-{}", i + 3),
-            &name,
-            "COLLECTIVE_MARK",
-            Some(product),
-            true,
-            "VN",
-            Some("REGISTERED"),
-            date(2020 + (i as i32 % 6), 5, 1),
-            now,
-        ));
-    }
-    outcome.records += ip_rows.len();
-    insert_chunked!(db, ip_rights::Entity, ip_rows, 500);
-    let ip_ids = ids_of_source::<_, ip_rights::Entity>(db).await?;
 
-    // Traceability entries.
-    let base_time = vietnam()
-        .with_ymd_and_hms(2022, 1, 1, 6, 0, 0)
-        .single()
-        .unwrap_or(now);
-    let mut trace_rows = Vec::with_capacity(10_000);
-    for i in 0..size.traceability_entries {
-        let event_time = base_time + Duration::minutes(rng.i64(0..(4 * 365 * 24 * 60)));
+    /// Most startups get no support; the supported ones get one to three events.
+    async fn support_events(&mut self, ids: &[CopyIds]) -> Result<(), StoreError> {
+        let mut rows = Batch::new(1_000);
+        for id in ids.iter().flat_map(|copy| &copy.startups) {
+            if self.rng.u8(..100) < 3 {
+                for _ in 0..self.rng.usize(1..=3) {
+                    let row = startup_support_events::ActiveModel {
+                        startup_id: Set(*id),
+                        year: Set(self.rng.i32(2020..=2025)),
+                        kind: Set(SUPPORT_KINDS[self.rng.usize(..SUPPORT_KINDS.len())].to_owned()),
+                        amount_vnd: Set(Some(i64::from(self.rng.u32(5..=200)) * 1_000_000)),
+                        ..Default::default()
+                    };
+                    rows.push(self.db, row).await?;
+                }
+            }
+        }
+        rows.finish(self.db).await?;
+        Ok(())
+    }
+
+    /// IP rights beyond the seven of the plan, two of them registered abroad.
+    async fn ip_rights(&mut self, ids: &mut [CopyIds]) -> Result<usize, StoreError> {
+        const ABROAD: usize = 2;
+        const COLLECTIVE_MARKS: usize = 10;
+        let abroad = [
+            (
+                "Cao Lãnh (Nhật Bản)",
+                "GEOGRAPHICAL_INDICATION",
+                "xoài",
+                "JP",
+                Some("REGISTERED"),
+                date(2024, 9, 20),
+            ),
+            (
+                "Dong Thap Lotus Seeds",
+                "TRADEMARK",
+                "hạt sen",
+                "US",
+                Some("FILED"),
+                None,
+            ),
+        ];
+        let mut rows = Batch::new(500);
+        for copy in (0..ids.len()).map(Replica) {
+            let external_id =
+                |i: usize| format!("SAMPLE-IP-{}", copy.number(i, ABROAD + COLLECTIVE_MARKS));
+            for (i, (name, kind, product, jurisdiction, status, registered)) in
+                abroad.iter().enumerate()
+            {
+                let row = ip_right(
+                    &external_id(i),
+                    &format!("{name}{}", copy.suffix(" ")),
+                    kind,
+                    Some(product),
+                    true,
+                    jurisdiction,
+                    *status,
+                    *registered,
+                    self.now,
+                );
+                rows.push(self.db, row).await?;
+            }
+            for i in 0..COLLECTIVE_MARKS {
+                let (product, _) = PRODUCTS[i % PRODUCTS.len()];
+                let name = format!("{product} Đồng Tháp {}", copy.number(i, COLLECTIVE_MARKS));
+                let row = ip_right(
+                    &external_id(ABROAD + i),
+                    &name,
+                    "COLLECTIVE_MARK",
+                    Some(product),
+                    true,
+                    "VN",
+                    Some("REGISTERED"),
+                    date(2020 + (i as i32 % 6), 5, 1),
+                    self.now,
+                );
+                rows.push(self.db, row).await?;
+            }
+        }
+        let written = rows.finish(self.db).await?;
+        share_ids::<_, ip_rights::Entity>(self.db, ids, |copy| &mut copy.ip_rights).await?;
+        Ok(written)
+    }
+
+    /// Traceability entries, each tracing one of its copy's OCOP products or IP rights.
+    async fn traceability_entries(&mut self, ids: &[CopyIds]) -> Result<usize, StoreError> {
+        let first_event = vietnam()
+            .with_ymd_and_hms(2022, 1, 1, 6, 0, 0)
+            .single()
+            .unwrap_or(self.now);
+        let mut rows = Batch::new(500);
+        for (copy, copy_ids) in ids.iter().enumerate() {
+            for i in 0..self.size.traceability_entries {
+                let position = Replica(copy).position(i, self.size.traceability_entries);
+                let row = self.traceability_entry(position, first_event, copy_ids);
+                rows.push(self.db, row).await?;
+            }
+        }
+        rows.finish(self.db).await
+    }
+
+    /// The entry at `position`, at a random time in the four years from `first_event`.
+    fn traceability_entry(
+        &mut self,
+        position: usize,
+        first_event: DateTime<FixedOffset>,
+        ids: &CopyIds,
+    ) -> traceability_entries::ActiveModel {
+        let (ocop_ids, ip_ids) = (&ids.ocop_products, &ids.ip_rights);
+        let rng = &mut self.rng;
+        let event_time = first_event + Duration::minutes(rng.i64(0..(4 * 365 * 24 * 60)));
         let gtin = gtin13(893_600_000_000 + rng.u64(0..2_000));
         let lot = format!("L{}{:04}", 22 + rng.u8(0..4), rng.u16(0..10_000));
         let traces_ocop = !ocop_ids.is_empty() && rng.bool();
-        trace_rows.push(traceability_entries::ActiveModel {
+        traceability_entries::ActiveModel {
             source: Set(SOURCE.to_owned()),
-            external_id: Set(Some(format!("urn:uuid:sample-{i:08}"))),
-            created_at: Set(now),
-            updated_at: Set(now),
+            external_id: Set(Some(format!("urn:uuid:sample-{position:08}"))),
+            created_at: Set(self.now),
+            updated_at: Set(self.now),
             version: Set(1),
             search_key: Set(search_key(&format!("{gtin} {lot}"))),
-            event_id: Set(format!("urn:uuid:sample-{i:08}")),
+            event_id: Set(format!("urn:uuid:sample-{position:08}")),
             event_type: Set("ObjectEvent".to_owned()),
             event_time: Set(event_time),
             event_time_zone_offset: Set(Some("+07:00".to_owned())),
@@ -450,208 +722,293 @@ async fn write_sample<C: ConnectionTrait>(
                 (!traces_ocop && !ip_ids.is_empty()).then(|| ip_ids[rng.usize(..ip_ids.len())])
             ),
             ..Default::default()
-        });
-        if trace_rows.len() == 10_000 {
-            outcome.records += trace_rows.len();
-            insert_chunked!(
-                db,
-                traceability_entries::Entity,
-                std::mem::take(&mut trace_rows),
-                500
-            );
         }
     }
-    outcome.records += trace_rows.len();
-    insert_chunked!(db, traceability_entries::Entity, trace_rows, 500);
-    let trace_ids = ids_of_source::<_, traceability_entries::Entity>(db).await?;
 
-    // S&T tasks, application models, technology assessments.
-    let mut science_rows = Vec::new();
-    for i in 0..45 {
-        let title = format!(
-            "Nghiên cứu ứng dụng công nghệ {} phục vụ tái cơ cấu nông nghiệp (mẫu {})",
-            SECTORS[i % SECTORS.len()],
-            i + 1
-        );
-        let start = date(2021 + (i as i32 % 5), 1 + (i as u32 % 12), 1);
-        science_rows.push(science_tasks::ActiveModel {
-            source: Set(SOURCE.to_owned()),
-            external_id: Set(Some(format!("DT-KHCN-{:03}", i + 1))),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-            search_key: Set(search_key(&title)),
-            code: Set(Some(format!("DT-KHCN-{:03}", i + 1))),
-            title: Set(title),
-            level: Set(Some(
-                if i % 7 == 0 { "NATIONAL" } else { "PROVINCIAL" }.to_owned(),
-            )),
-            host_id: Set(Some(hosts[i % hosts.len()])),
-            budget_vnd: Set(Some(i64::from(rng.u32(300..=4_000)) * 1_000_000)),
-            start_on: Set(start),
-            end_on: Set(start.and_then(|d| d.checked_add_signed(Duration::days(730)))),
-            status: Set(Some(
-                ["APPROVED", "IN_PROGRESS", "ACCEPTED", "CANCELLED"][i % 4].to_owned(),
-            )),
-            ..Default::default()
-        });
-    }
-    outcome.records += science_rows.len();
-    insert_chunked!(db, science_tasks::Entity, science_rows, 500);
-    let science_ids = ids_of_source::<_, science_tasks::Entity>(db).await?;
-
-    let mut model_rows = Vec::new();
-    for i in 0..32 {
-        let title = format!(
-            "Mô hình ứng dụng {} (mẫu {})",
-            [
-                "sản xuất lúa thông minh",
-                "nuôi cá tra tuần hoàn",
-                "sấy xoài năng lượng mặt trời",
-                "truy xuất nguồn gốc sen"
-            ][i % 4],
-            i + 1
-        );
-        model_rows.push(application_models::ActiveModel {
-            source: Set(SOURCE.to_owned()),
-            external_id: Set(Some(format!("MH-{:03}", i + 1))),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-            search_key: Set(search_key(&title)),
-            title: Set(title),
-            field: Set(Some(
-                ["nông nghiệp", "thủy sản", "chế biến", "công nghệ thông tin"][i % 4].to_owned(),
-            )),
-            host_id: Set(Some(hosts[(i * 7) % hosts.len()])),
-            year_transferred: Set(Some(2021 + (i as i32 % 5))),
-            ..Default::default()
-        });
-    }
-    outcome.records += model_rows.len();
-    insert_chunked!(db, application_models::Entity, model_rows, 500);
-    let model_ids = ids_of_source::<_, application_models::Entity>(db).await?;
-
-    let mut assessment_rows = Vec::new();
-    for i in 0..12 {
-        let enterprise = format!("Công ty Chế biến thực phẩm mẫu {}", i + 1);
-        assessment_rows.push(technology_assessments::ActiveModel {
-            source: Set(SOURCE.to_owned()),
-            external_id: Set(Some(format!("DG-CN-{:03}", i + 1))),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-            search_key: Set(search_key(&enterprise)),
-            enterprise_id: Set(Some(producers[i % producers.len()])),
-            enterprise_name: Set(enterprise),
-            industry: Set(Some("công nghiệp chế biến".to_owned())),
-            year: Set(Some(2022 + (i as i32 % 2))),
-            level: Set(Some(
-                ["trung bình", "trung bình khá", "tiên tiến"][i % 3].to_owned(),
-            )),
-            ..Default::default()
-        });
-    }
-    outcome.records += assessment_rows.len();
-    insert_chunked!(db, technology_assessments::Entity, assessment_rows, 500);
-    let assessment_ids = ids_of_source::<_, technology_assessments::Entity>(db).await?;
-
-    // Annual reports: most agencies report on time, some late, some not at all.
-    let agency_rows = agencies::Entity::find().all(db).await?;
-    let mut report_rows = Vec::new();
-    for (i, agency) in agency_rows.iter().enumerate() {
-        for year in 2022..=2025 {
-            let submitted = match (i + year as usize) % 6 {
-                0 => None,
-                1 => date(year, 12, 20),
-                _ => date(year, 11 + (i as u32 % 2), 1 + (i as u32 % 14)),
-            };
-            if submitted.is_none() {
-                continue;
+    async fn science_tasks(&mut self, ids: &mut [CopyIds]) -> Result<usize, StoreError> {
+        let mut rows = Batch::new(500);
+        for (copy, copy_ids) in ids.iter().enumerate() {
+            for i in 0..SCIENCE_TASKS {
+                let number = Replica(copy).number(i, SCIENCE_TASKS);
+                let title = format!(
+                    "Nghiên cứu ứng dụng công nghệ {} phục vụ tái cơ cấu nông nghiệp (mẫu {number})",
+                    SECTORS[i % SECTORS.len()],
+                );
+                let start = date(2021 + (i as i32 % 5), 1 + (i as u32 % 12), 1);
+                let row = science_tasks::ActiveModel {
+                    source: Set(SOURCE.to_owned()),
+                    external_id: Set(Some(format!("DT-KHCN-{number:03}"))),
+                    created_at: Set(self.now),
+                    updated_at: Set(self.now),
+                    version: Set(1),
+                    search_key: Set(search_key(&title)),
+                    code: Set(Some(format!("DT-KHCN-{number:03}"))),
+                    title: Set(title),
+                    level: Set(Some(
+                        if i % 7 == 0 { "NATIONAL" } else { "PROVINCIAL" }.to_owned(),
+                    )),
+                    host_id: Set(Some(copy_ids.hosts[i % copy_ids.hosts.len()])),
+                    budget_vnd: Set(Some(i64::from(self.rng.u32(300..=4_000)) * 1_000_000)),
+                    start_on: Set(start),
+                    end_on: Set(start.and_then(|d| d.checked_add_signed(Duration::days(730)))),
+                    status: Set(Some(
+                        ["APPROVED", "IN_PROGRESS", "ACCEPTED", "CANCELLED"][i % 4].to_owned(),
+                    )),
+                    ..Default::default()
+                };
+                rows.push(self.db, row).await?;
             }
-            let summary = format!(
-                "Báo cáo kết quả thực hiện Kế hoạch 136/KH-UBND năm {year} của {}",
-                agency.name
-            );
-            report_rows.push(annual_reports::ActiveModel {
-                source: Set(SOURCE.to_owned()),
-                external_id: Set(Some(format!("BC-{}-{year}", agency.code))),
-                created_at: Set(now),
-                updated_at: Set(now),
-                version: Set(1),
-                search_key: Set(search_key(&summary)),
-                agency_id: Set(agency.id),
-                year: Set(year),
-                submitted_on: Set(submitted),
-                summary: Set(Some(summary)),
-                ..Default::default()
-            });
         }
+        let written = rows.finish(self.db).await?;
+        share_ids::<_, science_tasks::Entity>(self.db, ids, |copy| &mut copy.science_tasks).await?;
+        Ok(written)
     }
-    outcome.records += report_rows.len();
-    insert_chunked!(db, annual_reports::Entity, report_rows, 500);
 
-    // Links to the plan tasks each kind serves.
-    let mut links = Vec::new();
-    let mut link = |task: i32, kind: RecordKind, id: i32| {
-        links.push(record_links::ActiveModel {
+    async fn application_models(&mut self, ids: &mut [CopyIds]) -> Result<usize, StoreError> {
+        let mut rows = Batch::new(500);
+        for (copy, copy_ids) in ids.iter().enumerate() {
+            for i in 0..APPLICATION_MODELS {
+                let number = Replica(copy).number(i, APPLICATION_MODELS);
+                let title = format!(
+                    "Mô hình ứng dụng {} (mẫu {number})",
+                    [
+                        "sản xuất lúa thông minh",
+                        "nuôi cá tra tuần hoàn",
+                        "sấy xoài năng lượng mặt trời",
+                        "truy xuất nguồn gốc sen"
+                    ][i % 4],
+                );
+                let row = application_models::ActiveModel {
+                    source: Set(SOURCE.to_owned()),
+                    external_id: Set(Some(format!("MH-{number:03}"))),
+                    created_at: Set(self.now),
+                    updated_at: Set(self.now),
+                    version: Set(1),
+                    search_key: Set(search_key(&title)),
+                    title: Set(title),
+                    field: Set(Some(
+                        ["nông nghiệp", "thủy sản", "chế biến", "công nghệ thông tin"][i % 4]
+                            .to_owned(),
+                    )),
+                    host_id: Set(Some(copy_ids.hosts[(i * 7) % copy_ids.hosts.len()])),
+                    year_transferred: Set(Some(2021 + (i as i32 % 5))),
+                    ..Default::default()
+                };
+                rows.push(self.db, row).await?;
+            }
+        }
+        let written = rows.finish(self.db).await?;
+        share_ids::<_, application_models::Entity>(self.db, ids, |copy| {
+            &mut copy.application_models
+        })
+        .await?;
+        Ok(written)
+    }
+
+    async fn technology_assessments(&mut self, ids: &mut [CopyIds]) -> Result<usize, StoreError> {
+        let mut rows = Batch::new(500);
+        for (copy, copy_ids) in ids.iter().enumerate() {
+            for i in 0..TECHNOLOGY_ASSESSMENTS {
+                let number = Replica(copy).number(i, TECHNOLOGY_ASSESSMENTS);
+                let enterprise = format!("Công ty Chế biến thực phẩm mẫu {number}");
+                let row = technology_assessments::ActiveModel {
+                    source: Set(SOURCE.to_owned()),
+                    external_id: Set(Some(format!("DG-CN-{number:03}"))),
+                    created_at: Set(self.now),
+                    updated_at: Set(self.now),
+                    version: Set(1),
+                    search_key: Set(search_key(&enterprise)),
+                    enterprise_id: Set(Some(copy_ids.producers[i % copy_ids.producers.len()])),
+                    enterprise_name: Set(enterprise),
+                    industry: Set(Some("công nghiệp chế biến".to_owned())),
+                    year: Set(Some(2022 + (i as i32 % 2))),
+                    level: Set(Some(
+                        ["trung bình", "trung bình khá", "tiên tiến"][i % 3].to_owned(),
+                    )),
+                    ..Default::default()
+                };
+                rows.push(self.db, row).await?;
+            }
+        }
+        let written = rows.finish(self.db).await?;
+        share_ids::<_, technology_assessments::Entity>(self.db, ids, |copy| {
+            &mut copy.technology_assessments
+        })
+        .await?;
+        Ok(written)
+    }
+
+    /// Annual reports: most agencies report on time, some late, some not at all.
+    async fn annual_reports(&mut self, copies: usize) -> Result<usize, StoreError> {
+        let agency_rows = agencies::Entity::find().all(self.db).await?;
+        let mut rows = Batch::new(500);
+        for copy in (0..copies).map(Replica) {
+            for (i, agency) in agency_rows.iter().enumerate() {
+                for year in 2022..=2025 {
+                    if let Some(row) = self.annual_report(copy, i, agency, year) {
+                        rows.push(self.db, row).await?;
+                    }
+                }
+            }
+        }
+        rows.finish(self.db).await
+    }
+
+    /// The report of the `i`-th agency for `year`, unless that agency skips the year.
+    fn annual_report(
+        &self,
+        copy: Replica,
+        i: usize,
+        agency: &agencies::Model,
+        year: i32,
+    ) -> Option<annual_reports::ActiveModel> {
+        let submitted = match (i + year as usize) % 6 {
+            0 => None,
+            1 => date(year, 12, 20),
+            _ => date(year, 11 + (i as u32 % 2), 1 + (i as u32 % 14)),
+        };
+        submitted?;
+        let summary = format!(
+            "Báo cáo kết quả thực hiện Kế hoạch 136/KH-UBND năm {year} của {}",
+            agency.name
+        );
+        Some(annual_reports::ActiveModel {
+            source: Set(SOURCE.to_owned()),
+            external_id: Set(Some(format!(
+                "BC-{}-{year}{}",
+                agency.code,
+                copy.suffix("-")
+            ))),
+            created_at: Set(self.now),
+            updated_at: Set(self.now),
+            version: Set(1),
+            search_key: Set(search_key(&summary)),
+            agency_id: Set(agency.id),
+            year: Set(year),
+            submitted_on: Set(submitted),
+            summary: Set(Some(summary)),
+            ..Default::default()
+        })
+    }
+
+    /// Links from each copy's records to the plan tasks their kind serves.
+    async fn links(&mut self, ids: &[CopyIds]) -> Result<usize, StoreError> {
+        let tasks = LinkTasks::find(self.db).await?;
+        let mut links = Batch::new(1_000);
+        // Read one copy's traceability ids at a time: there may be millions.
+        let mut traces_after = 0;
+        for copy_ids in ids {
+            let traces = ids_of_source_after::<_, traceability_entries::Entity>(
+                self.db,
+                traces_after,
+                Some(self.size.traceability_entries),
+            )
+            .await?;
+            traces_after = traces.last().copied().unwrap_or(traces_after);
+            for (task, kind, id) in tasks.links_of(copy_ids, &traces) {
+                links.push(self.db, self.link(task, kind, id)).await?;
+            }
+        }
+        links.finish(self.db).await
+    }
+
+    fn link(&self, task: i32, kind: RecordKind, id: i32) -> record_links::ActiveModel {
+        record_links::ActiveModel {
             task_id: Set(task),
             record_kind: Set(kind.as_str().to_owned()),
             record_id: Set(id),
             linked_by: Set(SOURCE.to_owned()),
-            linked_at: Set(now),
+            linked_at: Set(self.now),
             ..Default::default()
-        });
-    };
-    let ocop_task = task_id(db, "V.4").await?;
-    for id in &ocop_ids {
-        link(ocop_task, RecordKind::OcopProduct, *id);
-    }
-    let startup_task = task_id(db, "V.2").await?;
-    for id in &startup_ids {
-        link(startup_task, RecordKind::Startup, *id);
-    }
-    let science_tasks_codes = ["II.1", "II.3", "III.1", "I.1"];
-    for (i, id) in science_ids.iter().enumerate() {
-        link(
-            task_id(db, science_tasks_codes[i % science_tasks_codes.len()]).await?,
-            RecordKind::ScienceTask,
-            *id,
-        );
-    }
-    let model_task = task_id(db, "II.2").await?;
-    for id in &model_ids {
-        link(model_task, RecordKind::ApplicationModel, *id);
-    }
-    let assessment_task = task_id(db, "III.3").await?;
-    for id in &assessment_ids {
-        link(assessment_task, RecordKind::TechnologyAssessment, *id);
-    }
-    let brand_task = task_id(db, "IV.3").await?;
-    for id in &ip_ids {
-        link(brand_task, RecordKind::IpRight, *id);
-    }
-    let trace_task = task_id(db, "IV.2").await?;
-    for id in trace_ids.iter().step_by(20) {
-        link(trace_task, RecordKind::TraceabilityEntry, *id);
-    }
-    // Every task led by the Department of Science and Technology gets a few OCOP links,
-    // so cross-domain questions have answers everywhere.
-    let sample_tasks = tasks::Entity::find().all(db).await?;
-    for (i, task) in sample_tasks.iter().enumerate() {
-        if task.id != ocop_task {
-            for j in 0..12 {
-                link(
-                    task.id,
-                    RecordKind::OcopProduct,
-                    ocop_ids[(i * 37 + j * 11) % ocop_ids.len()],
-                );
-            }
         }
     }
-    outcome.links = links.len();
-    insert_chunked!(db, record_links::Entity, links, 1_000);
-    Ok(outcome)
+}
+
+/// The plan tasks each kind of sample record serves.
+struct LinkTasks {
+    ocop: i32,
+    startup: i32,
+    science: [i32; 4],
+    model: i32,
+    assessment: i32,
+    brand: i32,
+    trace: i32,
+    /// Every task of the plan, each of which gets a few OCOP links.
+    all: Vec<i32>,
+}
+
+impl LinkTasks {
+    async fn find<C: ConnectionTrait>(db: &C) -> Result<Self, StoreError> {
+        let mut science = [0; 4];
+        for (id, code) in science.iter_mut().zip(["II.1", "II.3", "III.1", "I.1"]) {
+            *id = task_id(db, code).await?;
+        }
+        Ok(Self {
+            ocop: task_id(db, "V.4").await?,
+            startup: task_id(db, "V.2").await?,
+            science,
+            model: task_id(db, "II.2").await?,
+            assessment: task_id(db, "III.3").await?,
+            brand: task_id(db, "IV.3").await?,
+            trace: task_id(db, "IV.2").await?,
+            all: tasks::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|t| t.id)
+                .collect(),
+        })
+    }
+
+    /// One copy's links, as (task, kind, record id): every record to its kind's task,
+    /// every twentieth traceability entry, and twelve OCOP products to every other task,
+    /// so cross-domain questions have answers everywhere.
+    fn links_of<'a>(
+        &'a self,
+        ids: &'a CopyIds,
+        traces: &'a [i32],
+    ) -> impl Iterator<Item = (i32, RecordKind, i32)> + 'a {
+        let to = |task: i32, kind: RecordKind, records: &'a [i32]| {
+            records.iter().map(move |id| (task, kind, *id))
+        };
+        let science = ids.science_tasks.iter().enumerate().map(|(i, id)| {
+            let task = self.science[i % self.science.len()];
+            (task, science_task::SPEC.kind, *id)
+        });
+        let ocop = &ids.ocop_products;
+        let spread = self
+            .all
+            .iter()
+            .enumerate()
+            .filter(|(_, task)| **task != self.ocop && !ocop.is_empty())
+            .flat_map(move |(i, task)| {
+                (0..12).map(move |j| {
+                    let id = ocop[(i * 37 + j * 11) % ocop.len()];
+                    (*task, ocop_product::SPEC.kind, id)
+                })
+            });
+        to(self.ocop, ocop_product::SPEC.kind, ocop)
+            .chain(to(self.startup, startup::SPEC.kind, &ids.startups))
+            .chain(science)
+            .chain(to(
+                self.model,
+                application_model::SPEC.kind,
+                &ids.application_models,
+            ))
+            .chain(to(
+                self.assessment,
+                technology_assessment::SPEC.kind,
+                &ids.technology_assessments,
+            ))
+            .chain(to(self.brand, ip_right::SPEC.kind, &ids.ip_rights))
+            .chain(
+                traces
+                    .iter()
+                    .step_by(20)
+                    .map(|id| (self.trace, traceability_entry::SPEC.kind, *id)),
+            )
+            .chain(spread)
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -721,6 +1078,29 @@ mod tests {
             })
             .collect();
         assert_eq!(codes.len(), 2_000);
+    }
+
+    #[test]
+    fn a_sample_size_is_three_whole_numbers() {
+        assert_eq!(
+            "300, 100,2000".parse::<SampleSize>(),
+            Ok(SampleSize {
+                ocop_products: 300,
+                startups: 100,
+                traceability_entries: 2_000,
+            })
+        );
+        for text in ["300,100", "300,100,2000,1", "300,x,2000", ""] {
+            assert!(text.parse::<SampleSize>().is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn copies_number_on_from_the_copy_before() {
+        assert_eq!(Replica(0).number(0, 3_000), 1);
+        assert_eq!(Replica(1).number(0, 3_000), 3_001);
+        assert_eq!(Replica(0).suffix("-"), "");
+        assert_eq!(Replica(2).suffix("-"), "-3");
     }
 
     #[test]

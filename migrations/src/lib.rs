@@ -10,6 +10,9 @@ mod m20260103_000001_create_api_tokens;
 mod m20260104_000001_create_audit_and_idempotency;
 mod m20260105_000001_create_sync_tables;
 mod m20260106_000001_index_links_in_link_order;
+mod m20261206_000001_create_search_entries;
+mod m20261206_000002_index_every_order;
+pub mod record_table;
 
 pub struct Migrator;
 
@@ -23,6 +26,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20260104_000001_create_audit_and_idempotency::Migration),
             Box::new(m20260105_000001_create_sync_tables::Migration),
             Box::new(m20260106_000001_index_links_in_link_order::Migration),
+            Box::new(m20261206_000001_create_search_entries::Migration),
+            Box::new(m20261206_000002_index_every_order::Migration),
         ]
     }
 }

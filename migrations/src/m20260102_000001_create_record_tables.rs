@@ -4,6 +4,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::record_table::{col, index, record_table};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -19,30 +21,6 @@ const RECORD_TABLES: [&str; 8] = [
     "annual_reports",
 ];
 
-fn col(name: &str) -> Alias {
-    Alias::new(name)
-}
-
-/// A table with an id and the provenance every record carries: where it came from
-/// (`source`: seed, sample, agency:<code>, connector:<name>), its key there, when it
-/// was fetched, created and updated, its version for optimistic concurrency, and soft
-/// deletion (archived by an agency, withdrawn from a registry snapshot).
-fn record_table(name: &str) -> TableCreateStatement {
-    Table::create()
-        .table(col(name))
-        .col(pk_auto(col("id")))
-        .col(string(col("source")))
-        .col(string_null(col("external_id")))
-        .col(timestamp_with_time_zone_null(col("fetched_at")))
-        .col(timestamp_with_time_zone(col("created_at")))
-        .col(timestamp_with_time_zone(col("updated_at")))
-        .col(big_integer(col("version")).default(1))
-        .col(timestamp_with_time_zone_null(col("archived_at")))
-        .col(timestamp_with_time_zone_null(col("withdrawn_at")))
-        .col(text(col("search_key")))
-        .to_owned()
-}
-
 fn fk(
     name: &str,
     from: (&str, &str),
@@ -56,21 +34,6 @@ fn fk(
         .on_delete(on_delete)
         .on_update(ForeignKeyAction::Cascade)
         .to_owned()
-}
-
-fn index(table: &str, columns: &[&str], unique: bool) -> IndexCreateStatement {
-    let mut statement = Index::create();
-    let prefix = if unique { "ux" } else { "ix" };
-    statement
-        .name(format!("{prefix}_{table}_{}", columns.join("_")))
-        .table(col(table));
-    for column in columns {
-        statement.col(col(column));
-    }
-    if unique {
-        statement.unique();
-    }
-    statement.to_owned()
 }
 
 #[async_trait::async_trait]

@@ -79,6 +79,29 @@ pub struct FieldDef {
     pub ty: FieldType,
 }
 
+/// One sort key: a column and its direction. Nulls always sort last, on every backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SortKey {
+    pub column: &'static str,
+    pub descending: bool,
+}
+
+impl SortKey {
+    pub const fn asc(column: &'static str) -> Self {
+        Self {
+            column,
+            descending: false,
+        }
+    }
+
+    pub const fn desc(column: &'static str) -> Self {
+        Self {
+            column,
+            descending: true,
+        }
+    }
+}
+
 /// A field's conditions as the client wrote them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FieldConditions {
@@ -245,7 +268,6 @@ pub fn field_filter(
     path: &str,
     conditions: FieldConditions,
 ) -> Result<Filter, FilterError> {
-    let mut parts = Vec::new();
     let single = [
         ("eq", Op::Eq, conditions.eq),
         ("ne", Op::Ne, conditions.ne),
@@ -254,6 +276,32 @@ pub fn field_filter(
         ("lt", Op::Lt, conditions.lt),
         ("lte", Op::Lte, conditions.lte),
     ];
+    let mut parts = comparisons(field, path, single)?;
+    if let Some(values) = conditions.in_list {
+        parts.push(in_list(field, path, values)?);
+    }
+    if let Some(needle) = conditions.contains {
+        parts.push(contains(field, path, &needle)?);
+    }
+    if let Some(is_null) = conditions.is_null {
+        let op = if is_null { Op::IsNull } else { Op::IsNotNull };
+        parts.push(Filter::Compare {
+            column: field.column,
+            op,
+            values: vec![],
+        });
+    }
+    Ok(Filter::All(parts))
+}
+
+/// The single-value conditions (eq, ne, gt, gte, lt, lte), refusing an order on a
+/// field that has none and a range nothing can fall in.
+fn comparisons(
+    field: &FieldDef,
+    path: &str,
+    single: [(&'static str, Op, Option<Scalar>); 6],
+) -> Result<Vec<Filter>, FilterError> {
+    let mut parts = Vec::new();
     let mut lower: Option<(&str, Scalar)> = None;
     let mut upper: Option<(&str, Scalar)> = None;
     for (name, op, value) in single {
@@ -278,73 +326,72 @@ pub fn field_filter(
         }
         parts.push(Filter::compare(field.column, op, value));
     }
-    if let (Some((lower_op, low)), Some((upper_op, high))) = (&lower, &upper) {
-        let empty = match low.partial_cmp(high) {
-            Some(std::cmp::Ordering::Greater) => true,
-            Some(std::cmp::Ordering::Equal) => *lower_op == "gt" || *upper_op == "lt",
-            _ => false,
-        };
-        if empty {
-            return Err(refuse(
-                path.to_owned(),
-                format!(
-                    "the range is empty: {lower_op} {} is not below {upper_op} {}",
-                    low.describe(),
-                    high.describe()
-                ),
-            ));
-        }
+    if let (Some(lower), Some(upper)) = (&lower, &upper) {
+        check_range(path, lower, upper)?;
     }
-    if let Some(values) = conditions.in_list {
-        let at = format!("{path}.in");
-        if values.len() > 1_000 {
-            return Err(refuse(at, "at most 1000 values"));
-        }
-        let values = values
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| check_value(field, &format!("{at}[{i}]"), v))
-            .collect::<Result<Vec<_>, _>>()?;
-        parts.push(Filter::Compare {
-            column: field.column,
-            op: Op::In,
-            values,
-        });
+    Ok(parts)
+}
+
+/// Refuses a lower and upper bound between which no value lies.
+fn check_range(
+    path: &str,
+    (lower_op, low): &(&str, Scalar),
+    (upper_op, high): &(&str, Scalar),
+) -> Result<(), FilterError> {
+    let empty = match low.partial_cmp(high) {
+        Some(std::cmp::Ordering::Greater) => true,
+        Some(std::cmp::Ordering::Equal) => *lower_op == "gt" || *upper_op == "lt",
+        _ => false,
+    };
+    if empty {
+        return Err(refuse(
+            path.to_owned(),
+            format!(
+                "the range is empty: {lower_op} {} is not below {upper_op} {}",
+                low.describe(),
+                high.describe()
+            ),
+        ));
     }
-    if let Some(needle) = conditions.contains {
-        let at = format!("{path}.contains");
-        match field.ty {
-            FieldType::Text | FieldType::District => {
-                parts.push(Filter::compare(
-                    field.column,
-                    Op::Contains,
-                    Scalar::Text(to_nfc(&needle)),
-                ));
-            }
-            FieldType::FoldedText { folded } => {
-                parts.push(Filter::compare(
-                    folded,
-                    Op::Contains,
-                    Scalar::Text(search_key(&needle)),
-                ));
-            }
-            _ => {
-                return Err(refuse(
-                    at,
-                    format!("`{}` is not text; contains applies to text", field.name),
-                ));
-            }
-        }
+    Ok(())
+}
+
+/// `in`: at most 1000 values, each checked.
+fn in_list(field: &FieldDef, path: &str, values: Vec<Scalar>) -> Result<Filter, FilterError> {
+    let at = format!("{path}.in");
+    if values.len() > 1_000 {
+        return Err(refuse(at, "at most 1000 values"));
     }
-    if let Some(is_null) = conditions.is_null {
-        let op = if is_null { Op::IsNull } else { Op::IsNotNull };
-        parts.push(Filter::Compare {
-            column: field.column,
-            op,
-            values: vec![],
-        });
+    let values = values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| check_value(field, &format!("{at}[{i}]"), v))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Filter::Compare {
+        column: field.column,
+        op: Op::In,
+        values,
+    })
+}
+
+/// `contains`, on text only; folded text is searched in its folded column.
+fn contains(field: &FieldDef, path: &str, needle: &str) -> Result<Filter, FilterError> {
+    match field.ty {
+        FieldType::Text | FieldType::District => Ok(Filter::compare(
+            field.column,
+            Op::Contains,
+            Scalar::Text(to_nfc(needle)),
+        )),
+        FieldType::FoldedText { folded } => Ok(Filter::compare(
+            folded,
+            Op::Contains,
+            Scalar::Text(search_key(needle)),
+        )),
+        _ => Err(refuse(
+            format!("{path}.contains"),
+            format!("`{}` is not text; contains applies to text", field.name),
+        )),
     }
-    Ok(Filter::All(parts))
 }
 
 /// Checks a value against the field's type and domain and puts it in stored form.

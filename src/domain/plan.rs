@@ -162,6 +162,16 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
+    pub const ALL: [TargetKind; 2] = [TargetKind::Count, TargetKind::Completion];
+
+    /// The name clients see (`COUNT`).
+    pub fn api_name(self) -> &'static str {
+        match self {
+            TargetKind::Count => "COUNT",
+            TargetKind::Completion => "COMPLETION",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TargetKind::Count => "count",

@@ -192,58 +192,38 @@ impl PlanSource {
     }
 
     fn check(&self) -> Result<(), PlanSourceError> {
-        let agencies = unique_codes("agency", self.agencies.iter().map(|a| a.code.as_str()))?;
-        let groups = unique_codes("group", self.groups.iter().map(|g| g.code.as_str()))?;
-        let documents = unique_codes("document", self.documents.iter().map(|d| d.number.as_str()))?;
-        let agency_ref = |at: &str, code: &Option<String>| match code {
-            Some(code) if !agencies.contains(code.as_str()) => {
-                Err(PlanSourceError::UnknownReference {
-                    at: at.to_owned(),
-                    what: "agency",
-                    code: code.clone(),
-                })
-            }
-            _ => Ok(()),
+        let known = KnownCodes {
+            agencies: unique_codes("agency", self.agencies.iter().map(|a| a.code.as_str()))?,
+            groups: unique_codes("group", self.groups.iter().map(|g| g.code.as_str()))?,
+            documents: unique_codes("document", self.documents.iter().map(|d| d.number.as_str()))?,
         };
-
-        let plan = &self.plan;
-        text_ok("plan.code", &plan.code)?;
-        text_ok("plan.title", &plan.title)?;
-        text_ok("plan.issuer", &plan.issuer)?;
-        for (at, value) in [
-            ("plan.heading", &plan.heading),
-            ("plan.signer", &plan.signer),
-            ("plan.signer_title", &plan.signer_title),
-            ("plan.preamble", &plan.preamble),
-        ] {
-            optional_text_ok(at, value)?;
-        }
-        for (kind, list) in [
-            ("purposes", &plan.purposes),
-            ("funding_sources", &plan.funding_sources),
-            ("implementation", &plan.implementation),
-            ("recipients", &plan.recipients),
-        ] {
-            for (i, text) in list.iter().enumerate() {
-                text_ok(&format!("plan.{kind}[{i}]"), text)?;
+        check_header(&self.plan, &known)?;
+        self.check_listings(&known)?;
+        let mut numerals = HashSet::new();
+        for section in &self.sections {
+            let numeral = SectionNumeral::parse(&section.numeral)
+                .map_err(|source| rule("sections", source))?;
+            if !numerals.insert(section.numeral.as_str()) {
+                return Err(PlanSourceError::Duplicate {
+                    at: "sections".into(),
+                    what: "section",
+                    code: section.numeral.clone(),
+                });
+            }
+            text_ok(&format!("section {numeral}"), &section.title)?;
+            for task in &section.tasks {
+                let at = format!("task {numeral}.{}", task.number);
+                check_task(&at, task, &known)?;
+                for child in &task.children {
+                    check_task(&format!("{at} {}", child.number), child, &known)?;
+                }
             }
         }
-        agency_ref("plan.issuer_agency", &plan.issuer_agency)?;
-        if let Some(basis) = &plan.basis
-            && !documents.contains(basis.as_str())
-        {
-            return Err(PlanSourceError::UnknownReference {
-                at: "plan.basis".into(),
-                what: "document",
-                code: basis.clone(),
-            });
-        }
-        if let Some(reporting) = &plan.reporting {
-            text_ok("plan.reporting.text", &reporting.text)?;
-            agency_ref("plan.reporting.via_agency", &reporting.via_agency)?;
-            agency_ref("plan.reporting.to_agency", &reporting.to_agency)?;
-        }
+        Ok(())
+    }
 
+    /// The targets, agencies, groups and documents the plan lists.
+    fn check_listings(&self, known: &KnownCodes) -> Result<(), PlanSourceError> {
         for (i, target) in self.targets.iter().enumerate() {
             let at = format!("targets[{i}]");
             TargetKey::parse(&target.key).map_err(|source| rule(&at, source))?;
@@ -268,68 +248,114 @@ impl PlanSource {
             let at = format!("document {}", document.number);
             optional_text_ok(&at, &document.title)?;
             optional_text_ok(&at, &document.issuer)?;
-            agency_ref(&at, &document.issuer_agency)?;
-        }
-
-        let mut numerals = HashSet::new();
-        for section in &self.sections {
-            let numeral = SectionNumeral::parse(&section.numeral)
-                .map_err(|source| rule("sections", source))?;
-            if !numerals.insert(section.numeral.as_str()) {
-                return Err(PlanSourceError::Duplicate {
-                    at: "sections".into(),
-                    what: "section",
-                    code: section.numeral.clone(),
-                });
-            }
-            text_ok(&format!("section {numeral}"), &section.title)?;
-            let check_task = |at: &str, task: &TaskSource| -> Result<(), PlanSourceError> {
-                text_ok(at, &task.text)?;
-                for value in [
-                    &task.lead_text,
-                    &task.coordinators_text,
-                    &task.deliverable,
-                    &task.timeline,
-                ] {
-                    optional_text_ok(at, value)?;
-                }
-                agency_ref(at, &task.lead)?;
-                for coordinator in &task.coordinators {
-                    text_ok(at, &coordinator.text)?;
-                    match (&coordinator.agency, &coordinator.group) {
-                        (Some(_), None) => agency_ref(at, &coordinator.agency)?,
-                        (None, Some(group)) if !groups.contains(group.as_str()) => {
-                            return Err(PlanSourceError::UnknownReference {
-                                at: at.to_owned(),
-                                what: "group",
-                                code: group.clone(),
-                            });
-                        }
-                        (None, Some(_)) => {}
-                        _ => return Err(PlanSourceError::CoordinatorParty { at: at.to_owned() }),
-                    }
-                }
-                for number in &task.documents {
-                    if !documents.contains(number.as_str()) {
-                        return Err(PlanSourceError::UnknownReference {
-                            at: at.to_owned(),
-                            what: "document",
-                            code: number.clone(),
-                        });
-                    }
-                }
-                Ok(())
-            };
-            for task in &section.tasks {
-                let at = format!("task {numeral}.{}", task.number);
-                check_task(&at, task)?;
-                for child in &task.children {
-                    check_task(&format!("{at} {}", child.number), child)?;
-                }
-            }
+            known.agency(&at, &document.issuer_agency)?;
         }
         Ok(())
     }
+}
+
+/// The codes of the agencies, groups and documents a transcription defines, which
+/// everything else may refer to.
+struct KnownCodes<'a> {
+    agencies: HashSet<&'a str>,
+    groups: HashSet<&'a str>,
+    documents: HashSet<&'a str>,
+}
+
+impl KnownCodes<'_> {
+    fn agency(&self, at: &str, code: &Option<String>) -> Result<(), PlanSourceError> {
+        match code {
+            Some(code) => known(at, "agency", &self.agencies, code),
+            None => Ok(()),
+        }
+    }
+
+    fn group(&self, at: &str, code: &str) -> Result<(), PlanSourceError> {
+        known(at, "group", &self.groups, code)
+    }
+
+    fn document(&self, at: &str, number: &str) -> Result<(), PlanSourceError> {
+        known(at, "document", &self.documents, number)
+    }
+}
+
+fn known(
+    at: &str,
+    what: &'static str,
+    codes: &HashSet<&str>,
+    code: &str,
+) -> Result<(), PlanSourceError> {
+    if codes.contains(code) {
+        Ok(())
+    } else {
+        Err(PlanSourceError::UnknownReference {
+            at: at.to_owned(),
+            what,
+            code: code.to_owned(),
+        })
+    }
+}
+
+/// The plan's own texts and what they refer to.
+fn check_header(plan: &PlanHeader, known: &KnownCodes) -> Result<(), PlanSourceError> {
+    text_ok("plan.code", &plan.code)?;
+    text_ok("plan.title", &plan.title)?;
+    text_ok("plan.issuer", &plan.issuer)?;
+    for (at, value) in [
+        ("plan.heading", &plan.heading),
+        ("plan.signer", &plan.signer),
+        ("plan.signer_title", &plan.signer_title),
+        ("plan.preamble", &plan.preamble),
+    ] {
+        optional_text_ok(at, value)?;
+    }
+    for (kind, list) in [
+        ("purposes", &plan.purposes),
+        ("funding_sources", &plan.funding_sources),
+        ("implementation", &plan.implementation),
+        ("recipients", &plan.recipients),
+    ] {
+        for (i, text) in list.iter().enumerate() {
+            text_ok(&format!("plan.{kind}[{i}]"), text)?;
+        }
+    }
+    known.agency("plan.issuer_agency", &plan.issuer_agency)?;
+    if let Some(basis) = &plan.basis {
+        known.document("plan.basis", basis)?;
+    }
+    if let Some(reporting) = &plan.reporting {
+        text_ok("plan.reporting.text", &reporting.text)?;
+        known.agency("plan.reporting.via_agency", &reporting.via_agency)?;
+        known.agency("plan.reporting.to_agency", &reporting.to_agency)?;
+    }
+    Ok(())
+}
+
+/// One task's texts, lead, coordinators (each exactly one agency or one group) and
+/// documents.
+fn check_task(at: &str, task: &TaskSource, known: &KnownCodes) -> Result<(), PlanSourceError> {
+    text_ok(at, &task.text)?;
+    for value in [
+        &task.lead_text,
+        &task.coordinators_text,
+        &task.deliverable,
+        &task.timeline,
+    ] {
+        optional_text_ok(at, value)?;
+    }
+    known.agency(at, &task.lead)?;
+    for coordinator in &task.coordinators {
+        text_ok(at, &coordinator.text)?;
+        match (&coordinator.agency, &coordinator.group) {
+            (Some(_), None) => known.agency(at, &coordinator.agency)?,
+            (None, Some(group)) => known.group(at, group)?,
+            _ => return Err(PlanSourceError::CoordinatorParty { at: at.to_owned() }),
+        }
+    }
+    for number in &task.documents {
+        known.document(at, number)?;
+    }
+    Ok(())
 }
 
 /// A TOML local date (`2022-04-21`) as a calendar date.

@@ -47,65 +47,37 @@ macro_rules! vocabulary {
     };
 }
 
-vocabulary! {
-    /// The kinds of record the hub links to plan tasks.
-    RecordKind, "record kind" {
-        IpRight => "IP_RIGHT",
-        OcopProduct => "OCOP_PRODUCT",
-        Startup => "STARTUP",
-        TraceabilityEntry => "TRACEABILITY_ENTRY",
-        ScienceTask => "SCIENCE_TASK",
-        ApplicationModel => "APPLICATION_MODEL",
-        TechnologyAssessment => "TECHNOLOGY_ASSESSMENT",
-        AnnualReport => "ANNUAL_REPORT",
-    }
+/// Declares `RecordKind` from the registry of kinds (`domain::registry`).
+macro_rules! declare_record_kinds {
+    ($($variant:ident $module:ident $name:literal),* $(,)?) => {
+        vocabulary! {
+            /// The kinds of record the hub links to plan tasks.
+            RecordKind, "record kind" { $($variant => $name),* }
+        }
+
+        impl RecordKind {
+            /// The GraphQL type name, also the prefix of a record's global id.
+            pub fn type_name(self) -> &'static str {
+                match self { $(RecordKind::$variant => stringify!($variant)),* }
+            }
+        }
+    };
 }
 
+crate::domain::registry::registry!(declare_record_kinds!());
+
 impl RecordKind {
-    /// The GraphQL type name, also the prefix of a record's global id.
-    pub fn type_name(self) -> &'static str {
-        match self {
-            RecordKind::IpRight => "IpRight",
-            RecordKind::OcopProduct => "OcopProduct",
-            RecordKind::Startup => "Startup",
-            RecordKind::TraceabilityEntry => "TraceabilityEntry",
-            RecordKind::ScienceTask => "ScienceTask",
-            RecordKind::ApplicationModel => "ApplicationModel",
-            RecordKind::TechnologyAssessment => "TechnologyAssessment",
-            RecordKind::AnnualReport => "AnnualReport",
-        }
-    }
-
-    /// The table that holds records of this kind.
-    pub fn table(self) -> &'static str {
-        match self {
-            RecordKind::IpRight => "ip_rights",
-            RecordKind::OcopProduct => "ocop_products",
-            RecordKind::Startup => "startups",
-            RecordKind::TraceabilityEntry => "traceability_entries",
-            RecordKind::ScienceTask => "science_tasks",
-            RecordKind::ApplicationModel => "application_models",
-            RecordKind::TechnologyAssessment => "technology_assessments",
-            RecordKind::AnnualReport => "annual_reports",
-        }
-    }
-
-    /// The column naming the agency that owns records of this kind (managing or
-    /// reporting agency), if the kind has one.
-    pub fn owner_column(self) -> Option<&'static str> {
-        match self {
-            RecordKind::IpRight => Some("managing_agency_id"),
-            RecordKind::AnnualReport => Some("agency_id"),
-            _ => None,
-        }
-    }
-
     pub fn from_type_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|k| k.type_name() == name)
     }
+
+    /// The kind's position in `ALL`, for bit sets of kinds.
+    pub fn index(self) -> usize {
+        Self::ALL.iter().position(|k| *k == self).unwrap_or(0)
+    }
 }
 
-/// A record's global id: `"OcopProduct:42"`.
+/// A record's global id: `"<Type>:<n>"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RecordRef {
     pub kind: RecordKind,
@@ -119,6 +91,42 @@ impl RecordRef {
             kind: RecordKind::from_type_name(type_name)?,
             id: id.parse().ok().filter(|id| *id > 0)?,
         })
+    }
+}
+
+/// Why a text is not a record id.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum BadRecordId {
+    #[error("id {text:?} is a {found}, not a {expected}")]
+    OtherKind {
+        text: String,
+        found: &'static str,
+        expected: &'static str,
+    },
+    #[error("id {text:?} is not a record id (e.g. \"{example}:1\")")]
+    Malformed { text: String, example: &'static str },
+}
+
+impl RecordRef {
+    /// The id of a record of `kind`: the global `"<Type>:42"`, or `"42"`.
+    pub fn id_of(text: &str, kind: RecordKind) -> Result<i32, BadRecordId> {
+        if let Some(reference) = RecordRef::parse(text) {
+            if reference.kind == kind {
+                return Ok(reference.id);
+            }
+            return Err(BadRecordId::OtherKind {
+                text: text.to_owned(),
+                found: reference.kind.type_name(),
+                expected: kind.type_name(),
+            });
+        }
+        text.parse::<i32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| BadRecordId::Malformed {
+                text: text.to_owned(),
+                example: kind.type_name(),
+            })
     }
 }
 
@@ -188,10 +196,9 @@ mod tests {
 
     #[test]
     fn vocabularies_round_trip_and_name_the_alternatives() {
-        assert_eq!(
-            RecordKind::parse("ocop_product"),
-            Ok(RecordKind::OcopProduct)
-        );
+        for kind in RecordKind::ALL {
+            assert_eq!(RecordKind::parse(&kind.as_str().to_lowercase()), Ok(*kind));
+        }
         let error = IpRightStatus::parse("LOST").unwrap_err();
         assert!(error.to_string().contains("FILED, REGISTERED"), "{error}");
     }
@@ -208,11 +215,24 @@ mod tests {
 
     #[test]
     fn global_ids_carry_their_kind() {
-        let reference = RecordRef::parse("OcopProduct:42").unwrap();
-        assert_eq!(reference.kind, RecordKind::OcopProduct);
-        assert_eq!(reference.to_string(), "OcopProduct:42");
+        for kind in RecordKind::ALL {
+            let name = kind.type_name();
+            let reference = RecordRef::parse(&format!("{name}:42")).unwrap();
+            assert_eq!(reference.kind, *kind);
+            assert_eq!(reference.to_string(), format!("{name}:42"));
+            assert_eq!(RecordRef::parse(&format!("{name}:-1")), None);
+            assert_eq!(RecordRef::parse(name), None);
+            assert_eq!(RecordRef::id_of("7", *kind), Ok(7));
+            assert_eq!(RecordRef::id_of(&format!("{name}:7"), *kind), Ok(7));
+            assert!(RecordRef::id_of("x", *kind).is_err());
+        }
         assert_eq!(RecordRef::parse("Nope:1"), None);
-        assert_eq!(RecordRef::parse("OcopProduct:-1"), None);
-        assert_eq!(RecordRef::parse("OcopProduct"), None);
+        let other = RecordRef::id_of("IpRight:1", RecordKind::ScienceTask).unwrap_err();
+        assert!(
+            other
+                .to_string()
+                .contains("is a IpRight, not a ScienceTask"),
+            "{other}"
+        );
     }
 }

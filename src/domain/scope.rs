@@ -289,9 +289,9 @@ mod tests {
     #[test]
     fn agencies_write_what_they_pushed_or_manage() {
         let khcn = writer(&agency(3, "so-khcn")).unwrap();
-        assert!(may_write(&khcn, "OcopProduct:1", &owner("agency:so-khcn", None)).is_ok());
+        assert!(may_write(&khcn, "a product", &owner("agency:so-khcn", None)).is_ok());
         assert!(may_write(&khcn, "IpRight:1", &owner("seed", Some(3))).is_ok());
-        let denied = may_write(&khcn, "OcopProduct:2", &owner("agency:so-nn-ptnt", None));
+        let denied = may_write(&khcn, "another product", &owner("agency:so-nn-ptnt", None));
         assert!(matches!(denied, Err(Denied::NotOwner { .. })));
         assert!(may_write(&khcn, "IpRight:2", &owner("seed", Some(4))).is_err());
     }
@@ -301,13 +301,20 @@ mod tests {
         let khcn = writer(&agency(3, "so-khcn")).unwrap();
         let denied = may_write(
             &khcn,
-            "OcopProduct:7",
+            "a registry's product",
             &owner("connector:ocop-ckan", Some(3)),
         )
         .unwrap_err();
         assert!(denied.to_string().contains("\"ocop-ckan\""), "{denied}");
         let admin = writer(&role(Role::Admin)).unwrap();
-        assert!(may_write(&admin, "OcopProduct:7", &owner("connector:ocop-ckan", None)).is_ok());
+        assert!(
+            may_write(
+                &admin,
+                "a registry's product",
+                &owner("connector:ocop-ckan", None)
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -318,9 +325,9 @@ mod tests {
             agency_id: Some(agency_id),
             agency_only: true,
         };
-        assert!(may_write(&khcn, "AnnualReport:1", &report(3)).is_ok());
+        assert!(may_write(&khcn, "a report", &report(3)).is_ok());
         assert!(matches!(
-            may_write(&khcn, "AnnualReport:2", &report(4)),
+            may_write(&khcn, "another report", &report(4)),
             Err(Denied::OtherAgencyReport { .. })
         ));
     }

@@ -1,16 +1,16 @@
 //! Agencies (one record per agency, with every spelling as an alias) and the groups
 //! that coordinator cells name ("Các Sở, ngành Tỉnh").
 
-use async_graphql::{Context, ID, Object, Union};
+use async_graphql::{Context, ID, Object};
 
+use super::context::{database, plan_loader as loader};
 use super::error::{ApiError, ApiResult};
 use super::limits::list_complexity;
 use super::loaders::{
     AgencyAliases, AgencyCoordinatedTasks, AgencyId, GroupAliases, GroupCoordinatedTasks, GroupId,
     LeadTasks,
 };
-use super::plan::{Task, database, loader};
-use crate::db::entities::{agencies, agency_groups, task_coordinators};
+use super::objects::{Agency, AgencyGroup, CoordinatorEntry, Party, Task};
 use crate::store::plan as store;
 
 #[derive(Default)]
@@ -58,10 +58,6 @@ impl AgencyQuery {
             .collect())
     }
 }
-
-/// A government agency (Sở, UBND, Hội…).
-#[derive(Clone)]
-pub struct Agency(pub agencies::Model);
 
 #[Object]
 impl Agency {
@@ -119,11 +115,6 @@ impl Agency {
     }
 }
 
-/// A group of agencies or a kind of organisation named as a coordinator
-/// ("Các Sở, ngành Tỉnh", "UBND huyện, thành phố", "Doanh nghiệp liên quan").
-#[derive(Clone)]
-pub struct AgencyGroup(pub agency_groups::Model);
-
 #[Object]
 impl AgencyGroup {
     async fn id(&self) -> ID {
@@ -169,13 +160,6 @@ impl AgencyGroup {
     }
 }
 
-/// A coordinating party: one agency or a group.
-#[derive(Union)]
-pub enum Party {
-    Agency(Agency),
-    AgencyGroup(AgencyGroup),
-}
-
 /// The parties of coordinator entries, in order, with one batch per kind of party.
 pub(crate) async fn parties_of(
     ctx: &Context<'_>,
@@ -209,9 +193,6 @@ pub(crate) async fn parties_of(
         })
         .collect()
 }
-
-/// One entry of a task's coordinator cell.
-pub struct CoordinatorEntry(pub task_coordinators::Model);
 
 #[Object]
 impl CoordinatorEntry {

@@ -7,16 +7,11 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, Object, SimpleObject};
 
+use super::context::{caller, database};
 use super::error::ApiError;
-use super::records::{
-    ip_right::IpRightFilter, ocop::OcopProductFilter, report::AnnualReportFilter,
-    science::ApplicationModelFilter, science::ScienceTaskFilter,
-    science::TechnologyAssessmentFilter, startup::StartupFilter,
-    traceability::TraceabilityEntryFilter,
-};
 use super::tasks::TaskFilter;
 use crate::domain::aggregate::{
-    AggregateQuery as DomainQuery, DatePart, Dimension, Group, Labels, Metric, check_query,
+    AggregateQuery as DomainQuery, Dimension, Group, Labels, Metric, check_query,
 };
 use crate::domain::filter::Filter;
 use crate::domain::records::RecordKind;
@@ -60,7 +55,7 @@ pub struct AggregateRow {
 }
 
 /// Kept aggregate results, shared by all requests.
-pub type AggregateCache = ReadCache<Vec<AggregateRow>>;
+pub type AggregateCache = ReadCache<String, Vec<AggregateRow>>;
 
 /// Declares a kind's dimensions or metrics as a GraphQL enum mapped to their
 /// definitions.
@@ -78,113 +73,7 @@ macro_rules! choices {
     };
 }
 
-use DatePart::{Month, Quarter, Year};
 use Dimension as D;
-
-const fn metric(name: &'static str, column: &'static str) -> Metric {
-    Metric { name, column }
-}
-
-const SOURCE: Dimension = D::column("source", "source");
-
-choices!(/// What OCOP products can be grouped by.
-    OcopProductDimension -> Dimension {
-    /// The district's code; labelled with its name.
-    District => D::labelled("district", "district_code", Labels::District),
-    Commune => D::column("commune", "commune"),
-    Stars => D::column("stars", "stars"),
-    Category => D::column("category", "category"),
-    EvaluationYear => D::column("evaluationYear", "evaluation_year"),
-    CertifiedOnYear => D::date("certifiedOnYear", "certified_on", Year),
-    CertifiedOnQuarter => D::date("certifiedOnQuarter", "certified_on", Quarter),
-    CertifiedOnMonth => D::date("certifiedOnMonth", "certified_on", Month),
-    ValidUntilYear => D::date("validUntilYear", "valid_until", Year),
-    /// The producer; labelled with its name.
-    Producer => D::labelled("producer", "producer_id", Labels::Organisation),
-    Source => SOURCE,
-});
-choices!(/// Numeric fields of OCOP products.
-    OcopProductMetric -> Metric { Stars => metric("stars", "stars"), });
-
-choices!(/// What IP rights can be grouped by.
-    IpRightDimension -> Dimension {
-    Kind => D::column("kind", "right_kind"),
-    Status => D::column("status", "status"),
-    Jurisdiction => D::column("jurisdiction", "jurisdiction"),
-    FarmProduct => D::column("farmProduct", "farm_product"),
-    /// The managing agency's code; labelled with its name.
-    ManagingAgency => D::labelled("managingAgency", "managing_agency_id", Labels::Agency),
-    FiledOnYear => D::date("filedOnYear", "filed_on", Year),
-    RegisteredOnYear => D::date("registeredOnYear", "registered_on", Year),
-    RegisteredOnQuarter => D::date("registeredOnQuarter", "registered_on", Quarter),
-    RegisteredOnMonth => D::date("registeredOnMonth", "registered_on", Month),
-    Source => SOURCE,
-});
-
-choices!(/// What startups can be grouped by.
-    StartupDimension -> Dimension {
-    District => D::column("district", "district"),
-    Sector => D::column("sector", "sector"),
-    FoundedYear => D::column("foundedYear", "founded_year"),
-    Source => SOURCE,
-});
-
-choices!(/// What traceability entries can be grouped by.
-    TraceabilityEntryDimension -> Dimension {
-    EventType => D::column("eventType", "event_type"),
-    Action => D::column("action", "action"),
-    BizStep => D::column("bizStep", "biz_step"),
-    Disposition => D::column("disposition", "disposition"),
-    Gtin => D::column("gtin", "gtin"),
-    Uom => D::column("uom", "uom"),
-    GrowingAreaCode => D::column("growingAreaCode", "growing_area_code"),
-    Location => D::column("location", "location_name"),
-    /// Year of the event, in Vietnam's time.
-    EventTimeYear => D::time("eventTimeYear", "event_time", Year),
-    EventTimeQuarter => D::time("eventTimeQuarter", "event_time", Quarter),
-    EventTimeMonth => D::time("eventTimeMonth", "event_time", Month),
-    Source => SOURCE,
-});
-choices!(/// Numeric fields of traceability entries.
-    TraceabilityEntryMetric -> Metric { Quantity => metric("quantity", "quantity"), });
-
-choices!(/// What S&T tasks can be grouped by.
-    ScienceTaskDimension -> Dimension {
-    Level => D::column("level", "level"),
-    Status => D::column("status", "status"),
-    /// The host organisation; labelled with its name.
-    Host => D::labelled("host", "host_id", Labels::Organisation),
-    StartOnYear => D::date("startOnYear", "start_on", Year),
-    EndOnYear => D::date("endOnYear", "end_on", Year),
-    Source => SOURCE,
-});
-choices!(/// Numeric fields of S&T tasks.
-    ScienceTaskMetric -> Metric { BudgetVnd => metric("budgetVnd", "budget_vnd"), });
-
-choices!(/// What application models can be grouped by.
-    ApplicationModelDimension -> Dimension {
-    Field => D::column("field", "field"),
-    Host => D::labelled("host", "host_id", Labels::Organisation),
-    YearTransferred => D::column("yearTransferred", "year_transferred"),
-    Source => SOURCE,
-});
-
-choices!(/// What technology assessments can be grouped by.
-    TechnologyAssessmentDimension -> Dimension {
-    Industry => D::column("industry", "industry"),
-    Level => D::column("level", "level"),
-    Year => D::column("year", "year"),
-    Source => SOURCE,
-});
-
-choices!(/// What annual reports can be grouped by.
-    AnnualReportDimension -> Dimension {
-    /// The reporting agency's code; labelled with its name.
-    Agency => D::labelled("agency", "agency_id", Labels::Agency),
-    Year => D::column("year", "year"),
-    SubmittedOnYear => D::date("submittedOnYear", "submitted_on", Year),
-    SubmittedOnMonth => D::date("submittedOnMonth", "submitted_on", Month),
-});
 
 choices!(/// What plan tasks can be grouped by.
     TaskDimension -> Dimension {
@@ -216,16 +105,19 @@ pub(crate) async fn run(
 ) -> async_graphql::Result<Vec<AggregateRow>> {
     check_query(&dimensions, &metrics)
         .map_err(|message| ApiError::BadUserInput(message).into_graphql())?;
-    let db = super::plan::database(ctx)?;
+    let db = database(ctx)?;
     // Plan tasks are never archived or withdrawn.
-    let include_inactive = include_inactive || !RecordKind::ALL.iter().any(|k| k.table() == table);
+    let include_inactive = include_inactive
+        || !RecordKind::ALL
+            .iter()
+            .any(|k| crate::records::spec_of(*k).table == table);
     let scope = ListQuery {
         filter,
         sort: Vec::new(),
         offset: 0,
         limit: 0,
         include_inactive,
-        archived_scope: super::records::archived_scope(super::mutations::caller(ctx)),
+        archived_scope: super::records::archived_scope(caller(ctx)),
     };
     let query = DomainQuery {
         filter: scope.filter.clone(),
@@ -245,8 +137,136 @@ pub(crate) async fn run(
             label(ctx, &query, groups).await
         })
         .await
-        .map_err(|e: ApiError| e.into_graphql())?;
+        .map_err(|e: Arc<ApiError>| e.to_graphql())?;
     Ok(rows.as_ref().clone())
+}
+
+/// What group keys are labelled with: the plan snapshot (agencies, sections) and the
+/// names of the organisations the groups name.
+struct LabelSource {
+    snapshot: Option<Arc<crate::store::snapshot::PlanSnapshot>>,
+    organisations: HashMap<i32, String>,
+}
+
+impl LabelSource {
+    async fn load(
+        ctx: &Context<'_>,
+        query: &DomainQuery,
+        groups: &[Group],
+    ) -> Result<Self, ApiError> {
+        let wants = |labels: Labels| query.dimensions.iter().any(|d| d.labels == labels);
+        let snapshot = if wants(Labels::Agency) || wants(Labels::Section) {
+            Some(
+                ctx.data::<Arc<crate::store::snapshot::PlanCache>>()
+                    .map_err(|e| ApiError::Internal(e.message))?
+                    .get()
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let mut organisations: HashMap<i32, String> = HashMap::new();
+        if wants(Labels::Organisation) {
+            let ids: Vec<i32> = query
+                .dimensions
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.labels == Labels::Organisation)
+                .flat_map(|(i, _)| groups.iter().filter_map(move |g| g.keys[i].as_deref()))
+                .filter_map(|id| id.parse().ok())
+                .collect();
+            let db = database(ctx).map_err(|e| ApiError::Internal(e.message))?;
+            for organisation in crate::store::records::organisations_by_ids(db, &ids).await? {
+                organisations.insert(organisation.id, organisation.name);
+            }
+        }
+        Ok(Self {
+            snapshot,
+            organisations,
+        })
+    }
+
+    /// A group's value for one dimension, as the stable value and its label.
+    fn key(&self, labels: Labels, value: Option<String>) -> (Option<String>, Option<String>) {
+        let Some(value) = value else {
+            return (None, None);
+        };
+        match labels {
+            Labels::Value => (Some(value.clone()), Some(value)),
+            Labels::District => {
+                let name = crate::domain::places::DISTRICTS
+                    .iter()
+                    .find(|d| d.code == value)
+                    .map(|d| d.name.to_owned());
+                (Some(value), name)
+            }
+            Labels::Agency => {
+                let agency = self
+                    .snapshot
+                    .as_ref()
+                    .and_then(|s| s.agencies.iter().find(|a| a.id.to_string() == value));
+                match agency {
+                    Some(a) => (Some(a.code.clone()), Some(a.name.clone())),
+                    None => (Some(value), None),
+                }
+            }
+            Labels::Section => {
+                let section = self
+                    .snapshot
+                    .as_ref()
+                    .and_then(|s| s.sections.iter().find(|x| x.id.to_string() == value));
+                match section {
+                    Some(x) => (Some(x.numeral.clone()), Some(x.title.clone())),
+                    None => (Some(value), None),
+                }
+            }
+            Labels::Organisation => {
+                let name = value
+                    .parse::<i32>()
+                    .ok()
+                    .and_then(|n| self.organisations.get(&n).cloned());
+                (Some(format!("Organisation:{value}")), name)
+            }
+        }
+    }
+
+    fn row(&self, query: &DomainQuery, group: Group) -> AggregateRow {
+        let keys = query
+            .dimensions
+            .iter()
+            .zip(group.keys)
+            .map(|(dimension, value)| {
+                let (value, label) = self.key(dimension.labels, value);
+                AggregateKey {
+                    dimension: dimension.name.to_owned(),
+                    value,
+                    label,
+                }
+            })
+            .collect();
+        let metrics: Vec<MetricValue> = query
+            .metrics
+            .iter()
+            .zip(group.metrics)
+            .map(|(metric, stats)| MetricValue {
+                metric: metric.name.to_owned(),
+                sum: stats.sum,
+                avg: stats.avg,
+                min: stats.min,
+                max: stats.max,
+            })
+            .collect();
+        let first = metrics.first();
+        AggregateRow {
+            keys,
+            count: group.count,
+            sum: first.and_then(|m| m.sum),
+            avg: first.and_then(|m| m.avg),
+            min: first.and_then(|m| m.min),
+            max: first.and_then(|m| m.max),
+            metrics,
+        }
+    }
 }
 
 /// Turns raw groups into rows: ids become codes with names as labels, and the rows are
@@ -256,106 +276,10 @@ async fn label(
     query: &DomainQuery,
     groups: Vec<Group>,
 ) -> Result<Vec<AggregateRow>, ApiError> {
-    let wants = |labels: Labels| query.dimensions.iter().any(|d| d.labels == labels);
-    let snapshot = if wants(Labels::Agency) || wants(Labels::Section) {
-        Some(
-            ctx.data::<Arc<crate::store::snapshot::PlanCache>>()
-                .map_err(|e| ApiError::Internal(e.message))?
-                .get()
-                .await?,
-        )
-    } else {
-        None
-    };
-    let mut organisations: HashMap<i32, String> = HashMap::new();
-    if wants(Labels::Organisation) {
-        let ids: Vec<i32> = query
-            .dimensions
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d.labels == Labels::Organisation)
-            .flat_map(|(i, _)| groups.iter().filter_map(move |g| g.keys[i].as_deref()))
-            .filter_map(|id| id.parse().ok())
-            .collect();
-        let db = super::plan::database(ctx).map_err(|e| ApiError::Internal(e.message))?;
-        for organisation in crate::store::records::organisations_by_ids(db, &ids).await? {
-            organisations.insert(organisation.id, organisation.name);
-        }
-    }
+    let source = LabelSource::load(ctx, query, &groups).await?;
     let mut rows: Vec<AggregateRow> = groups
         .into_iter()
-        .map(|group| {
-            let keys = query
-                .dimensions
-                .iter()
-                .zip(group.keys)
-                .map(|(dimension, value)| {
-                    let (value, label) = match (dimension.labels, value) {
-                        (_, None) => (None, None),
-                        (Labels::Value, Some(v)) => (Some(v.clone()), Some(v)),
-                        (Labels::District, Some(code)) => {
-                            let name = crate::domain::places::DISTRICTS
-                                .iter()
-                                .find(|d| d.code == code)
-                                .map(|d| d.name.to_owned());
-                            (Some(code), name)
-                        }
-                        (Labels::Agency, Some(id)) => {
-                            let agency = snapshot
-                                .as_ref()
-                                .and_then(|s| s.agencies.iter().find(|a| a.id.to_string() == id));
-                            match agency {
-                                Some(a) => (Some(a.code.clone()), Some(a.name.clone())),
-                                None => (Some(id), None),
-                            }
-                        }
-                        (Labels::Section, Some(id)) => {
-                            let section = snapshot
-                                .as_ref()
-                                .and_then(|s| s.sections.iter().find(|x| x.id.to_string() == id));
-                            match section {
-                                Some(x) => (Some(x.numeral.clone()), Some(x.title.clone())),
-                                None => (Some(id), None),
-                            }
-                        }
-                        (Labels::Organisation, Some(id)) => {
-                            let name = id
-                                .parse::<i32>()
-                                .ok()
-                                .and_then(|n| organisations.get(&n).cloned());
-                            (Some(format!("Organisation:{id}")), name)
-                        }
-                    };
-                    AggregateKey {
-                        dimension: dimension.name.to_owned(),
-                        value,
-                        label,
-                    }
-                })
-                .collect();
-            let metrics: Vec<MetricValue> = query
-                .metrics
-                .iter()
-                .zip(group.metrics)
-                .map(|(metric, stats)| MetricValue {
-                    metric: metric.name.to_owned(),
-                    sum: stats.sum,
-                    avg: stats.avg,
-                    min: stats.min,
-                    max: stats.max,
-                })
-                .collect();
-            let first = metrics.first();
-            AggregateRow {
-                keys,
-                count: group.count,
-                sum: first.and_then(|m| m.sum),
-                avg: first.and_then(|m| m.avg),
-                min: first.and_then(|m| m.min),
-                max: first.and_then(|m| m.max),
-                metrics,
-            }
-        })
+        .map(|group| source.row(query, group))
         .collect();
     rows.sort_by(|a, b| {
         let order = |row: &AggregateRow| -> Vec<(bool, Option<String>)> {
@@ -398,71 +322,35 @@ pub fn camel(value: &str) -> String {
     out
 }
 
-fn defs<T: Copy, D>(items: Option<Vec<T>>, def: impl Fn(T) -> D) -> Vec<D> {
-    items.unwrap_or_default().into_iter().map(def).collect()
-}
-
 #[derive(Default)]
-pub struct AggregateQuery;
+pub struct TaskAggregateQuery;
 
-/// The aggregate fields, one per kind; each takes the kind's list filter.
-macro_rules! aggregate_fields {
-    ($($(#[$doc:meta])* $field:ident, $table:expr, $filter:ty, $dimension:ty, $metric:ty, $metric_def:expr;)*) => {
-        #[Object]
-        impl AggregateQuery {
-            $(
-            $(#[$doc])*
-            async fn $field(
-                &self,
-                ctx: &Context<'_>,
-                filter: Option<$filter>,
-                group_by: Option<Vec<$dimension>>,
-                metrics: Option<Vec<$metric>>,
-                #[graphql(default = false)] include_inactive: bool,
-            ) -> async_graphql::Result<Vec<AggregateRow>> {
-                let filter = super::list::checked_filter(filter.as_ref(), |f, p| f.to_filter(p))?;
-                let metric_defs: Vec<Option<Metric>> = defs(metrics, $metric_def);
-                run(
-                    ctx,
-                    $table,
-                    filter,
-                    include_inactive,
-                    defs(group_by, |d: $dimension| d.def()),
-                    metric_defs.into_iter().flatten().collect(),
-                )
-                .await
-            }
-            )*
-        }
-    };
-}
-
-aggregate_fields! {
-    /// OCOP products grouped by `groupBy` (no dimension: one row for all).
-    ocop_products_aggregate, RecordKind::OcopProduct.table(), OcopProductFilter,
-    OcopProductDimension, OcopProductMetric, |m: OcopProductMetric| Some(m.def());
-    /// IP rights grouped by `groupBy`.
-    ip_rights_aggregate, RecordKind::IpRight.table(), IpRightFilter,
-    IpRightDimension, NoMetric, |_| None;
-    /// Startups grouped by `groupBy`.
-    startups_aggregate, RecordKind::Startup.table(), StartupFilter,
-    StartupDimension, NoMetric, |_| None;
-    /// Traceability entries grouped by `groupBy` (event months in Vietnam's time).
-    traceability_entries_aggregate, RecordKind::TraceabilityEntry.table(),
-    TraceabilityEntryFilter, TraceabilityEntryDimension, TraceabilityEntryMetric,
-    |m: TraceabilityEntryMetric| Some(m.def());
-    /// S&T tasks grouped by `groupBy`.
-    science_tasks_aggregate, RecordKind::ScienceTask.table(), ScienceTaskFilter,
-    ScienceTaskDimension, ScienceTaskMetric, |m: ScienceTaskMetric| Some(m.def());
-    /// Application models grouped by `groupBy`.
-    application_models_aggregate, RecordKind::ApplicationModel.table(),
-    ApplicationModelFilter, ApplicationModelDimension, NoMetric, |_| None;
-    /// Technology assessments grouped by `groupBy`.
-    technology_assessments_aggregate, RecordKind::TechnologyAssessment.table(),
-    TechnologyAssessmentFilter, TechnologyAssessmentDimension, NoMetric, |_| None;
-    /// Annual reports grouped by `groupBy`.
-    annual_reports_aggregate, RecordKind::AnnualReport.table(), AnnualReportFilter,
-    AnnualReportDimension, NoMetric, |_| None;
+#[Object]
+impl TaskAggregateQuery {
     /// Plan tasks (top-level and sub-tasks) grouped by `groupBy`.
-    tasks_aggregate, "tasks", TaskFilter, TaskDimension, NoMetric, |_| None;
+    async fn tasks_aggregate(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TaskFilter>,
+        group_by: Option<Vec<TaskDimension>>,
+        metrics: Option<Vec<NoMetric>>,
+        #[graphql(default = false)] include_inactive: bool,
+    ) -> async_graphql::Result<Vec<AggregateRow>> {
+        let filter = super::list::checked_filter(filter.as_ref(), |f, p| f.to_filter(p))?;
+        let _ = metrics;
+        let dimensions = group_by
+            .unwrap_or_default()
+            .into_iter()
+            .map(TaskDimension::def)
+            .collect();
+        run(
+            ctx,
+            "tasks",
+            filter,
+            include_inactive,
+            dimensions,
+            Vec::new(),
+        )
+        .await
+    }
 }

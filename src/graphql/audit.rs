@@ -3,13 +3,12 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Json, Object};
 
-use super::agency::Agency;
+use super::context::{caller, database};
 use super::error::{ApiError, ApiResult};
-use super::mutations::caller;
-use super::plan::{database, load_agency};
-use super::records::RecordKind;
+use super::fetch::load_agency;
+use super::objects::{Agency, AuditEntry};
 use super::scalars::DateTime;
-use crate::db::entities::audit_log;
+use crate::domain::records::RecordKind;
 use crate::domain::records::RecordRef;
 use crate::domain::scope;
 use crate::store::audit::{AuditQuery, list};
@@ -17,10 +16,6 @@ use crate::store::audit::{AuditQuery, list};
 /// Entries a page of the audit log holds unless `first` says otherwise.
 const DEFAULT_PAGE: i32 = 50;
 const MAX_PAGE: i32 = 500;
-
-/// One write: who made it, when, to what, and the record before and after.
-#[derive(Clone)]
-pub struct AuditEntry(pub audit_log::Model);
 
 fn parse_json(text: Option<&str>) -> Option<Json<serde_json::Value>> {
     text.and_then(|t| serde_json::from_str(t).ok()).map(Json)
@@ -126,7 +121,7 @@ impl AuditQueryRoot {
         }
         let filter = filter.unwrap_or_default();
         let mut query = AuditQuery {
-            kind: filter.kind.map(Into::into),
+            kind: filter.kind,
             token_id: filter.token_id,
             operation: filter.operation.map(|o| o.trim().to_ascii_uppercase()),
             task_code: filter.task_code,
@@ -147,7 +142,7 @@ impl AuditQueryRoot {
             })?);
         }
         if let Some(code) = &filter.agency {
-            let plan = super::plan::snapshot(ctx).await?;
+            let plan = super::context::snapshot(ctx).await?;
             let agency = plan.agencies.iter().find(|a| a.code == code.trim());
             query.agency_id = Some(agency.map_or(-1, |a| a.id));
         }

@@ -4,13 +4,12 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object};
 
+use super::context::caller;
+use super::context::database;
 use super::error::{ApiError, ApiResult};
-use super::mutations::caller;
-use super::plan::database;
 use super::scalars::{BigInt, DateTime};
 use crate::db::entities::{connector_state, quarantine, sync_runs};
 use crate::domain::auth::{Caller, Role};
-use crate::sync::SyncError;
 use crate::sync::Trigger;
 use crate::sync::definition::Definition;
 use crate::sync::scheduler::Connectors;
@@ -75,21 +74,6 @@ fn cursor<T: std::str::FromStr>(after: Option<String>) -> async_graphql::Result<
             })
         })
         .transpose()
-}
-
-fn sync_error(error: SyncError) -> async_graphql::Error {
-    match error {
-        SyncError::Unknown(_) => ApiError::NotFound(error.to_string()),
-        SyncError::Busy(_) => ApiError::Conflict {
-            message: error.to_string(),
-            record: None,
-            expected: None,
-            current: None,
-        },
-        SyncError::Disabled { .. } => ApiError::BadUserInput(error.to_string()),
-        other => ApiError::Internal(other.to_string()),
-    }
-    .into_graphql()
 }
 
 /// One run of a connector.
@@ -189,8 +173,8 @@ impl Connector {
     async fn kind(&self) -> &str {
         self.definition.kind.as_str()
     }
-    async fn record_kind(&self) -> super::records::RecordKind {
-        self.definition.record_kind.into()
+    async fn record_kind(&self) -> crate::domain::records::RecordKind {
+        self.definition.record_kind
     }
     async fn description(&self) -> Option<&str> {
         self.definition.description.as_deref()
@@ -330,10 +314,7 @@ impl ConnectorMutation {
     ) -> async_graphql::Result<SyncRun> {
         admin_only(ctx, "run connectors")?;
         let set = connectors(ctx)?;
-        let run_id = set
-            .start(&name, Trigger::Manual)
-            .await
-            .map_err(sync_error)?;
+        let run_id = set.start(&name, Trigger::Manual).await.api()?;
         let runs = crate::store::sync::runs(database(ctx)?, Some(&name), Some(run_id + 1), 1)
             .await
             .api()?;
@@ -351,7 +332,7 @@ impl ConnectorMutation {
     ) -> async_graphql::Result<Connector> {
         admin_only(ctx, "resume connectors")?;
         let set = connectors(ctx)?;
-        let definition = set.find(&name).map_err(sync_error)?.clone();
+        let definition = set.find(&name).api()?.clone();
         let db = database(ctx)?;
         crate::store::sync::resume(db, &name, chrono::Utc::now().fixed_offset())
             .await
@@ -380,7 +361,7 @@ pub struct SourceConflict {
     pub first: ConflictSide,
     pub second: ConflictSide,
     /// The fields that differ (`before` is the first source's value).
-    pub changes: Vec<super::mutations::FieldChange>,
+    pub changes: Vec<super::records::results::FieldChange>,
 }
 
 #[derive(Default)]
@@ -393,36 +374,15 @@ impl ConflictQuery {
     async fn source_conflicts(
         &self,
         ctx: &Context<'_>,
-        kind: super::records::RecordKind,
+        kind: crate::domain::records::RecordKind,
         #[graphql(default = 50)] first: i32,
     ) -> async_graphql::Result<Vec<SourceConflict>> {
         admins_and_analysts(ctx, "source conflicts are read by admins and analysts")?;
         let limit = page_size(Some(first))?;
         let db = database(ctx)?;
-        use crate::db::entities as e;
-        use crate::domain::records::RecordKind as K;
-        let found = match crate::domain::records::RecordKind::from(kind) {
-            K::IpRight => crate::store::sync::conflicts::<e::ip_rights::Model>(db, limit).await,
-            K::OcopProduct => {
-                crate::store::sync::conflicts::<e::ocop_products::Model>(db, limit).await
-            }
-            K::Startup => crate::store::sync::conflicts::<e::startups::Model>(db, limit).await,
-            K::TraceabilityEntry => {
-                crate::store::sync::conflicts::<e::traceability_entries::Model>(db, limit).await
-            }
-            K::ScienceTask => {
-                crate::store::sync::conflicts::<e::science_tasks::Model>(db, limit).await
-            }
-            K::ApplicationModel => {
-                crate::store::sync::conflicts::<e::application_models::Model>(db, limit).await
-            }
-            K::TechnologyAssessment => {
-                crate::store::sync::conflicts::<e::technology_assessments::Model>(db, limit).await
-            }
-            K::AnnualReport => {
-                crate::store::sync::conflicts::<e::annual_reports::Model>(db, limit).await
-            }
-        }
+        let found = crate::records::with_kind!(kind, |K| {
+            crate::store::sync::conflicts::<K>(db, limit).await
+        })
         .api()?;
         Ok(found
             .into_iter()

@@ -47,6 +47,13 @@ pub fn error_code(error: &async_graphql::ServerError) -> Option<&str> {
     }
 }
 
+/// The `records[3]` index in a field path.
+pub fn row_index(path: &str) -> Option<usize> {
+    let start = path.find('[')? + 1;
+    let end = start + path[start..].find(']')?;
+    path[start..end].parse().ok()
+}
+
 /// An error as the API reports it.
 #[derive(Debug)]
 pub enum ApiError {
@@ -93,6 +100,11 @@ impl ApiError {
     }
 
     pub fn into_graphql(self) -> async_graphql::Error {
+        self.to_graphql()
+    }
+
+    /// The error as the client sees it, from an error several waiters share.
+    pub fn to_graphql(&self) -> async_graphql::Error {
         match self {
             ApiError::BadUserInput(message) => async_graphql::Error::new(message)
                 .extend_with(|_, e| e.set("code", code::BAD_USER_INPUT)),
@@ -104,52 +116,15 @@ impl ApiError {
             }
             ApiError::NotFound(message) => async_graphql::Error::new(message)
                 .extend_with(|_, e| e.set("code", code::NOT_FOUND)),
-            ApiError::Invalid(errors) => {
-                let first = errors
-                    .first()
-                    .map(ToString::to_string)
-                    .unwrap_or_else(|| "invalid input".to_owned());
-                let message = match errors.len() {
-                    0 | 1 => first,
-                    n => format!("{first} (and {} more invalid field(s))", n - 1),
-                };
-                async_graphql::Error::new(message).extend_with(|_, e| {
-                    e.set("code", code::BAD_USER_INPUT);
-                    if let Some(first) = errors.first() {
-                        e.set("field", first.path.as_str());
-                    }
-                    let list: Vec<async_graphql::Value> = errors
-                        .iter()
-                        .map(|error| {
-                            let mut entry = async_graphql::indexmap::IndexMap::new();
-                            if let Some(index) = super::mutations::row_index(&error.path) {
-                                entry.insert(
-                                    async_graphql::Name::new("index"),
-                                    async_graphql::Value::from(index as i32),
-                                );
-                            }
-                            entry.insert(
-                                async_graphql::Name::new("field"),
-                                async_graphql::Value::from(error.path.as_str()),
-                            );
-                            entry.insert(
-                                async_graphql::Name::new("message"),
-                                async_graphql::Value::from(error.message.as_str()),
-                            );
-                            async_graphql::Value::Object(entry)
-                        })
-                        .collect();
-                    e.set("errors", async_graphql::Value::List(list));
-                })
-            }
+            ApiError::Invalid(errors) => invalid_error(errors),
             ApiError::Unauthenticated(message) => async_graphql::Error::new(message)
                 .extend_with(|_, e| e.set("code", code::UNAUTHENTICATED)),
             ApiError::Forbidden { message, path } => async_graphql::Error::new(message)
                 .extend_with(|_, e| {
                     e.set("code", code::FORBIDDEN);
-                    if let Some(path) = &path {
+                    if let Some(path) = path {
                         e.set("field", path.as_str());
-                        if let Some(index) = super::mutations::row_index(path) {
+                        if let Some(index) = row_index(path) {
                             e.set("index", index as i32);
                         }
                     }
@@ -161,13 +136,13 @@ impl ApiError {
                 current,
             } => async_graphql::Error::new(message).extend_with(|_, e| {
                 e.set("code", code::CONFLICT);
-                if let Some(record) = &record {
+                if let Some(record) = record {
                     e.set("id", record.as_str());
                 }
-                if let Some(expected) = expected {
+                if let Some(expected) = *expected {
                     e.set("expectedVersion", expected);
                 }
-                if let Some(current) = current {
+                if let Some(current) = *current {
                     e.set("currentVersion", current);
                 }
             }),
@@ -196,6 +171,45 @@ impl ApiError {
             }
         }
     }
+}
+
+/// Every invalid field of an input: the first in the message, all in `errors`.
+fn invalid_error(errors: &[FieldError]) -> async_graphql::Error {
+    let first = errors
+        .first()
+        .map(ToString::to_string)
+        .unwrap_or_else(|| "invalid input".to_owned());
+    let message = match errors.len() {
+        0 | 1 => first,
+        n => format!("{first} (and {} more invalid field(s))", n - 1),
+    };
+    async_graphql::Error::new(message).extend_with(|_, e| {
+        e.set("code", code::BAD_USER_INPUT);
+        if let Some(first) = errors.first() {
+            e.set("field", first.path.as_str());
+        }
+        let list: Vec<async_graphql::Value> = errors.iter().map(field_error_value).collect();
+        e.set("errors", async_graphql::Value::List(list));
+    })
+}
+
+fn field_error_value(error: &FieldError) -> async_graphql::Value {
+    let mut entry = async_graphql::indexmap::IndexMap::new();
+    if let Some(index) = row_index(&error.path) {
+        entry.insert(
+            async_graphql::Name::new("index"),
+            async_graphql::Value::from(index as i32),
+        );
+    }
+    entry.insert(
+        async_graphql::Name::new("field"),
+        async_graphql::Value::from(error.path.as_str()),
+    );
+    entry.insert(
+        async_graphql::Name::new("message"),
+        async_graphql::Value::from(error.message.as_str()),
+    );
+    async_graphql::Value::Object(entry)
 }
 
 impl From<crate::domain::filter::FilterError> for ApiError {
@@ -247,9 +261,10 @@ impl From<WriteError> for ApiError {
             },
             WriteError::NotFound(message) => ApiError::NotFound(message),
             WriteError::Invalid(errors) => ApiError::Invalid(errors),
+            WriteError::Content(content) => ApiError::Internal(error_chain(&content)),
             WriteError::Db(db) => match db.sql_err() {
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict {
-                    message: "another record already has this key (for a traceability entry, its eventId)".into(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(message)) => ApiError::Conflict {
+                    message: unique_violation(&message).to_owned(),
                     record: None,
                     expected: None,
                     current: None,
@@ -259,6 +274,59 @@ impl From<WriteError> for ApiError {
                 ),
                 _ => ApiError::from_db(&db, error_chain(&db)),
             },
+        }
+    }
+}
+
+/// The name of the unique index a violation names: PostgreSQL gives the index
+/// (`… unique constraint "ux_traceability_entries_event_id"`), SQLite its columns
+/// (`UNIQUE constraint failed: traceability_entries.event_id`), which name it the same
+/// way (`ux_<table>_<columns>`).
+pub fn unique_index(message: &str) -> Option<String> {
+    if let Some(start) = message.find("unique constraint \"") {
+        let rest = &message[start + "unique constraint \"".len()..];
+        return rest.split('"').next().map(str::to_owned);
+    }
+    let columns = message.split("UNIQUE constraint failed:").nth(1)?;
+    let mut table = None;
+    let mut names = Vec::new();
+    for column in columns.split(',') {
+        let (t, c) = column.trim().split_once('.')?;
+        table.get_or_insert(t);
+        names.push(c);
+    }
+    Some(format!("ux_{}_{}", table?, names.join("_")))
+}
+
+/// What a client is told when a write collides with a unique key.
+fn unique_violation(message: &str) -> &'static str {
+    match unique_index(message).as_deref() {
+        Some("ux_traceability_entries_event_id") => {
+            "another traceability entry already has this eventId"
+        }
+        Some("ux_organisations_tax_code") => "another organisation already has this tax code",
+        Some(index) if index.ends_with("_source_external_id") => {
+            "this source already has a record with this externalId"
+        }
+        _ => "another record already has this key",
+    }
+}
+
+impl From<crate::sync::SyncError> for ApiError {
+    fn from(error: crate::sync::SyncError) -> Self {
+        use crate::sync::SyncError;
+        match error {
+            SyncError::Unknown(_) => ApiError::NotFound(error.to_string()),
+            SyncError::Busy(_) => ApiError::Conflict {
+                message: error.to_string(),
+                record: None,
+                expected: None,
+                current: None,
+            },
+            SyncError::Disabled { .. } => ApiError::BadUserInput(error.to_string()),
+            SyncError::Store(store) => store.into(),
+            SyncError::Write(write) => write.into(),
+            other => ApiError::Internal(other.to_string()),
         }
     }
 }

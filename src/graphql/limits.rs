@@ -47,7 +47,7 @@ impl Default for Limits {
             max_body_bytes: 1024 * 1024,
             max_import_body_bytes: 16 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
-            batch_window: Duration::from_millis(1),
+            batch_window: Duration::ZERO,
             max_aliases: 30,
             max_document_chars: 15_000,
             max_document_tokens: 2_000,

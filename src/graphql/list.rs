@@ -2,14 +2,13 @@
 //! and Relay cursor pagination with a default and a maximum page size.
 
 use async_graphql::connection::{CursorType, Edge};
-use async_graphql::{Enum, InputObject, InputType, OutputType, SimpleObject};
+use async_graphql::{Enum, InputObject, OutputType, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::error::ApiError;
 use super::scalars::{Date, DateTime};
 use crate::domain::filter::{FieldConditions, Filter, FilterError, Scalar};
-use crate::store::records::SortKey;
 
 /// Rows per page when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE_SIZE: usize = 50;
@@ -152,77 +151,6 @@ impl Conditions for BooleanFilter {
     }
 }
 
-/// Declares a kind's filter input: its fields (each an input type, a column and a
-/// field type) plus `and`, `or` and `not`.
-macro_rules! filter_input {
-    ($(#[$doc:meta])* $name:ident, $kind:literal {
-        $($(#[$fdoc:meta])* $field:ident: $input:ty => ($api:literal, $column:literal, $ty:expr)),* $(,)?
-    }) => {
-        $(#[$doc])*
-        #[derive(async_graphql::InputObject, Debug, Clone, Default)]
-        pub struct $name {
-            $($(#[$fdoc])* pub $field: Option<$input>,)*
-            /// Where the record came from (`seed`, `sample`, `agency:<code>`, `connector:<name>`).
-            pub source: Option<$crate::graphql::list::StringFilter>,
-            /// The record's key in its source registry.
-            pub external_id: Option<$crate::graphql::list::StringFilter>,
-            pub updated_at: Option<$crate::graphql::list::DateTimeFilter>,
-            /// Records linked to the plan tasks with these codes (`eq`, `in`, `ne`).
-            pub linked_task: Option<$crate::graphql::list::StringFilter>,
-            /// Every one of these filters holds.
-            pub and: Option<Vec<$name>>,
-            /// At least one of these filters holds.
-            pub or: Option<Vec<$name>>,
-            /// This filter does not hold.
-            pub not: Option<Box<$name>>,
-        }
-
-        impl $name {
-            /// The checked filter; errors name the offending field's path.
-            pub fn to_filter(&self, path: &str) -> Result<$crate::domain::filter::Filter, $crate::domain::filter::FilterError> {
-                use $crate::domain::filter::{field_filter, FieldDef};
-                use $crate::graphql::list::Conditions;
-                use $crate::domain::filter::{lookup_filter, any_text, FieldType, Lookup};
-                let mut parts = Vec::new();
-                $(if let Some(input) = &self.$field {
-                    let def = FieldDef { name: $api, column: $column, ty: $ty };
-                    parts.push(field_filter(&def, &format!("{path}.{}", $api), input.conditions())?);
-                })*
-                if let Some(input) = &self.source {
-                    let def = FieldDef { name: "source", column: "source", ty: FieldType::Text };
-                    parts.push(field_filter(&def, &format!("{path}.source"), input.conditions())?);
-                }
-                if let Some(input) = &self.external_id {
-                    let def = FieldDef { name: "externalId", column: "external_id", ty: FieldType::Text };
-                    parts.push(field_filter(&def, &format!("{path}.externalId"), input.conditions())?);
-                }
-                if let Some(input) = &self.updated_at {
-                    let def = FieldDef { name: "updatedAt", column: "updated_at", ty: FieldType::DateTime };
-                    parts.push(field_filter(&def, &format!("{path}.updatedAt"), input.conditions())?);
-                }
-                if let Some(input) = &self.linked_task {
-                    parts.push(lookup_filter(
-                        "id",
-                        &format!("{path}.linkedTask"),
-                        input.conditions(),
-                        any_text,
-                        |task_codes| Lookup::LinkedToTasks { kind: $kind, task_codes },
-                    )?);
-                }
-                $crate::graphql::list::combine(
-                    parts,
-                    path,
-                    self.and.as_deref(),
-                    self.or.as_deref(),
-                    self.not.as_deref(),
-                    Self::to_filter,
-                )
-            }
-        }
-    };
-}
-pub(crate) use filter_input;
-
 /// Joins a filter's own field conditions with its `and`, `or` and `not` parts; every
 /// part is checked with `to_filter` under its own path (`filter.or[1]`).
 pub fn combine<F>(
@@ -266,69 +194,6 @@ pub enum SortDirection {
     #[default]
     Asc,
     Desc,
-}
-
-/// A field a list can be sorted by.
-pub trait SortField: InputType + Copy {
-    fn column(self) -> &'static str;
-}
-
-/// One sort key of `orderBy`. Nulls sort last in either direction.
-#[derive(InputObject, Debug, Clone)]
-#[graphql(concrete(
-    name = "OcopProductOrderBy",
-    params(super::records::ocop::OcopProductOrderField)
-))]
-#[graphql(concrete(
-    name = "IpRightOrderBy",
-    params(super::records::ip_right::IpRightOrderField)
-))]
-#[graphql(concrete(
-    name = "StartupOrderBy",
-    params(super::records::startup::StartupOrderField)
-))]
-#[graphql(concrete(
-    name = "TraceabilityEntryOrderBy",
-    params(super::records::traceability::TraceabilityEntryOrderField)
-))]
-#[graphql(concrete(
-    name = "ScienceTaskOrderBy",
-    params(super::records::science::ScienceTaskOrderField)
-))]
-#[graphql(concrete(
-    name = "ApplicationModelOrderBy",
-    params(super::records::science::ApplicationModelOrderField)
-))]
-#[graphql(concrete(
-    name = "TechnologyAssessmentOrderBy",
-    params(super::records::science::TechnologyAssessmentOrderField)
-))]
-#[graphql(concrete(
-    name = "AnnualReportOrderBy",
-    params(super::records::report::AnnualReportOrderField)
-))]
-#[graphql(concrete(name = "TaskOrderBy", params(super::tasks::TaskOrderField)))]
-pub struct OrderBy<F: SortField> {
-    pub field: F,
-    #[graphql(default)]
-    pub direction: SortDirection,
-}
-
-/// The sort keys of `orderBy`, or the list's default order.
-pub fn sort_keys<F: SortField>(
-    order_by: Option<Vec<OrderBy<F>>>,
-    default: &[SortKey],
-) -> Vec<SortKey> {
-    match order_by {
-        Some(keys) if !keys.is_empty() => keys
-            .into_iter()
-            .map(|k| SortKey {
-                column: k.field.column(),
-                descending: k.direction == SortDirection::Desc,
-            })
-            .collect(),
-        _ => default.to_vec(),
-    }
 }
 
 /// Relay page arguments.

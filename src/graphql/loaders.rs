@@ -9,12 +9,12 @@ use async_graphql::dataloader::Loader;
 use sea_orm::DatabaseConnection;
 
 use crate::db::entities::{
-    agencies, agency_groups, annual_reports, application_models, ip_rights, legal_documents,
-    ocop_products, organisations, plan_clauses, plans, record_links, science_tasks, sections,
-    startup_support_events, startups, targets, task_coordinators, tasks, technology_assessments,
-    traceability_entries,
+    agencies, agency_groups, legal_documents, organisations, plan_clauses, plans, record_links,
+    sections, startup_support_events, targets, task_coordinators, tasks,
 };
 use crate::domain::records::{RecordKind, RecordRef};
+use crate::graphql::objects::{LinkedRecord, RecordNode};
+use crate::records::{Kind, with_kind};
 use crate::store::cache::ReadCache;
 use crate::store::feed::ChangeFeed;
 use crate::store::snapshot::PlanCache;
@@ -26,7 +26,7 @@ pub struct PlanLoader {
     db: DatabaseConnection,
     cache: Arc<PlanCache>,
     /// Target contributions read many rows; they are kept until a write (see `cache`).
-    progress: ReadCache<crate::store::targets::PlanContributions>,
+    progress: ReadCache<i32, crate::store::targets::PlanContributions>,
 }
 
 impl PlanLoader {
@@ -424,73 +424,14 @@ impl RecordLoader {
     }
 }
 
-/// A record of any kind.
-#[derive(Debug, Clone)]
-pub enum AnyRecord {
-    IpRight(Arc<ip_rights::Model>),
-    OcopProduct(Arc<ocop_products::Model>),
-    Startup(Arc<startups::Model>),
-    TraceabilityEntry(Arc<traceability_entries::Model>),
-    ScienceTask(Arc<science_tasks::Model>),
-    ApplicationModel(Arc<application_models::Model>),
-    TechnologyAssessment(Arc<technology_assessments::Model>),
-    AnnualReport(Arc<annual_reports::Model>),
-}
-
-impl AnyRecord {
-    /// Whether `caller` may read this record (archived ones are private).
-    pub fn readable_by(&self, caller: &crate::domain::auth::Caller) -> bool {
-        fn check<M: crate::store::writes::Writable>(
-            model: &M,
-            caller: &crate::domain::auth::Caller,
-        ) -> bool {
-            if !model.is_archived() {
-                return true;
-            }
-            let (agency_id, agency_only) = model.owner_agency();
-            let owner = crate::domain::scope::Owner {
-                source: model.source(),
-                agency_id,
-                agency_only,
-            };
-            crate::domain::scope::may_read(caller, &owner, true)
-        }
-        match self {
-            AnyRecord::IpRight(m) => check(&**m, caller),
-            AnyRecord::OcopProduct(m) => check(&**m, caller),
-            AnyRecord::Startup(m) => check(&**m, caller),
-            AnyRecord::TraceabilityEntry(m) => check(&**m, caller),
-            AnyRecord::ScienceTask(m) => check(&**m, caller),
-            AnyRecord::ApplicationModel(m) => check(&**m, caller),
-            AnyRecord::TechnologyAssessment(m) => check(&**m, caller),
-            AnyRecord::AnnualReport(m) => check(&**m, caller),
-        }
-    }
-
-    /// The organisation the record names (producer, host, enterprise), if any.
-    pub fn organisation(&self) -> Option<i32> {
-        use crate::store::writes::Writable;
-        match self {
-            AnyRecord::IpRight(m) => m.organisation(),
-            AnyRecord::OcopProduct(m) => m.organisation(),
-            AnyRecord::Startup(m) => m.organisation(),
-            AnyRecord::TraceabilityEntry(m) => m.organisation(),
-            AnyRecord::ScienceTask(m) => m.organisation(),
-            AnyRecord::ApplicationModel(m) => m.organisation(),
-            AnyRecord::TechnologyAssessment(m) => m.organisation(),
-            AnyRecord::AnnualReport(m) => m.organisation(),
-        }
-    }
-}
-
 /// A record by its global reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RecordKey(pub RecordRef);
 
 key!(/// An organisation by id.
     OrganisationId);
-key!(/// The support events of a startup.
-    StartupSupport);
+key!(/// The support events of a record.
+    SupportEventsOf);
 
 /// The plan tasks a record is linked to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -507,10 +448,7 @@ pub struct TaskLinks {
 
 impl TaskLinks {
     pub fn kind_set(kinds: &[RecordKind]) -> u16 {
-        kinds.iter().fold(0, |set, kind| {
-            let bit = RecordKind::ALL.iter().position(|k| k == kind).unwrap_or(0);
-            set | (1 << bit)
-        })
+        kinds.iter().fold(0, |set, kind| set | (1 << kind.index()))
     }
 
     fn kinds(&self) -> Option<Vec<RecordKind>> {
@@ -525,17 +463,16 @@ impl TaskLinks {
     }
 }
 
-async fn load_kind<E>(
+/// Loads the records of kind `K` among `keys`, in one statement.
+async fn load_kind<K: Kind>(
     db: &DatabaseConnection,
-    kind: RecordKind,
     keys: &[RecordKey],
-    wrap: impl Fn(E::Model) -> (i32, AnyRecord),
-    out: &mut HashMap<RecordKey, AnyRecord>,
+    out: &mut HashMap<RecordKey, LinkedRecord>,
 ) -> Result<(), Arc<StoreError>>
 where
-    E: sea_orm::EntityTrait,
-    E::Model: sea_orm::FromQueryResult + Send + Sync,
+    LinkedRecord: From<RecordNode<K>>,
 {
+    let kind = K::SPEC.kind;
     let ids: Vec<i32> = keys
         .iter()
         .filter(|k| k.0.kind == kind)
@@ -544,34 +481,22 @@ where
     if ids.is_empty() {
         return Ok(());
     }
-    for model in records_store::by_ids::<E>(db, kind.table(), &ids).await? {
-        let (id, record) = wrap(model);
-        out.insert(RecordKey(RecordRef { kind, id }), record);
+    for model in records_store::by_ids::<K::Entity>(db, K::SPEC.table, &ids).await? {
+        let node = RecordNode::<K>::new(model);
+        out.insert(RecordKey(node.reference()), LinkedRecord::from(node));
     }
     Ok(())
 }
 
 impl Loader<RecordKey> for RecordLoader {
-    type Value = AnyRecord;
+    type Value = LinkedRecord;
     type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[RecordKey]) -> LoadResult<RecordKey, AnyRecord> {
+    async fn load(&self, keys: &[RecordKey]) -> LoadResult<RecordKey, LinkedRecord> {
         let mut out = HashMap::new();
         // One statement per kind present among the keys.
-        macro_rules! load {
-            ($($kind:ident => $entity:ty),* $(,)?) => {$(
-                load_kind::<$entity>(&self.db, RecordKind::$kind, keys, |m| (m.id, AnyRecord::$kind(Arc::new(m))), &mut out).await?;
-            )*};
+        for kind in RecordKind::ALL {
+            with_kind!(*kind, |K| load_kind::<K>(&self.db, keys, &mut out).await)?;
         }
-        load!(
-            IpRight => ip_rights::Entity,
-            OcopProduct => ocop_products::Entity,
-            Startup => startups::Entity,
-            TraceabilityEntry => traceability_entries::Entity,
-            ScienceTask => science_tasks::Entity,
-            ApplicationModel => application_models::Entity,
-            TechnologyAssessment => technology_assessments::Entity,
-            AnnualReport => annual_reports::Entity,
-        );
         Ok(out)
     }
 }
@@ -585,12 +510,12 @@ impl Loader<OrganisationId> for RecordLoader {
     }
 }
 
-impl Loader<StartupSupport> for RecordLoader {
+impl Loader<SupportEventsOf> for RecordLoader {
     type Value = Vec<startup_support_events::Model>;
     type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[StartupSupport]) -> LoadResult<StartupSupport, Self::Value> {
-        let rows = records_store::support_events_by_startups(&self.db, &raw(keys, |k| k.0)).await?;
-        Ok(group(keys, rows, |r| Some(StartupSupport(r.startup_id))))
+    async fn load(&self, keys: &[SupportEventsOf]) -> LoadResult<SupportEventsOf, Self::Value> {
+        let rows = crate::store::support_events::of_records(&self.db, &raw(keys, |k| k.0)).await?;
+        Ok(group(keys, rows, |r| Some(SupportEventsOf(r.startup_id))))
     }
 }
 
@@ -663,7 +588,7 @@ impl Loader<PlanProgress> for PlanLoader {
         for key in keys {
             let contributions = self
                 .progress
-                .get_or_load(key.0.to_string(), || {
+                .get_or_load(key.0, || {
                     crate::store::targets::plan_contributions(&self.db, key.0)
                 })
                 .await?;

@@ -4,12 +4,18 @@
 pub mod agency;
 pub mod aggregate;
 pub mod audit;
+pub mod batch;
 pub mod connectors;
+pub mod context;
+pub mod enums;
 pub mod error;
+pub mod fetch;
 pub mod limits;
 pub mod list;
 pub mod loaders;
+pub mod meta;
 pub mod mutations;
+pub mod objects;
 pub mod ordering;
 pub mod places;
 pub mod plan;
@@ -21,12 +27,11 @@ pub mod tasks;
 
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use self::agency::AgencyQuery;
-use self::aggregate::{AggregateCache, AggregateQuery};
+use self::aggregate::{AggregateCache, TaskAggregateQuery};
 use self::audit::AuditQueryRoot;
 use self::connectors::{ConflictQuery, ConnectorMutation, ConnectorQuery};
 use self::limits::Limits;
@@ -34,17 +39,8 @@ use self::loaders::{PlanLoader, RecordLoader};
 use self::mutations::PlanMutation;
 use self::places::PlaceQuery;
 use self::plan::PlanQuery;
-use self::records::{
-    ip_right::{IpRightMutation, IpRightQuery},
-    ocop::{OcopMutation, OcopQuery},
-    report::{AnnualReportMutation, AnnualReportQuery, ReportSubmission},
-    science::{
-        ApplicationModelMutation, ApplicationModelQuery, ScienceTaskMutation, ScienceTaskQuery,
-        TechnologyAssessmentMutation, TechnologyAssessmentQuery,
-    },
-    startup::{StartupMutation, StartupQuery},
-    traceability::{TraceabilityEntryMutation, TraceabilityQuery},
-};
+use self::records::reports::{ReportQuery, ReportSubmission};
+use self::records::roots::{RecordAggregates, RecordsMutation, RecordsQuery};
 use self::search::SearchQuery;
 use self::subscriptions::Subscription;
 use self::tasks::TaskQuery;
@@ -57,33 +53,21 @@ pub struct Query(
     PlanQuery,
     TaskQuery,
     AgencyQuery,
-    IpRightQuery,
-    OcopQuery,
-    StartupQuery,
-    TraceabilityQuery,
-    ScienceTaskQuery,
-    ApplicationModelQuery,
-    TechnologyAssessmentQuery,
-    AnnualReportQuery,
+    RecordsQuery,
+    ReportQuery,
     SearchQuery,
     PlaceQuery,
     AuditQueryRoot,
     ConnectorQuery,
     ConflictQuery,
-    AggregateQuery,
+    RecordAggregates,
+    TaskAggregateQuery,
 );
 
 /// The root mutation: every domain's writes side by side.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
-    IpRightMutation,
-    OcopMutation,
-    StartupMutation,
-    TraceabilityEntryMutation,
-    ScienceTaskMutation,
-    ApplicationModelMutation,
-    TechnologyAssessmentMutation,
-    AnnualReportMutation,
+    RecordsMutation,
     ReportSubmission,
     PlanMutation,
     ConnectorMutation,
@@ -113,14 +97,13 @@ pub fn build_schema(
     connectors: crate::sync::scheduler::Connectors,
 ) -> HubSchema {
     let plan_cache = Arc::new(PlanCache::new(db.clone()));
-    let plan_loader = DataLoader::new(
-        PlanLoader::new(db.clone(), plan_cache.clone(), feed.clone()),
-        tokio::spawn,
-    )
-    .delay(limits.batch_window);
+    let plan_loader = Arc::new(PlanLoader::new(
+        db.clone(),
+        plan_cache.clone(),
+        feed.clone(),
+    ));
     let totals = Arc::new(crate::store::totals::TotalsCache::new(feed.clone()));
-    let record_loader =
-        DataLoader::new(RecordLoader::new(db.clone()), tokio::spawn).delay(limits.batch_window);
+    let record_loader = batch::Batcher::new(RecordLoader::new(db.clone()), limits.batch_window);
     schema_builder(limits)
         .data(db)
         .data(plan_cache)

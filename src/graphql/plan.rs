@@ -1,45 +1,25 @@
 //! The plan as the API serves it: plans, sections, tasks, targets and legal documents.
 
-use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, Enum, ID, Object, SimpleObject};
-use sea_orm::DatabaseConnection;
+use async_graphql::{Context, ID, Object, SimpleObject};
 
-use super::agency::{Agency, CoordinatorEntry, Party, parties_of};
+use super::agency::parties_of;
+use super::context::{caller, database, plan_loader as loader, record_loader, snapshot};
 use super::error::{ApiError, ApiResult};
+use super::fetch::{load_agency, load_records};
 use super::limits::list_complexity;
 use super::loaders::{
-    AgencyId, DocumentId, DocumentTasks, PlanClauses, PlanDocuments, PlanId, PlanLoader,
-    PlanSections, PlanTargets, SectionId, SectionTasks, TaskChildren, TaskCoordinators,
-    TaskDocuments, TaskId,
+    DocumentId, DocumentTasks, PlanClauses, PlanDocuments, PlanId, PlanSections, PlanTargets,
+    SectionId, SectionTasks, TaskChildren, TaskCoordinators, TaskDocuments, TaskId,
 };
 use super::loaders::{PlanProgress, RecordKey, TaskLinks};
-use super::records::{LinkedRecord, RecordKind, load_records, record_loader};
+use super::objects::{
+    Agency, CoordinatorEntry, LegalDocument, LinkedRecord, Party, Plan, Section, Target, Task,
+};
 use super::scalars::{BigInt, Date, DateTime};
-use crate::db::entities::{legal_documents, plans, sections, targets, tasks};
-use crate::domain::plan::{TargetKey as DomainTargetKey, TargetKind as DomainTargetKind};
-use crate::domain::records::{RecordKind as DomainRecordKind, RecordRef};
+use crate::domain::plan::{TargetKey, TargetKind};
+use crate::domain::records::{RecordKind, RecordRef};
 use crate::domain::targets as targets_rule;
 use crate::store::plan as store;
-
-pub(crate) fn loader<'a>(
-    ctx: &'a Context<'_>,
-) -> async_graphql::Result<&'a DataLoader<PlanLoader>> {
-    ctx.data::<DataLoader<PlanLoader>>()
-}
-
-/// The in-memory plan snapshot (see `store::snapshot`).
-pub(crate) async fn snapshot(
-    ctx: &Context<'_>,
-) -> async_graphql::Result<std::sync::Arc<crate::store::snapshot::PlanSnapshot>> {
-    ctx.data::<std::sync::Arc<crate::store::snapshot::PlanCache>>()?
-        .get()
-        .await
-        .api()
-}
-
-pub(crate) fn database<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a DatabaseConnection> {
-    ctx.data::<DatabaseConnection>()
-}
 
 #[derive(Default)]
 pub struct PlanQuery;
@@ -120,10 +100,6 @@ impl PlanQuery {
             .collect())
     }
 }
-
-/// A plan document such as 136/KH-UBND, with its sections, tasks and key targets.
-#[derive(Clone)]
-pub struct Plan(pub plans::Model);
 
 impl Plan {
     async fn clauses(&self, ctx: &Context<'_>, kind: &str) -> async_graphql::Result<Vec<String>> {
@@ -269,7 +245,7 @@ impl Plan {
         ctx: &Context<'_>,
         key: TargetKey,
     ) -> async_graphql::Result<Option<Target>> {
-        let key = DomainTargetKey::from(key).as_str();
+        let key = key.as_str();
         Ok(loader(ctx)?
             .load_one(PlanTargets(self.0.id))
             .await
@@ -333,18 +309,6 @@ impl ReportingDeadline {
     }
 }
 
-pub(crate) async fn load_agency(
-    ctx: &Context<'_>,
-    id: Option<i32>,
-) -> async_graphql::Result<Option<Agency>> {
-    let Some(id) = id else { return Ok(None) };
-    Ok(loader(ctx)?.load_one(AgencyId(id)).await.api()?.map(Agency))
-}
-
-/// A section of the task appendix.
-#[derive(Clone)]
-pub struct Section(pub sections::Model);
-
 #[Object]
 impl Section {
     async fn id(&self) -> ID {
@@ -389,10 +353,6 @@ impl Section {
             .collect())
     }
 }
-
-/// A task (nhiệm vụ, giải pháp) of the appendix.
-#[derive(Clone)]
-pub struct Task(pub tasks::Model);
 
 #[Object]
 impl Task {
@@ -541,7 +501,7 @@ impl Task {
         let links = self.links(ctx, kinds, first).await?;
         let keys = links.iter().filter_map(link_ref).map(RecordKey);
         let records = record_loader(ctx)?.load_many(keys).await.api()?;
-        let caller = super::mutations::caller(ctx);
+        let caller = caller(ctx);
         Ok(links
             .into_iter()
             .filter_map(|link| {
@@ -550,7 +510,7 @@ impl Task {
                     .filter(|record| record.readable_by(caller))?
                     .clone();
                 Some(RecordLink {
-                    record: LinkedRecord::from(record),
+                    record,
                     linked_by: link.linked_by,
                     linked_at: DateTime(link.linked_at),
                 })
@@ -614,11 +574,7 @@ impl Task {
         kinds: Option<Vec<RecordKind>>,
         first: i32,
     ) -> async_graphql::Result<Vec<crate::db::entities::record_links::Model>> {
-        let kinds: Vec<DomainRecordKind> = kinds
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect();
+        let kinds: Vec<RecordKind> = kinds.unwrap_or_default();
         let key = TaskLinks {
             task_id: self.0.id,
             kinds: TaskLinks::kind_set(&kinds),
@@ -633,7 +589,7 @@ impl Task {
 }
 
 fn link_ref(link: &crate::db::entities::record_links::Model) -> Option<RecordRef> {
-    DomainRecordKind::parse(&link.record_kind)
+    RecordKind::parse(&link.record_kind)
         .ok()
         .map(|kind| RecordRef {
             kind,
@@ -663,70 +619,15 @@ pub struct Timeline {
     end_year: Option<i32>,
 }
 
-/// The five key targets of the plan.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum TargetKey {
-    /// At least 15 S&T tasks carrying out the Provincial Party Committee's resolutions.
-    StTasks,
-    /// At least 20 S&T application models transferred.
-    ApplicationModels,
-    /// At least 20 innovative startups supported.
-    Startups,
-    /// Industrial property of at least one key farm product registered abroad.
-    IpAbroad,
-    /// Technology level of enterprises in the key industries assessed.
-    TechnologyAssessment,
-}
-
-impl From<TargetKey> for DomainTargetKey {
-    fn from(key: TargetKey) -> Self {
-        match key {
-            TargetKey::StTasks => DomainTargetKey::StTasks,
-            TargetKey::ApplicationModels => DomainTargetKey::ApplicationModels,
-            TargetKey::Startups => DomainTargetKey::Startups,
-            TargetKey::IpAbroad => DomainTargetKey::IpAbroad,
-            TargetKey::TechnologyAssessment => DomainTargetKey::TechnologyAssessment,
-        }
-    }
-}
-
-impl From<DomainTargetKey> for TargetKey {
-    fn from(key: DomainTargetKey) -> Self {
-        match key {
-            DomainTargetKey::StTasks => TargetKey::StTasks,
-            DomainTargetKey::ApplicationModels => TargetKey::ApplicationModels,
-            DomainTargetKey::Startups => TargetKey::Startups,
-            DomainTargetKey::IpAbroad => TargetKey::IpAbroad,
-            DomainTargetKey::TechnologyAssessment => TargetKey::TechnologyAssessment,
-        }
-    }
-}
-
-/// Whether a target counts something or is met by being done.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum TargetKind {
-    Count,
-    Completion,
-}
-
-/// A key target to 2025 (chỉ tiêu chủ yếu).
-#[derive(Clone)]
-pub struct Target(pub targets::Model);
-
 #[Object]
 impl Target {
     async fn key(&self) -> async_graphql::Result<TargetKey> {
-        DomainTargetKey::parse(&self.0.key)
-            .map(TargetKey::from)
-            .map_err(|e| ApiError::Internal(e.to_string()).into_graphql())
+        TargetKey::parse(&self.0.key).map_err(|e| ApiError::Internal(e.to_string()).into_graphql())
     }
 
     async fn kind(&self) -> async_graphql::Result<TargetKind> {
-        match DomainTargetKind::parse(&self.0.kind) {
-            Ok(DomainTargetKind::Count) => Ok(TargetKind::Count),
-            Ok(DomainTargetKind::Completion) => Ok(TargetKind::Completion),
-            Err(e) => Err(ApiError::Internal(e.to_string()).into_graphql()),
-        }
+        TargetKind::parse(&self.0.kind)
+            .map_err(|e| ApiError::Internal(e.to_string()).into_graphql())
     }
 
     /// Order in the plan, from 1.
@@ -839,9 +740,9 @@ impl Target {
         targets_rule::Progress,
         Vec<targets_rule::Contribution<RecordRef>>,
     )> {
-        let key = DomainTargetKey::parse(&self.0.key)
+        let key = TargetKey::parse(&self.0.key)
             .map_err(|e| ApiError::Internal(e.to_string()).into_graphql())?;
-        let kind = DomainTargetKind::parse(&self.0.kind)
+        let kind = TargetKind::parse(&self.0.kind)
             .map_err(|e| ApiError::Internal(e.to_string()).into_graphql())?;
         let loader = loader(ctx)?;
         let (plan, contributions) = futures_util::future::try_join(
@@ -883,10 +784,6 @@ pub struct TargetYear {
     /// At or above the path at the end of the year (see `Target.onTrackRule`).
     pub on_track: bool,
 }
-
-/// A legal document the plan cites (decision, plan, resolution…).
-#[derive(Clone)]
-pub struct LegalDocument(pub legal_documents::Model);
 
 #[Object]
 impl LegalDocument {

@@ -3,9 +3,7 @@
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::NaiveDate;
 
-/// A calendar date, `YYYY-MM-DD` (ISO 8601 / RFC 3339 full-date).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Date(pub NaiveDate);
+pub use crate::domain::values::{BigInt, Date, DateTime};
 
 #[Scalar(
     name = "Date",
@@ -26,10 +24,6 @@ impl ScalarType for Date {
         Value::String(self.0.to_string())
     }
 }
-
-/// A point in time with its UTC offset, RFC 3339 (`2024-03-01T08:30:00+07:00`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DateTime(pub chrono::DateTime<chrono::FixedOffset>);
 
 #[Scalar(
     name = "DateTime",
@@ -54,10 +48,6 @@ impl ScalarType for DateTime {
     }
 }
 
-/// A 64-bit integer (amounts in VND exceed GraphQL's 32-bit `Int`), as a JSON number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BigInt(pub i64);
-
 #[Scalar(name = "BigInt")]
 impl ScalarType for BigInt {
     fn parse(value: Value) -> InputValueResult<Self> {
@@ -76,42 +66,5 @@ impl ScalarType for BigInt {
 
     fn to_value(&self) -> Value {
         Value::Number(self.0.into())
-    }
-}
-
-// Connectors read record inputs from JSON; the scalars read the same text there.
-impl<'de> serde::Deserialize<'de> for Date {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-            .map(Date)
-            .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a date (YYYY-MM-DD)")))
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for DateTime {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        chrono::DateTime::parse_from_rfc3339(&text)
-            .map(DateTime)
-            .map_err(|_| serde::de::Error::custom(format!("{text:?} is not an RFC 3339 date-time")))
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for BigInt {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Number(i64),
-            Text(String),
-        }
-        match Raw::deserialize(deserializer)? {
-            Raw::Number(n) => Ok(BigInt(n)),
-            Raw::Text(text) => text
-                .parse()
-                .map(BigInt)
-                .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a whole number"))),
-        }
     }
 }

@@ -1,87 +1,54 @@
 //! `search`: one ranked search across tasks, agencies and every record kind.
 
-use async_graphql::{Context, Enum, Object, SimpleObject, Union};
+use async_graphql::{Context, Object};
 
-use super::agency::Agency;
-use super::error::ApiResult;
+use super::context::{caller, database, plan_loader, record_loader};
+use super::error::{ApiError, ApiResult};
 use super::loaders::{AgencyId, RecordKey, TaskId};
-use super::plan::{Task, database, loader};
-use super::records::{LinkedRecord, RecordKind, record_loader};
-use crate::domain::records::{RecordKind as DomainKind, RecordRef};
+use super::objects::{Agency, SearchHitKind, SearchResult, Task};
+use crate::domain::records::{RecordKind, RecordRef};
 use crate::store::search::{self as store, HitKind};
 
 /// The most hits one search returns.
 const MAX_HITS: i32 = 100;
 
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum SearchHitKind {
-    Task,
-    Agency,
-    IpRight,
-    OcopProduct,
-    Startup,
-    TraceabilityEntry,
-    ScienceTask,
-    ApplicationModel,
-    TechnologyAssessment,
-    AnnualReport,
-}
-
-/// What a search hit points at.
-#[derive(Union, Clone)]
-pub enum SearchResult {
-    Task(Box<Task>),
-    Agency(Box<Agency>),
-    IpRight(super::records::ip_right::IpRight),
-    OcopProduct(super::records::ocop::OcopProduct),
-    Startup(super::records::startup::Startup),
-    TraceabilityEntry(super::records::traceability::TraceabilityEntry),
-    ScienceTask(super::records::science::ScienceTask),
-    ApplicationModel(super::records::science::ApplicationModel),
-    TechnologyAssessment(super::records::science::TechnologyAssessment),
-    AnnualReport(super::records::report::AnnualReport),
-}
-
-impl From<LinkedRecord> for SearchResult {
-    fn from(record: LinkedRecord) -> Self {
-        match record {
-            LinkedRecord::IpRight(r) => SearchResult::IpRight(r),
-            LinkedRecord::OcopProduct(r) => SearchResult::OcopProduct(r),
-            LinkedRecord::Startup(r) => SearchResult::Startup(r),
-            LinkedRecord::TraceabilityEntry(r) => SearchResult::TraceabilityEntry(r),
-            LinkedRecord::ScienceTask(r) => SearchResult::ScienceTask(r),
-            LinkedRecord::ApplicationModel(r) => SearchResult::ApplicationModel(r),
-            LinkedRecord::TechnologyAssessment(r) => SearchResult::TechnologyAssessment(r),
-            LinkedRecord::AnnualReport(r) => SearchResult::AnnualReport(r),
-        }
-    }
+pub struct SearchHit {
+    score: f64,
+    kind: SearchHitKind,
+    title: String,
+    /// Read only when the query selects it.
+    node: Option<SearchResult>,
 }
 
 /// One search hit.
-#[derive(SimpleObject, Clone)]
-pub struct SearchHit {
+#[Object]
+impl SearchHit {
     /// 1 for an exact match, lower for weaker matches.
-    pub score: f64,
-    pub kind: SearchHitKind,
+    async fn score(&self) -> f64 {
+        self.score
+    }
+
+    async fn kind(&self) -> SearchHitKind {
+        self.kind
+    }
+
     /// The matched name, title or text.
-    pub title: String,
-    pub node: SearchResult,
+    async fn title(&self) -> &str {
+        &self.title
+    }
+
+    async fn node(&self) -> async_graphql::Result<&SearchResult> {
+        self.node.as_ref().ok_or_else(|| {
+            ApiError::Internal("a search hit was read without its node".into()).into_graphql()
+        })
+    }
 }
 
 fn hit_kind(kind: HitKind) -> SearchHitKind {
     match kind {
         HitKind::Task => SearchHitKind::Task,
         HitKind::Agency => SearchHitKind::Agency,
-        HitKind::Record(kind) => match kind {
-            DomainKind::IpRight => SearchHitKind::IpRight,
-            DomainKind::OcopProduct => SearchHitKind::OcopProduct,
-            DomainKind::Startup => SearchHitKind::Startup,
-            DomainKind::TraceabilityEntry => SearchHitKind::TraceabilityEntry,
-            DomainKind::ScienceTask => SearchHitKind::ScienceTask,
-            DomainKind::ApplicationModel => SearchHitKind::ApplicationModel,
-            DomainKind::TechnologyAssessment => SearchHitKind::TechnologyAssessment,
-            DomainKind::AnnualReport => SearchHitKind::AnnualReport,
-        },
+        HitKind::Record(kind) => kind.into(),
     }
 }
 
@@ -92,8 +59,8 @@ pub struct SearchQuery;
 impl SearchQuery {
     /// Ranked search over tasks, agencies and records, ignoring case, tone marks,
     /// diacritics (đ = d) and NFC/NFD form: "xoai cao lanh" finds "Xoài Cát Chu Cao
-    /// Lãnh". With `kinds`, only those record kinds are searched; without, everything
-    /// but traceability entries (identifiers, searched only when asked for).
+    /// Lãnh". With `kinds`, only those record kinds are searched; without, all of them,
+    /// traceability entries (by GTIN, lot and event id) included.
     #[graphql(complexity = "super::limits::list_complexity(child_complexity)")]
     async fn search(
         &self,
@@ -103,11 +70,21 @@ impl SearchQuery {
         #[graphql(default = 20)] first: i32,
     ) -> async_graphql::Result<Vec<SearchHit>> {
         let first = first.clamp(0, MAX_HITS) as usize;
-        let kinds: Option<Vec<DomainKind>> =
-            kinds.map(|k| k.into_iter().map(DomainKind::from).collect());
         let hits = store::search(database(ctx)?, &text, kinds.as_deref(), first)
             .await
             .api()?;
+        if !ctx.look_ahead().field("node").exists() {
+            // Hits are of active records only; without nodes nothing more is read.
+            return Ok(hits
+                .into_iter()
+                .map(|hit| SearchHit {
+                    score: hit.score,
+                    kind: hit_kind(hit.kind),
+                    title: hit.title,
+                    node: None,
+                })
+                .collect());
+        }
 
         let task_ids = hits
             .iter()
@@ -117,7 +94,7 @@ impl SearchQuery {
             .iter()
             .filter(|h| h.kind == HitKind::Agency)
             .map(|h| AgencyId(h.id));
-        let plan_loader = loader(ctx)?;
+        let plan_loader = plan_loader(ctx)?;
         let (tasks, agencies) = futures_util::future::try_join(
             plan_loader.load_many(task_ids),
             plan_loader.load_many(agency_ids),
@@ -144,16 +121,16 @@ impl SearchQuery {
                     .map(|a| SearchResult::Agency(Box::new(Agency(a)))),
                 HitKind::Record(kind) => records
                     .get(&RecordKey(RecordRef { kind, id: hit.id }))
-                    .filter(|record| record.readable_by(super::mutations::caller(ctx)))
+                    .filter(|record| record.readable_by(caller(ctx)))
                     .cloned()
-                    .map(|r| SearchResult::from(LinkedRecord::from(r))),
+                    .map(SearchResult::from),
             };
             if let Some(node) = node {
                 out.push(SearchHit {
                     score: hit.score,
                     kind: hit_kind(hit.kind),
                     title: hit.title,
-                    node,
+                    node: Some(node),
                 });
             }
         }

@@ -5,10 +5,11 @@ use async_graphql::{Context, Enum, ID, Object, Subscription};
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::mutations::{caller, feed};
-use super::records::{LinkedRecord, RecordKind, load_records};
+use super::context::{caller, feed};
+use super::fetch::load_records;
+use super::objects::LinkedRecord;
 use super::scalars::{BigInt, DateTime};
-use crate::domain::records::RecordKind as DomainKind;
+use crate::domain::records::RecordKind;
 use crate::domain::scope::{Owner, may_read};
 use crate::store::feed::{ChangeOperation as StoreOperation, RecordChange};
 
@@ -86,7 +87,6 @@ impl Subscription {
         ctx: &Context<'_>,
         kinds: Option<Vec<RecordKind>>,
     ) -> async_graphql::Result<impl Stream<Item = RecordChangeEvent> + use<>> {
-        let kinds: Option<Vec<DomainKind>> = kinds.map(|k| k.into_iter().map(Into::into).collect());
         let caller = caller(ctx).clone();
         let receiver = feed(ctx)?.subscribe();
         Ok(futures_util::stream::unfold(

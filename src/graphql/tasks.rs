@@ -2,10 +2,8 @@
 
 use async_graphql::{Context, Enum, Object};
 
-use super::list::{
-    Connection, OrderBy, PageArgs, SortField, StringFilter, checked_filter, combine, sort_keys,
-};
-use super::plan::Task;
+use super::list::{Connection, PageArgs, SortDirection, StringFilter, checked_filter, combine};
+use super::objects::Task;
 use crate::db::entities::tasks;
 use crate::domain::filter::{
     FieldDef, FieldType, Filter, FilterError, Lookup, any_text, field_filter, lookup_filter,
@@ -170,13 +168,35 @@ pub enum TaskOrderField {
     Status,
 }
 
-impl SortField for TaskOrderField {
+impl TaskOrderField {
     fn column(self) -> &'static str {
         match self {
             Self::Position => "id",
             Self::Code => "code",
             Self::Status => "progress_status",
         }
+    }
+}
+
+/// One sort key of `orderBy`. Nulls sort last in either direction.
+#[derive(async_graphql::InputObject, Debug, Clone)]
+pub struct TaskOrderBy {
+    pub field: TaskOrderField,
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+/// The sort keys of `orderBy`, or the published order.
+fn sort_keys(order_by: Option<Vec<TaskOrderBy>>) -> Vec<SortKey> {
+    match order_by {
+        Some(keys) if !keys.is_empty() => keys
+            .into_iter()
+            .map(|k| SortKey {
+                column: k.field.column(),
+                descending: k.direction == SortDirection::Desc,
+            })
+            .collect(),
+        _ => vec![SortKey::asc("id")],
     }
 }
 
@@ -193,36 +213,25 @@ impl TaskQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<TaskFilter>,
-        order_by: Option<Vec<OrderBy<TaskOrderField>>>,
+        order_by: Option<Vec<TaskOrderBy>>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Connection<Task>> {
         let filter = checked_filter(filter.as_ref(), |f, p| f.to_filter(p))?;
-        let sort = sort_keys(
-            order_by,
-            &[SortKey {
-                column: "id",
-                descending: false,
-            }],
-        );
-        let page = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
-        super::records::list_page::<tasks::Entity, Task>(
-            ctx,
-            "tasks",
+        let sort = sort_keys(order_by);
+        let args = super::records::ListArgs {
             filter,
             sort,
-            page,
-            true,
-            Task,
-            |_| None,
-        )
-        .await
+            page: PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+            include_inactive: true,
+        };
+        super::records::list_page::<tasks::Entity, Task>(ctx, "tasks", args, Task, |_| None).await
     }
 }

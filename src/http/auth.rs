@@ -5,8 +5,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use chrono::Utc;
 
-use super::AppState;
-use super::graphql::{ResponseType, error_response};
+use super::response::{ResponseType, error_response};
+use super::state::AppState;
 use crate::domain::auth::Caller;
 use crate::graphql::error::code;
 use crate::store::tokens::authenticate;
@@ -81,7 +81,7 @@ pub async fn caller(
             Ok(caller)
         }
         Ok(Err(refusal)) => Err(unauthorized(response_type, refusal.message())),
-        Err(error) => Err(super::graphql::store_error_response(
+        Err(error) => Err(super::response::store_error_response(
             response_type,
             &error,
             "the token cannot be checked",

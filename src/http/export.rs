@@ -13,9 +13,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use super::AppState;
-use super::graphql::{ResponseType, error_response};
+use super::response::{ResponseType, error_response};
+use super::state::AppState;
 use crate::domain::auth::Caller;
+use crate::domain::records::RecordKind;
 use crate::graphql::error::code;
 
 /// Rows fetched per GraphQL page.
@@ -26,207 +27,36 @@ const XLSX_MAX_ROWS: usize = 1_048_576;
 /// One exportable list: its URL name, GraphQL field and types, and the columns, each a
 /// dotted path into a node (`producer.name`); list values are joined with "; ".
 struct Kind {
-    name: &'static str,
-    field: &'static str,
-    filter_type: &'static str,
-    order_type: &'static str,
-    aggregate_field: &'static str,
-    dimension_type: &'static str,
-    metric_type: &'static str,
+    name: String,
+    field: String,
+    filter_type: String,
+    order_type: String,
+    aggregate_field: String,
+    dimension_type: String,
+    metric_type: String,
     /// Plan tasks are never archived, so their list takes no `includeInactive`.
     has_inactive: bool,
-    columns: &'static [&'static str],
+    columns: Vec<&'static str>,
 }
 
 const PROVENANCE: [&str; 5] = ["source", "externalId", "fetchedAt", "updatedAt", "version"];
 
-macro_rules! columns {
-    ($($c:literal),* $(,)?) => {
-        &[$($c,)* "tasks.code", PROVENANCE[0], PROVENANCE[1], PROVENANCE[2], PROVENANCE[3], PROVENANCE[4]]
-    };
-}
-
-const KINDS: &[Kind] = &[
-    Kind {
-        name: "ocop-products",
-        field: "ocopProducts",
-        filter_type: "OcopProductFilter",
-        order_type: "OcopProductOrderBy",
-        aggregate_field: "ocopProductsAggregate",
-        dimension_type: "OcopProductDimension",
-        metric_type: "OcopProductMetric",
-        has_inactive: true,
-        columns: columns!(
-            "id",
-            "name",
-            "stars",
-            "district",
-            "districtCode",
-            "commune",
-            "category",
-            "certifiedOn",
-            "validUntil",
-            "evaluationYear",
-            "producer.name",
-            "producer.taxCode",
-        ),
-    },
-    Kind {
-        name: "ip-rights",
-        field: "ipRights",
-        filter_type: "IpRightFilter",
-        order_type: "IpRightOrderBy",
-        aggregate_field: "ipRightsAggregate",
-        dimension_type: "IpRightDimension",
-        metric_type: "NoMetric",
-        has_inactive: true,
-        columns: columns!(
-            "id",
-            "name",
-            "kind",
-            "product",
-            "farmProduct",
-            "jurisdiction",
-            "number",
-            "filedOn",
-            "registeredOn",
-            "status",
-            "holder",
-            "managingAgency.code",
-            "managingAgency.name",
-        ),
-    },
-    Kind {
-        name: "startups",
-        field: "startups",
-        filter_type: "StartupFilter",
-        order_type: "StartupOrderBy",
-        aggregate_field: "startupsAggregate",
-        dimension_type: "StartupDimension",
-        metric_type: "NoMetric",
-        has_inactive: true,
-        columns: columns!(
-            "id",
-            "name",
-            "sector",
-            "foundedYear",
-            "district",
-            "organisation.name",
-            "organisation.taxCode",
-            "supportEvents.year",
-            "supportEvents.kind",
-            "supportEvents.amountVnd",
-        ),
-    },
-    Kind {
-        name: "traceability-entries",
-        field: "traceabilityEntries",
-        filter_type: "TraceabilityEntryFilter",
-        order_type: "TraceabilityEntryOrderBy",
-        aggregate_field: "traceabilityEntriesAggregate",
-        dimension_type: "TraceabilityEntryDimension",
-        metric_type: "TraceabilityEntryMetric",
-        has_inactive: true,
-        columns: columns!(
-            "id",
-            "eventId",
-            "eventType",
-            "eventTime",
-            "recordTime",
-            "action",
-            "bizStep",
-            "disposition",
-            "epc",
-            "gtin",
-            "lot",
-            "serial",
-            "quantity",
-            "uom",
-            "readPoint",
-            "bizLocation",
-            "locationName",
-            "growingAreaCode",
-        ),
-    },
-    Kind {
-        name: "science-tasks",
-        field: "scienceTasks",
-        filter_type: "ScienceTaskFilter",
-        order_type: "ScienceTaskOrderBy",
-        aggregate_field: "scienceTasksAggregate",
-        dimension_type: "ScienceTaskDimension",
-        metric_type: "ScienceTaskMetric",
-        has_inactive: true,
-        columns: columns!(
-            "id",
-            "code",
-            "title",
-            "level",
-            "host.name",
-            "budgetVnd",
-            "startOn",
-            "endOn",
-            "status",
-        ),
-    },
-    Kind {
-        name: "application-models",
-        field: "applicationModels",
-        filter_type: "ApplicationModelFilter",
-        order_type: "ApplicationModelOrderBy",
-        aggregate_field: "applicationModelsAggregate",
-        dimension_type: "ApplicationModelDimension",
-        metric_type: "NoMetric",
-        has_inactive: true,
-        columns: columns!("id", "title", "field", "host.name", "yearTransferred"),
-    },
-    Kind {
-        name: "technology-assessments",
-        field: "technologyAssessments",
-        filter_type: "TechnologyAssessmentFilter",
-        order_type: "TechnologyAssessmentOrderBy",
-        aggregate_field: "technologyAssessmentsAggregate",
-        dimension_type: "TechnologyAssessmentDimension",
-        metric_type: "NoMetric",
-        has_inactive: true,
-        columns: columns!(
-            "id",
-            "enterpriseName",
-            "enterprise.taxCode",
-            "industry",
-            "year",
-            "level",
-        ),
-    },
-    Kind {
-        name: "annual-reports",
-        field: "annualReports",
-        filter_type: "AnnualReportFilter",
-        order_type: "AnnualReportOrderBy",
-        aggregate_field: "annualReportsAggregate",
-        dimension_type: "AnnualReportDimension",
-        metric_type: "NoMetric",
-        has_inactive: true,
-        columns: columns!(
-            "id",
-            "agency.code",
-            "agency.name",
-            "year",
-            "submittedOn",
-            "onTime",
-            "summary",
-        ),
-    },
-    Kind {
-        name: "tasks",
-        field: "tasks",
-        filter_type: "TaskFilter",
-        order_type: "TaskOrderBy",
-        aggregate_field: "tasksAggregate",
-        dimension_type: "TaskDimension",
-        metric_type: "NoMetric",
+/// Every record kind's export, from its declaration, then the plan's tasks.
+static KINDS: std::sync::LazyLock<Vec<Kind>> = std::sync::LazyLock::new(|| {
+    let mut kinds: Vec<Kind> = RecordKind::ALL
+        .iter()
+        .map(|kind| record_export(crate::records::spec_of(*kind)))
+        .collect();
+    kinds.push(Kind {
+        name: "tasks".into(),
+        field: "tasks".into(),
+        filter_type: "TaskFilter".into(),
+        order_type: "TaskOrderBy".into(),
+        aggregate_field: "tasksAggregate".into(),
+        dimension_type: "TaskDimension".into(),
+        metric_type: "NoMetric".into(),
         has_inactive: false,
-        columns: &[
+        columns: vec![
             "code",
             "number",
             "section.numeral",
@@ -241,8 +71,31 @@ const KINDS: &[Kind] = &[
             "progressNote",
             "progressUpdatedAt",
         ],
-    },
-];
+    });
+    kinds
+});
+
+fn record_export(spec: &'static crate::records::spec::Spec) -> Kind {
+    let name = spec.type_name();
+    let mut columns = spec.export.to_vec();
+    columns.push("tasks.code");
+    columns.extend(PROVENANCE);
+    Kind {
+        name: spec.export_name.to_owned(),
+        field: spec.list_field(),
+        filter_type: format!("{name}Filter"),
+        order_type: format!("{name}OrderBy"),
+        aggregate_field: spec.aggregate_field(),
+        dimension_type: format!("{name}Dimension"),
+        metric_type: if spec.metrics.is_empty() {
+            "NoMetric".into()
+        } else {
+            format!("{name}Metric")
+        },
+        has_inactive: true,
+        columns,
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -292,7 +145,11 @@ fn split_file(file: &str) -> Result<(&'static Kind, Format), Refusal> {
             code: code::NOT_FOUND,
             message: format!(
                 "no export named {name:?}; there are {}",
-                KINDS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+                KINDS
+                    .iter()
+                    .map(|k| k.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         })?;
     Ok((kind, format))
@@ -467,7 +324,7 @@ async fn run(
     let request = async_graphql::Request::new(query)
         .variables(async_graphql::Variables::from_json(variables))
         .data(caller.clone())
-        .data(crate::graphql::records::Prefetched::default());
+        .data(crate::graphql::fetch::Prefetched::default());
     let response = state.schema.execute(request).await;
     if let Some(error) = response.errors.first() {
         let (status, code) = match crate::graphql::error::error_code(error).unwrap_or_default() {
@@ -581,7 +438,7 @@ fn list_rows(kind: &'static Kind, params: &[(String, String)]) -> Result<Rows, R
         filter = kind.filter_type,
         order = kind.order_type,
         field = kind.field,
-        selection = selection(kind.columns),
+        selection = selection(&kind.columns),
     );
     let mut variables = common_variables(kind, params)?;
     variables.insert("orderBy".into(), order_from(params).unwrap_or(Value::Null));
@@ -818,7 +675,7 @@ pub async fn list(
         Ok(rows) => rows,
         Err(refusal) => return refusal.into_response(),
     };
-    respond(state, caller, rows, format, kind.name.to_owned()).await
+    respond(state, caller, rows, format, kind.name.clone()).await
 }
 
 /// `GET /export/aggregate/{kind}.csv|.xlsx?groupBy=district,stars&metrics=stars`.
@@ -906,10 +763,10 @@ mod tests {
             "id producer { name taxCode } tasks { code }"
         );
         let node = serde_json::json!({
-            "id": "OcopProduct:1", "stars": 4, "producer": { "name": "HTX Tân Thuận" },
+            "id": "IpRight:1", "stars": 4, "producer": { "name": "HTX Tân Thuận" },
             "tasks": [{ "code": "IV.1" }, { "code": "V.4" }], "commune": null,
         });
-        assert_eq!(cell(&node, "id"), "OcopProduct:1");
+        assert_eq!(cell(&node, "id"), "IpRight:1");
         assert_eq!(cell(&node, "stars"), "4");
         assert_eq!(cell(&node, "producer.name"), "HTX Tân Thuận");
         assert_eq!(cell(&node, "tasks.code"), "IV.1; V.4");

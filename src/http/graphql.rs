@@ -8,70 +8,19 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use std::collections::BTreeMap;
 
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use super::AppState;
+use super::response::{
+    APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, ResponseType, error_response, negotiate,
+    store_error_response,
+};
+use super::state::AppState;
 use crate::domain::auth::Caller;
 use crate::graphql::error::code;
-use crate::graphql::limits::{mark_request_errors, parse_error};
+use crate::graphql::limits::{Limits, mark_request_errors, parse_error};
 use crate::graphql::ordering::order_like_query;
-
-pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
-pub const APPLICATION_JSON: &str = "application/json";
-
-/// The media type the response is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseType {
-    /// `application/graphql-response+json`: status codes tell request errors apart.
-    GraphqlResponseJson,
-    /// `application/json`, the legacy type: well-formed requests always get 200.
-    Json,
-}
-
-impl ResponseType {
-    fn content_type(self) -> &'static str {
-        match self {
-            ResponseType::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
-            ResponseType::Json => "application/json; charset=utf-8",
-        }
-    }
-}
-
-/// Picks the response type from `Accept`. No header, `*/*` and `application/*` get
-/// `application/json`, as the spec advises for legacy clients; `None` means nothing
-/// acceptable was offered.
-pub fn negotiate(accept: Option<&str>) -> Option<ResponseType> {
-    let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
-        return Some(ResponseType::Json);
-    };
-    let mut best: Option<(f32, ResponseType)> = None;
-    for item in accept.split(',') {
-        let mut parts = item.split(';');
-        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-        let mut quality = 1.0_f32;
-        for param in parts {
-            if let Some((name, value)) = param.split_once('=')
-                && name.trim().eq_ignore_ascii_case("q")
-            {
-                quality = value.trim().parse().unwrap_or(0.0);
-            }
-        }
-        if quality <= 0.0 {
-            continue;
-        }
-        let candidate = match media.as_str() {
-            GRAPHQL_RESPONSE_JSON => ResponseType::GraphqlResponseJson,
-            APPLICATION_JSON | "*/*" | "application/*" => ResponseType::Json,
-            _ => continue,
-        };
-        // Higher quality wins; on a tie the type listed first wins.
-        if best.is_none_or(|(q, _)| quality > q) {
-            best = Some((quality, candidate));
-        }
-    }
-    best.map(|(_, t)| t)
-}
 
 /// A GraphQL request as it arrives in a JSON body or in query parameters.
 #[derive(Debug, Deserialize)]
@@ -81,84 +30,6 @@ struct RequestParams {
     operation_name: Option<Value>,
     variables: Option<Value>,
     extensions: Option<Value>,
-}
-
-/// An error response in GraphQL shape: `{"errors":[{"message", "extensions":{"code"}}]}`.
-pub fn error_response(
-    status: StatusCode,
-    response_type: ResponseType,
-    error_code: &str,
-    message: impl Into<String>,
-) -> Response {
-    coded_response(status, response_type, error_code, message.into(), false)
-}
-
-/// The response to a request the database could not serve outside GraphQL execution
-/// (checking a token, claiming an idempotency key): 503 with `Retry-After` when it is out
-/// of reach, 507 when it is full, 500 for anything else. The cause goes to the log.
-pub fn store_error_response(
-    response_type: ResponseType,
-    error: &crate::store::StoreError,
-    message: &str,
-) -> Response {
-    use crate::store::{DbFailure, StoreError, error_chain, failure};
-    let cause = error_chain(error);
-    let kind = match error {
-        StoreError::Db(db) => failure(db),
-        StoreError::Invalid(_) => DbFailure::Other,
-    };
-    let (status, error_code) = match kind {
-        DbFailure::Unavailable => {
-            tracing::warn!(%cause, "{message}");
-            (StatusCode::SERVICE_UNAVAILABLE, code::SERVICE_UNAVAILABLE)
-        }
-        DbFailure::StorageFull => {
-            tracing::error!(%cause, "{message}");
-            (StatusCode::INSUFFICIENT_STORAGE, code::STORAGE_FULL)
-        }
-        DbFailure::Other => {
-            tracing::error!(%cause, "{message}");
-            (StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL)
-        }
-    };
-    let retryable = kind != DbFailure::Other;
-    let text = if retryable {
-        format!("{message}: the database is unavailable right now; retry shortly")
-    } else {
-        format!("{message}: internal error; the cause is in the server log")
-    };
-    let mut response = coded_response(status, response_type, error_code, text, retryable);
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    }
-    response
-}
-
-fn coded_response(
-    status: StatusCode,
-    response_type: ResponseType,
-    error_code: &str,
-    message: String,
-    retryable: bool,
-) -> Response {
-    let mut extensions = json!({ "code": error_code });
-    if retryable {
-        extensions["retryable"] = json!(true);
-    }
-    if let Some(id) = super::request_id::current() {
-        extensions["requestId"] = json!(id);
-    }
-    let body = json!({
-        "errors": [{ "message": message, "extensions": extensions }]
-    });
-    let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(response_type.content_type()),
-    );
-    response
 }
 
 fn accept_header(headers: &HeaderMap) -> Option<&str> {
@@ -209,10 +80,8 @@ pub async fn get(
                 let parsed = match serde_json::from_str::<Value>(&value) {
                     Ok(parsed) => parsed,
                     Err(e) => {
-                        return error_response(
-                            StatusCode::BAD_REQUEST,
+                        return bad_request(
                             response_type,
-                            code::BAD_REQUEST,
                             format!("the `{key}` parameter is not valid JSON: {e}"),
                         );
                     }
@@ -246,18 +115,8 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
     let Some(response_type) = negotiate(accept_header(&headers)) else {
         return not_acceptable();
     };
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let media = content_type.split(';').next().unwrap_or_default().trim();
-    if !media.eq_ignore_ascii_case(APPLICATION_JSON) {
-        return error_response(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            response_type,
-            code::UNSUPPORTED_MEDIA_TYPE,
-            format!("POST /graphql takes Content-Type: {APPLICATION_JSON}, not {content_type:?}"),
-        );
+    if let Err(refusal) = require_json_body(&headers) {
+        return refusal.response(response_type);
     }
     // Who is asking decides how much is read: bulk imports from writers may be large,
     // anything else is held to the ordinary limit before a byte of it is buffered.
@@ -265,73 +124,10 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
         Ok(caller) => caller,
         Err(refusal) => return refusal,
     };
-    let limit = body_limit(&state.limits, &caller);
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    let too_large = || {
-        error_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            response_type,
-            code::BODY_LIMIT,
-            body_limit_message(&state.limits, &caller, limit),
-        )
-    };
-    if declared.is_some_and(|length| length > limit) {
-        return too_large();
-    }
-    let body = match axum::body::to_bytes(body, limit).await {
-        Ok(body) => body,
-        Err(error) if exceeded_limit(&error) => return too_large(),
-        Err(error) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                response_type,
-                code::BAD_REQUEST,
-                format!("the request body could not be read: {error}"),
-            );
-        }
-    };
-    let value: Value = match serde_json::from_slice(&body) {
-        Ok(value) => value,
-        Err(e) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                response_type,
-                code::BAD_REQUEST,
-                format!("the request body is not valid JSON: {e}"),
-            );
-        }
-    };
-    let request = match value {
-        Value::Object(_) => match serde_json::from_value::<RequestParams>(value) {
-            Ok(request) => request,
-            Err(e) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    response_type,
-                    code::BAD_REQUEST,
-                    format!("the request body is not a GraphQL request: {e}"),
-                );
-            }
-        },
-        Value::Array(_) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                response_type,
-                code::BAD_REQUEST,
-                "batched requests are not supported: send one operation per request",
-            );
-        }
-        _ => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                response_type,
-                code::BAD_REQUEST,
-                "the request body must be a JSON object with a `query`",
-            );
-        }
+    let body = read_body(&state.limits, &caller, &headers, body).await;
+    let request = match body.and_then(|body| params_from_body(&body)) {
+        Ok(request) => request,
+        Err(refusal) => return refusal.response(response_type),
     };
     execute(
         &state,
@@ -344,9 +140,101 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
     .await
 }
 
+/// A 400 with the code `BAD_REQUEST`.
+fn bad_request(response_type: ResponseType, message: impl Into<String>) -> Response {
+    Refusal::bad_request(message).response(response_type)
+}
+
+/// Why a POST body was refused before GraphQL saw it.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl Refusal {
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: code::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    fn response(self, response_type: ResponseType) -> Response {
+        error_response(self.status, response_type, self.code, self.message)
+    }
+}
+
+/// Refuses a POST whose body is not declared as JSON.
+fn require_json_body(headers: &HeaderMap) -> Result<(), Refusal> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    if media.eq_ignore_ascii_case(APPLICATION_JSON) {
+        return Ok(());
+    }
+    Err(Refusal {
+        status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        code: code::UNSUPPORTED_MEDIA_TYPE,
+        message: format!(
+            "POST /graphql takes Content-Type: {APPLICATION_JSON}, not {content_type:?}"
+        ),
+    })
+}
+
+/// Reads the body up to the caller's limit, refusing a declared length over it before
+/// reading anything.
+async fn read_body(
+    limits: &Limits,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<axum::body::Bytes, Refusal> {
+    let limit = body_limit(limits, caller);
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let too_large = || Refusal {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        code: code::BODY_LIMIT,
+        message: body_limit_message(limits, caller, limit),
+    };
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large());
+    }
+    match axum::body::to_bytes(body, limit).await {
+        Ok(body) => Ok(body),
+        Err(error) if exceeded_limit(&error) => Err(too_large()),
+        Err(error) => Err(Refusal::bad_request(format!(
+            "the request body could not be read: {error}"
+        ))),
+    }
+}
+
+/// The GraphQL request in a POST body: one JSON object, never a batch.
+fn params_from_body(body: &[u8]) -> Result<RequestParams, Refusal> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| Refusal::bad_request(format!("the request body is not valid JSON: {e}")))?;
+    match value {
+        Value::Object(_) => serde_json::from_value::<RequestParams>(value).map_err(|e| {
+            Refusal::bad_request(format!("the request body is not a GraphQL request: {e}"))
+        }),
+        Value::Array(_) => Err(Refusal::bad_request(
+            "batched requests are not supported: send one operation per request",
+        )),
+        _ => Err(Refusal::bad_request(
+            "the request body must be a JSON object with a `query`",
+        )),
+    }
+}
+
 /// The most a caller's request body may hold: the import limit for callers who can
 /// write, the ordinary one for everyone else.
-fn body_limit(limits: &crate::graphql::limits::Limits, caller: &Caller) -> usize {
+fn body_limit(limits: &Limits, caller: &Caller) -> usize {
     if caller.can_write() {
         limits.max_body_bytes.max(limits.max_import_body_bytes)
     } else {
@@ -354,11 +242,7 @@ fn body_limit(limits: &crate::graphql::limits::Limits, caller: &Caller) -> usize
     }
 }
 
-fn body_limit_message(
-    limits: &crate::graphql::limits::Limits,
-    caller: &Caller,
-    limit: usize,
-) -> String {
+fn body_limit_message(limits: &Limits, caller: &Caller, limit: usize) -> String {
     if caller.can_write() {
         format!("body limit exceeded: request bodies are limited to {limit} bytes")
     } else {
@@ -389,146 +273,179 @@ enum Method {
     Post,
 }
 
+/// The members of a request, each of the JSON type the specification requires.
+struct Operation {
+    query: String,
+    operation_name: Option<String>,
+    variables: Map<String, Value>,
+}
+
+impl Operation {
+    fn from_params(params: RequestParams) -> Result<Self, &'static str> {
+        let query = match params.query {
+            Some(Value::String(query)) => query,
+            Some(_) => return Err("`query` must be a string"),
+            None => return Err("the request has no `query`"),
+        };
+        let operation_name = match params.operation_name {
+            Some(Value::String(name)) => Some(name),
+            None | Some(Value::Null) => None,
+            Some(_) => return Err("`operationName` must be a string"),
+        };
+        let variables = match params.variables {
+            Some(Value::Object(map)) => map,
+            None | Some(Value::Null) => Map::new(),
+            Some(_) => return Err("`variables` must be an object"),
+        };
+        match params.extensions {
+            None | Some(Value::Null) | Some(Value::Object(_)) => {}
+            Some(_) => return Err("`extensions` must be an object"),
+        }
+        Ok(Self {
+            query,
+            operation_name,
+            variables,
+        })
+    }
+
+    /// Size limits and NUL, checked before the document is parsed so that an abusive
+    /// request costs no more than reading it.
+    fn check_unparsed(&self, limits: &Limits) -> Result<(), async_graphql::ServerError> {
+        use crate::graphql::limits::{count_tokens, document_error};
+        let chars = self.query.chars().count();
+        if chars > limits.max_document_chars {
+            return Err(document_error(
+                code::DOCUMENT_TOO_LARGE,
+                format!(
+                    "the document has {chars} characters; at most {} are allowed",
+                    limits.max_document_chars
+                ),
+            ));
+        }
+        if count_tokens(&self.query, limits.max_document_tokens) > limits.max_document_tokens {
+            return Err(document_error(
+                code::DOCUMENT_TOO_LARGE,
+                format!(
+                    "the document has more than {} tokens",
+                    limits.max_document_tokens
+                ),
+            ));
+        }
+        // Raw or written as an escape in a string literal of the document.
+        if self.query.contains('\0') || self.query.contains("\\u0000") {
+            return Err(document_error(
+                code::BAD_REQUEST,
+                "the document contains a NUL character (U+0000), which no text may hold".into(),
+            ));
+        }
+        if let Some(path) = nul_path(&Value::Object(self.variables.clone()), String::new()) {
+            let mut error = document_error(
+                code::BAD_USER_INPUT,
+                format!("{path}: contains a NUL character (U+0000), which no text may hold"),
+            );
+            if let Some(extensions) = error.extensions.as_mut() {
+                extensions.set("field", path);
+            }
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// The executor's request for `caller`, with its document parsed (and kept for the
+    /// executor) and its aliases counted.
+    fn parse(
+        self,
+        caller: Caller,
+        limits: &Limits,
+    ) -> Result<(async_graphql::Request, ExecutableDocument), async_graphql::ServerError> {
+        let mut request = async_graphql::Request::new(self.query)
+            .variables(async_graphql::Variables::from_json(Value::Object(
+                self.variables,
+            )))
+            .data(caller)
+            .data(crate::graphql::fetch::Prefetched::default());
+        if let Some(name) = self.operation_name {
+            request = request.operation_name(name);
+        }
+        // Parsed here (and reused by the executor) to refuse mutations over GET and to
+        // put the response back in query order.
+        let document = request.parsed_query().map_err(parse_error)?.clone();
+        let aliases = crate::graphql::limits::count_aliases(&document);
+        if aliases > limits.max_aliases {
+            return Err(crate::graphql::limits::document_error(
+                code::ALIAS_LIMIT,
+                format!(
+                    "alias limit exceeded: the document has {aliases} aliases; at most {} are allowed",
+                    limits.max_aliases
+                ),
+            ));
+        }
+        Ok((request, document))
+    }
+}
+
+/// A request refused before execution: the errors alone, with no `data`.
+fn request_error(error: async_graphql::ServerError, response_type: ResponseType) -> Response {
+    render(
+        async_graphql::Response::from_errors(vec![error]),
+        response_type,
+        true,
+    )
+}
+
+/// 405 for a mutation or subscription sent with GET.
+fn method_not_allowed(response_type: ResponseType, kind: OperationType) -> Response {
+    let mut response = error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        response_type,
+        code::METHOD_NOT_ALLOWED,
+        format!("{kind} operations must be sent with POST"),
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+/// Checks a request, then runs it: a mutation with a token and an `Idempotency-Key` at
+/// most once per key, anything else as it comes.
 async fn execute(
     state: &AppState,
     response_type: ResponseType,
     params: RequestParams,
     method: Method,
-    caller: crate::domain::auth::Caller,
+    caller: Caller,
     headers: &HeaderMap,
 ) -> Response {
-    let bad_request = |message: String| {
-        error_response(
-            StatusCode::BAD_REQUEST,
-            response_type,
-            code::BAD_REQUEST,
-            message,
-        )
+    let operation = match Operation::from_params(params) {
+        Ok(operation) => operation,
+        Err(message) => return bad_request(response_type, message),
     };
-    let query = match params.query {
-        Some(Value::String(query)) => query,
-        Some(_) => return bad_request("`query` must be a string".into()),
-        None => return bad_request("the request has no `query`".into()),
-    };
-    let operation_name = match params.operation_name {
-        Some(Value::String(name)) => Some(name),
-        None | Some(Value::Null) => None,
-        Some(_) => return bad_request("`operationName` must be a string".into()),
-    };
-    let variables = match params.variables {
-        Some(Value::Object(map)) => map,
-        None | Some(Value::Null) => Map::new(),
-        Some(_) => return bad_request("`variables` must be an object".into()),
-    };
-    match params.extensions {
-        None | Some(Value::Null) | Some(Value::Object(_)) => {}
-        Some(_) => return bad_request("`extensions` must be an object".into()),
+    if let Err(error) = operation.check_unparsed(&state.limits) {
+        return request_error(error, response_type);
     }
-
-    // Size limits and NUL are checked before the document is parsed, so an abusive
-    // request costs no more than reading it.
-    let limits = &state.limits;
-    let refuse = |code: &'static str, message: String| {
-        let error = crate::graphql::limits::document_error(code, message);
-        render(
-            async_graphql::Response::from_errors(vec![error]),
-            response_type,
-            true,
-        )
-    };
-    let chars = query.chars().count();
-    if chars > limits.max_document_chars {
-        return refuse(
-            code::DOCUMENT_TOO_LARGE,
-            format!(
-                "the document has {chars} characters; at most {} are allowed",
-                limits.max_document_chars
-            ),
-        );
-    }
-    let tokens = crate::graphql::limits::count_tokens(&query, limits.max_document_tokens);
-    if tokens > limits.max_document_tokens {
-        return refuse(
-            code::DOCUMENT_TOO_LARGE,
-            format!(
-                "the document has more than {} tokens",
-                limits.max_document_tokens
-            ),
-        );
-    }
-    // Raw or written as an escape in a string literal of the document.
-    if query.contains('\0') || query.contains("\\u0000") {
-        return refuse(
-            code::BAD_REQUEST,
-            "the document contains a NUL character (U+0000), which no text may hold".into(),
-        );
-    }
-    if let Some(path) = nul_path(&Value::Object(variables.clone()), String::new()) {
-        let mut error = crate::graphql::limits::document_error(
-            code::BAD_USER_INPUT,
-            format!("{path}: contains a NUL character (U+0000), which no text may hold"),
-        );
-        if let Some(extensions) = error.extensions.as_mut() {
-            extensions.set("field", path);
-        }
-        return render(
-            async_graphql::Response::from_errors(vec![error]),
-            response_type,
-            true,
-        );
-    }
-
-    let request_hash = request_hash(&query, operation_name.as_deref(), &variables);
+    let request_hash = request_hash(
+        &operation.query,
+        operation.operation_name.as_deref(),
+        &operation.variables,
+    );
     let token_id = match &caller {
-        crate::domain::auth::Caller::Token { token_id, .. } => Some(*token_id),
-        crate::domain::auth::Caller::Anonymous => None,
+        Caller::Token { token_id, .. } => Some(*token_id),
+        Caller::Anonymous => None,
     };
-    let mut request = async_graphql::Request::new(query)
-        .variables(async_graphql::Variables::from_json(Value::Object(
-            variables,
-        )))
-        .data(caller)
-        .data(crate::graphql::records::Prefetched::default());
-    if let Some(name) = &operation_name {
-        request = request.operation_name(name.clone());
-    }
-    // Parsed here (and reused by the executor) to refuse mutations over GET and to put
-    // the response back in query order.
-    let document = match request.parsed_query() {
-        Ok(document) => document.clone(),
-        Err(error) => {
-            let response = async_graphql::Response::from_errors(vec![parse_error(error)]);
-            return render(response, response_type, true);
-        }
+    let operation_name = operation.operation_name.clone();
+    let (request, document) = match operation.parse(caller, &state.limits) {
+        Ok(parsed) => parsed,
+        Err(error) => return request_error(error, response_type),
     };
-    let aliases = crate::graphql::limits::count_aliases(&document);
-    if aliases > limits.max_aliases {
-        return refuse(
-            code::ALIAS_LIMIT,
-            format!(
-                "alias limit exceeded: the document has {aliases} aliases; at most {} are allowed",
-                limits.max_aliases
-            ),
-        );
-    }
+    let kind = operation_kind(&document, operation_name.as_deref());
     if method == Method::Get
-        && let Some(kind) = operation_kind(&document, operation_name.as_deref())
-        && kind != async_graphql::parser::types::OperationType::Query
+        && let Some(kind) = kind
+        && kind != OperationType::Query
     {
-        let mut response = error_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            response_type,
-            code::METHOD_NOT_ALLOWED,
-            format!("{kind} operations must be sent with POST"),
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
+        return method_not_allowed(response_type, kind);
     }
-
-    let is_mutation = operation_kind(&document, operation_name.as_deref())
-        == Some(async_graphql::parser::types::OperationType::Mutation);
+    let is_mutation = kind == Some(OperationType::Mutation);
     if is_mutation && token_id.is_none() {
         return super::auth::unauthorized(
             response_type,
@@ -537,20 +454,21 @@ async fn execute(
     }
     let key = match idempotency_key(headers) {
         Ok(key) => key,
-        Err(message) => return bad_request(message),
+        Err(message) => return bad_request(response_type, message),
     };
     if let (true, Some(key), Some(token_id)) = (is_mutation, key, token_id) {
+        let idempotent = IdempotentRequest {
+            caller: format!("token:{token_id}"),
+            key,
+            hash: request_hash,
+        };
         return execute_once(
             state,
             response_type,
             request,
             document,
             operation_name,
-            IdempotentRequest {
-                caller: format!("token:{token_id}"),
-                key,
-                hash: request_hash,
-            },
+            idempotent,
         )
         .await;
     }
@@ -596,7 +514,7 @@ async fn run(
     state: &AppState,
     response_type: ResponseType,
     request: async_graphql::Request,
-    document: &async_graphql::parser::types::ExecutableDocument,
+    document: &ExecutableDocument,
     operation_name: Option<&str>,
 ) -> Response {
     let limit = state.limits.request_timeout;
@@ -680,7 +598,7 @@ async fn execute_once(
     state: &AppState,
     response_type: ResponseType,
     request: async_graphql::Request,
-    document: async_graphql::parser::types::ExecutableDocument,
+    document: ExecutableDocument,
     operation_name: Option<String>,
     idempotent: IdempotentRequest,
 ) -> Response {
@@ -787,10 +705,7 @@ fn replay(kept: &str, response_type: ResponseType) -> Response {
 }
 
 /// The operation `name` selects (or the only one), with its kind.
-fn operation_kind(
-    document: &async_graphql::parser::types::ExecutableDocument,
-    name: Option<&str>,
-) -> Option<async_graphql::parser::types::OperationType> {
+fn operation_kind(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
     use async_graphql::parser::types::DocumentOperations;
     match (&document.operations, name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
@@ -898,50 +813,6 @@ fn url_decode_pairs(query: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn no_accept_header_gets_legacy_json() {
-        assert_eq!(negotiate(None), Some(ResponseType::Json));
-        assert_eq!(negotiate(Some("*/*")), Some(ResponseType::Json));
-    }
-
-    #[test]
-    fn the_client_gets_the_type_it_asks_for() {
-        assert_eq!(
-            negotiate(Some("application/graphql-response+json")),
-            Some(ResponseType::GraphqlResponseJson)
-        );
-        assert_eq!(
-            negotiate(Some("application/json")),
-            Some(ResponseType::Json)
-        );
-    }
-
-    #[test]
-    fn quality_values_and_order_decide_between_types() {
-        assert_eq!(
-            negotiate(Some(
-                "application/graphql-response+json, application/json;q=0.9"
-            )),
-            Some(ResponseType::GraphqlResponseJson)
-        );
-        assert_eq!(
-            negotiate(Some(
-                "application/graphql-response+json;q=0.5, application/json"
-            )),
-            Some(ResponseType::Json)
-        );
-        assert_eq!(
-            negotiate(Some("application/json, application/graphql-response+json")),
-            Some(ResponseType::Json)
-        );
-    }
-
-    #[test]
-    fn unacceptable_types_are_refused() {
-        assert_eq!(negotiate(Some("text/html")), None);
-        assert_eq!(negotiate(Some("application/json;q=0")), None);
-    }
 
     #[test]
     fn query_parameters_are_percent_decoded() {

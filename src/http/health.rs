@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::AppState;
+use super::state::AppState;
 use crate::db;
 
 /// `GET /healthz`: the process is up and serving.

@@ -8,33 +8,17 @@ pub mod graphql;
 pub mod health;
 pub mod rate_limit;
 pub mod request_id;
+pub mod response;
+pub mod state;
 pub mod ws;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use sea_orm::DatabaseConnection;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::graphql::HubSchema;
-use crate::graphql::limits::Limits;
-
-/// What every handler may use.
-#[derive(Clone)]
-pub struct AppState {
-    pub schema: HubSchema,
-    /// Answers introspection-only documents (see `graphql::build_introspection_schema`).
-    pub introspection_schema: HubSchema,
-    pub db: DatabaseConnection,
-    pub limits: Limits,
-    /// Serve GraphiQL to browsers at `GET /graphql`.
-    pub graphiql: bool,
-    /// Answer requests without a token.
-    pub anonymous_reads: bool,
-    /// Per-token request rates.
-    pub rate_limits: std::sync::Arc<rate_limit::RateLimits>,
-}
+pub use self::state::AppState;
 
 /// The hub's routes. A function, so tests can drive it in process.
 pub fn router(state: AppState) -> Router {
@@ -68,9 +52,9 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::respo
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
     tracing::error!(panic = detail, "a request handler panicked");
-    graphql::error_response(
+    response::error_response(
         axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-        graphql::ResponseType::Json,
+        response::ResponseType::Json,
         crate::graphql::error::code::INTERNAL,
         "internal error; the cause is in the server log",
     )

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
-use super::AppState;
+use super::state::AppState;
 use crate::domain::auth::Caller;
 use crate::store::tokens::authenticate;
 

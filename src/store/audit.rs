@@ -26,12 +26,12 @@ pub struct Entry<'a> {
     pub after: Option<&'a Value>,
 }
 
-pub async fn append<C: ConnectionTrait>(
-    db: &C,
+/// The row an entry becomes.
+fn entry_row(
     writer: &Writer,
     at: DateTime<FixedOffset>,
-    entry: Entry<'_>,
-) -> Result<(), sea_orm::DbErr> {
+    entry: &Entry<'_>,
+) -> audit_log::ActiveModel {
     audit_log::ActiveModel {
         occurred_at: Set(at),
         token_id: Set(writer.token_id),
@@ -45,9 +45,35 @@ pub async fn append<C: ConnectionTrait>(
         after: Set(entry.after.map(Value::to_string)),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
+}
+
+pub async fn append<C: ConnectionTrait>(
+    db: &C,
+    writer: &Writer,
+    at: DateTime<FixedOffset>,
+    entry: Entry<'_>,
+) -> Result<(), sea_orm::DbErr> {
+    entry_row(writer, at, &entry).insert(db).await?;
     Ok(())
+}
+
+/// The row of a record write, for a batch insert in the write's transaction.
+pub fn row(
+    writer: &Writer,
+    at: DateTime<FixedOffset>,
+    operation: &str,
+    record: RecordRef,
+    before: Option<&Value>,
+    after: &Value,
+) -> audit_log::ActiveModel {
+    let entry = Entry {
+        operation,
+        record: Some(record),
+        task_code: None,
+        before,
+        after: Some(after),
+    };
+    entry_row(writer, at, &entry)
 }
 
 /// Conditions on the audit log; all given ones must hold.

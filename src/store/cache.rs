@@ -4,34 +4,42 @@
 //! (before the write's response is sent); writes by other processes show within the
 //! cache's maximum age.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::future::Cache;
 
 use super::feed::ChangeFeed;
 
 /// How stale a kept value may get by default.
 pub const MAX_AGE: Duration = Duration::from_secs(5);
-/// Entries kept before the cache starts afresh.
-const MAX_ENTRIES: usize = 10_000;
+/// Entries kept at most; the least used go first.
+const MAX_ENTRIES: u64 = 10_000;
 
-#[derive(Debug)]
-struct Entry<V> {
-    at: Instant,
-    generation: u64,
-    value: Arc<V>,
-}
-
-/// Values keyed by a string that names the query they answer.
-#[derive(Debug)]
-pub struct ReadCache<V> {
+/// Values keyed by what names the query they answer. A key is kept with the feed's
+/// generation when its value was read, so a published write leaves every earlier value
+/// unreachable at once; those age out. Concurrent asks for one missing key compute it
+/// once, and the others wait for that value.
+pub struct ReadCache<K, V> {
     feed: ChangeFeed,
-    max_age: Duration,
-    entries: Mutex<HashMap<String, Entry<V>>>,
+    entries: Cache<(u64, K), Arc<V>>,
 }
 
-impl<V> ReadCache<V> {
+impl<K, V> std::fmt::Debug for ReadCache<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadCache")
+            .field("entries", &self.entries.entry_count())
+            .finish()
+    }
+}
+
+impl<K, V> ReadCache<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Send + Sync + 'static,
+{
     pub fn new(feed: ChangeFeed) -> Self {
         Self::with_max_age(feed, MAX_AGE)
     }
@@ -39,70 +47,36 @@ impl<V> ReadCache<V> {
     pub fn with_max_age(feed: ChangeFeed, max_age: Duration) -> Self {
         Self {
             feed,
-            max_age,
-            entries: Mutex::default(),
-        }
-    }
-
-    fn get(&self, key: &str, generation: u64) -> Option<Arc<V>> {
-        let entries = self.entries.lock().ok()?;
-        entries
-            .get(key)
-            .filter(|e| e.generation == generation && e.at.elapsed() < self.max_age)
-            .map(|e| e.value.clone())
-    }
-
-    fn put(&self, key: String, generation: u64, value: Arc<V>) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-            entries.insert(
-                key,
-                Entry {
-                    at: Instant::now(),
-                    generation,
-                    value,
-                },
-            );
+            entries: Cache::builder()
+                .max_capacity(MAX_ENTRIES)
+                .time_to_live(max_age)
+                .build(),
         }
     }
 
     /// The kept value for `key` when fresh, else what `load` computes (then kept).
-    pub async fn get_or_load<E, F, Fut>(&self, key: String, load: F) -> Result<Arc<V>, E>
+    /// An error is given to everyone who waited for it, and not kept.
+    pub async fn get_or_load<E, F, Fut>(&self, key: K, load: F) -> Result<Arc<V>, Arc<E>>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, E>>,
+        E: Send + Sync + 'static,
     {
         // Read before loading: a write that lands meanwhile leaves the value stale.
         let generation = self.feed.generation();
-        if let Some(value) = self.get(&key, generation) {
-            return Ok(value);
-        }
-        let value = Arc::new(load().await?);
-        self.put(key, generation, value.clone());
-        Ok(value)
-    }
-
-    /// Forgets the values whose keys start with `prefix`.
-    pub fn clear_prefix(&self, prefix: &str) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.retain(|key, _| !key.starts_with(prefix));
-        }
-    }
-
-    pub fn clear(&self) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.clear();
-        }
+        self.entries
+            .try_get_with((generation, key), async move { load().await.map(Arc::new) })
+            .await
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
 
-    async fn load(cache: &ReadCache<u32>, key: &str, value: u32) -> u32 {
+    async fn load(cache: &ReadCache<String, u32>, key: &str, value: u32) -> u32 {
         *cache
             .get_or_load::<(), _, _>(key.to_owned(), || async move { Ok(value) })
             .await
@@ -121,30 +95,40 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn values_expire_and_can_be_cleared() {
-        let cache = ReadCache::with_max_age(ChangeFeed::new(), Duration::ZERO);
+    async fn values_expire() {
+        let cache = ReadCache::with_max_age(ChangeFeed::new(), Duration::from_millis(20));
         assert_eq!(load(&cache, "a", 1).await, 1);
+        tokio::time::sleep(Duration::from_millis(40)).await;
         assert_eq!(
             load(&cache, "a", 2).await,
             2,
             "an expired value is reloaded"
         );
+    }
 
-        let cache = ReadCache::new(ChangeFeed::new());
-        load(&cache, "t|1", 1).await;
-        load(&cache, "u|1", 1).await;
-        cache.clear_prefix("t|");
-        assert_eq!(load(&cache, "t|1", 5).await, 5);
-        assert_eq!(load(&cache, "u|1", 5).await, 1);
+    #[tokio::test]
+    async fn concurrent_asks_compute_once() {
+        let cache = ReadCache::<String, u32>::new(ChangeFeed::new());
+        let calls = AtomicUsize::new(0);
+        let ask = || {
+            cache.get_or_load::<(), _, _>("a".to_owned(), || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                Ok(7)
+            })
+        };
+        let (a, b, c) = tokio::join!(ask(), ask(), ask());
+        assert_eq!((*a.unwrap(), *b.unwrap(), *c.unwrap()), (7, 7, 7));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]
     async fn errors_are_not_kept() {
-        let cache = ReadCache::<u32>::new(ChangeFeed::new());
+        let cache = ReadCache::<String, u32>::new(ChangeFeed::new());
         let failed = cache
             .get_or_load("a".to_owned(), || async { Err("down") })
             .await;
-        assert!(failed.is_err());
+        assert_eq!(failed.err().as_deref(), Some(&"down"));
         assert_eq!(load(&cache, "a", 7).await, 7);
     }
 }

@@ -54,7 +54,8 @@ async fn record_ownership<C: ConnectionTrait>(
     db: &C,
     record: RecordRef,
 ) -> Result<RecordOwnership, WriteError> {
-    let table = Alias::new(record.kind.table());
+    let spec = crate::records::spec_of(record.kind);
+    let table = Alias::new(spec.table);
     let mut select = Query::select();
     select
         .column((table.clone(), Alias::new("source")))
@@ -64,9 +65,9 @@ async fn record_ownership<C: ConnectionTrait>(
         )
         .from(table.clone())
         .and_where(Expr::col((table.clone(), Alias::new("id"))).eq(record.id));
-    match record.kind.owner_column() {
-        Some(column) => select.expr_as(
-            Expr::col((table.clone(), Alias::new(column))),
+    match spec.owner {
+        Some(owner) => select.expr_as(
+            Expr::col((table.clone(), Alias::new(owner.column))),
             Alias::new("owner_agency_id"),
         ),
         None => select.expr_as(
@@ -97,7 +98,9 @@ fn link_change(
         record,
         operation,
         version: 0,
-        agency_only: record.kind.owner_column() == Some("agency_id"),
+        agency_only: crate::records::spec_of(record.kind)
+            .owner
+            .is_some_and(|o| o.exclusive),
         source: ownership.source,
         owner_agency_id: ownership.owner_agency_id,
         archived: ownership.archived,

@@ -3,16 +3,19 @@
 
 pub mod aggregate;
 pub mod audit;
+pub mod batch;
 pub mod cache;
 pub mod feed;
 pub mod idempotency;
 pub mod links;
+pub mod organisations;
 pub mod plan;
 pub mod records;
 pub mod reporting;
 pub mod search;
 pub mod seed;
 pub mod snapshot;
+pub mod support_events;
 pub mod sync;
 pub mod targets;
 pub mod tokens;

@@ -2,27 +2,22 @@
 //! over any record table, plus the batched look-ups the loaders use.
 
 use sea_orm::sea_query::{
-    Alias, Condition, Expr, ExprTrait, LikeExpr, NullOrdering, Order, SimpleExpr,
+    Alias, Condition, Expr, ExprTrait, LikeExpr, NullOrdering, Order, Query, SelectStatement,
+    SimpleExpr,
 };
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Value,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement, Value,
 };
 
 use super::StoreError;
-use crate::db::entities::{organisations, record_links, startup_support_events};
-use sea_orm::sea_query::{Query, SelectStatement};
-
+use crate::db::entities::{organisations, record_links};
 use crate::domain::filter::{Filter, Lookup, Op, Scalar};
 use crate::domain::records::{RecordKind, RecordRef};
 use crate::domain::text::{contains_pattern, search_key};
+use crate::records::Kind;
 
-/// One sort key: a column and its direction. Nulls always sort last, on every backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SortKey {
-    pub column: &'static str,
-    pub descending: bool,
-}
+pub use crate::domain::filter::SortKey;
 
 /// What a list asks for.
 #[derive(Debug, Clone)]
@@ -54,15 +49,17 @@ pub enum ArchivedScope {
 
 fn archived_scope_condition(table: &'static str, scope: &ArchivedScope) -> Option<Condition> {
     // Only record tables have archived rows; plan tasks do not.
-    RecordKind::ALL.iter().find(|k| k.table() == table)?;
+    let spec = RecordKind::ALL
+        .iter()
+        .map(|k| crate::records::spec_of(*k))
+        .find(|spec| spec.table == table)?;
     let not_archived = Expr::col((Alias::new(table), Alias::new("archived_at"))).is_null();
     match scope {
         ArchivedScope::All => None,
         ArchivedScope::None => Some(Condition::all().add(not_archived)),
         ArchivedScope::OwnedBy { source, agency_id } => {
-            let kind = RecordKind::ALL.iter().find(|k| k.table() == table);
-            let owner_column = kind.and_then(|k| k.owner_column());
-            let agency_only = kind == Some(&RecordKind::AnnualReport);
+            let owner_column = spec.owner.map(|o| o.column);
+            let agency_only = spec.owner.is_some_and(|o| o.exclusive);
             let mut any = Condition::any().add(not_archived);
             if !agency_only {
                 any = any
@@ -283,6 +280,19 @@ where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
 {
+    Ok(list_select::<E>(table, query).all(db).await?)
+}
+
+/// The statement a list of `kind` runs, to read its plan with `EXPLAIN` (every order a
+/// list offers must be served by an index).
+pub fn list_statement(backend: DbBackend, kind: RecordKind, query: &ListQuery) -> Statement {
+    crate::records::with_kind!(kind, |K| {
+        list_select::<<K as Kind>::Entity>(K::SPEC.table, query).build(backend)
+    })
+}
+
+/// The page a list reads: filtered, sorted with NULLs last, the id breaking ties.
+fn list_select<E: EntityTrait>(table: &'static str, query: &ListQuery) -> Select<E> {
     let mut select = E::find().filter(where_condition(table, query));
     for key in &query.sort {
         let order = if key.descending {
@@ -293,12 +303,10 @@ where
         select = select.order_by_with_nulls(column(table, key.column), order, NullOrdering::Last);
     }
     // The id breaks ties, so pages never overlap or skip.
-    select = select.order_by(column(table, "id"), Order::Asc);
-    Ok(select
+    select
+        .order_by(column(table, "id"), Order::Asc)
         .offset(query.offset)
         .limit(query.limit)
-        .all(db)
-        .await?)
 }
 
 /// How many records match.
@@ -342,24 +350,6 @@ pub async fn organisations_by_ids(
     let backend = db.get_database_backend();
     Ok(organisations::Entity::find()
         .filter(id_in(backend, "organisations", "id", ids))
-        .all(db)
-        .await?)
-}
-
-pub async fn support_events_by_startups(
-    db: &DatabaseConnection,
-    startup_ids: &[i32],
-) -> Result<Vec<startup_support_events::Model>, StoreError> {
-    let backend = db.get_database_backend();
-    Ok(startup_support_events::Entity::find()
-        .filter(id_in(
-            backend,
-            "startup_support_events",
-            "startup_id",
-            startup_ids,
-        ))
-        .order_by_asc(startup_support_events::Column::Year)
-        .order_by_asc(startup_support_events::Column::Id)
         .all(db)
         .await?)
 }

@@ -1,16 +1,24 @@
 //! One ranked search over tasks, agencies and every record kind, insensitive to case,
 //! tone marks, diacritics and NFC/NFD form, the same on SQLite and PostgreSQL.
 //!
-//! Every searchable row keeps a folded `search_key`; the query is folded the same way,
-//! each of its words must occur in the key (a SQL pre-filter), and candidates are ranked
-//! in Rust by `domain::text::match_rank`.
+//! Every searchable text has a row in `search_entries` with its folded key (and its
+//! title's), kept in step by the writes that change them. A search is one statement: the
+//! rows whose key holds every word of the query (an index built for substring search
+//! finds them: trigrams on PostgreSQL, FTS5 on SQLite), ranked in SQL the same way
+//! `domain::text::match_rank` ranks, best first.
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Query};
-use sea_orm::{DatabaseConnection, FromQueryResult};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, Value,
+};
 
 use super::StoreError;
+use super::batch::rows_per_insert;
+use crate::db::entities::{RecordModel, agencies, agency_aliases, search_entries, tasks};
 use crate::domain::records::RecordKind;
-use crate::domain::text::{contains_pattern, match_rank, query_words, search_key};
+use crate::domain::text::{query_words, search_key};
+use crate::records::{Kind, column_scalar, with_kind};
 
 /// What a hit is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18,6 +26,25 @@ pub enum HitKind {
     Task,
     Agency,
     Record(RecordKind),
+}
+
+impl HitKind {
+    /// Its name in `search_entries.kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HitKind::Task => "TASK",
+            HitKind::Agency => "AGENCY",
+            HitKind::Record(kind) => kind.as_str(),
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "TASK" => Some(HitKind::Task),
+            "AGENCY" => Some(HitKind::Agency),
+            _ => RecordKind::parse(text).ok().map(HitKind::Record),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -29,35 +56,177 @@ pub struct Hit {
     pub score: f64,
 }
 
-#[derive(FromQueryResult)]
-struct Candidate {
-    id: i32,
-    title: Option<String>,
-    search_key: String,
+/// One searchable text, as the search table holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub kind: HitKind,
+    pub id: i32,
+    /// 0 for the row itself; the alias's id for an agency's alias.
+    pub variant: i32,
+    pub title: String,
+    pub key: String,
+    pub active: bool,
 }
 
-/// Table, title column and whether it has provenance (archived/withdrawn) columns.
-fn source_of(kind: HitKind) -> (&'static str, &'static str, bool) {
-    match kind {
-        HitKind::Task => ("tasks", "text", false),
-        HitKind::Agency => ("agencies", "name", false),
-        HitKind::Record(kind) => {
-            let title = match kind {
-                RecordKind::IpRight | RecordKind::OcopProduct | RecordKind::Startup => "name",
-                RecordKind::TraceabilityEntry => "event_id",
-                RecordKind::ScienceTask | RecordKind::ApplicationModel => "title",
-                RecordKind::TechnologyAssessment => "enterprise_name",
-                RecordKind::AnnualReport => "summary",
-            };
-            (kind.table(), title, true)
+impl Entry {
+    fn active_model(&self) -> search_entries::ActiveModel {
+        search_entries::ActiveModel {
+            kind: Set(self.kind.as_str().to_owned()),
+            record_id: Set(self.id),
+            variant: Set(self.variant),
+            title_key: Set(search_key(&self.title)),
+            title: Set(self.title.clone()),
+            key: Set(self.key.clone()),
+            active: Set(self.active),
+            ..Default::default()
         }
     }
 }
 
+/// Writes entries over the ones of the same texts.
+pub async fn write_entries<C: ConnectionTrait>(db: &C, entries: &[Entry]) -> Result<(), DbErr> {
+    use search_entries::Column;
+    for chunk in entries.chunks(rows_per_insert(8)) {
+        search_entries::Entity::insert_many(chunk.iter().map(Entry::active_model))
+            .on_conflict(
+                OnConflict::columns([Column::Kind, Column::RecordId, Column::Variant])
+                    .update_columns([Column::Title, Column::Key, Column::TitleKey, Column::Active])
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The entry of a record: its kind's title column and search key; inactive once archived
+/// or withdrawn.
+pub fn record_entry<K: Kind>(model: &K::Model) -> Entry {
+    let provenance = model.provenance();
+    let title = match column_scalar(model, K::SPEC.search.title) {
+        Some(crate::domain::filter::Scalar::Text(title)) => title,
+        _ => String::new(),
+    };
+    Entry {
+        kind: HitKind::Record(K::SPEC.kind),
+        id: provenance.id,
+        variant: 0,
+        title,
+        key: model.search_key().to_owned(),
+        active: provenance.archived_at.is_none() && provenance.withdrawn_at.is_none(),
+    }
+}
+
+/// Brings the entries of these records up to date.
+pub async fn index_records<K: Kind, C: ConnectionTrait>(
+    db: &C,
+    models: impl IntoIterator<Item = &K::Model>,
+) -> Result<(), DbErr> {
+    let entries: Vec<Entry> = models.into_iter().map(record_entry::<K>).collect();
+    write_entries(db, &entries).await
+}
+
+/// The entries of the plan's tasks, agencies and agencies' aliases.
+async fn plan_entries<C: ConnectionTrait>(db: &C) -> Result<Vec<Entry>, DbErr> {
+    let mut entries = Vec::new();
+    for task in tasks::Entity::find().all(db).await? {
+        entries.push(Entry {
+            kind: HitKind::Task,
+            id: task.id,
+            variant: 0,
+            title: task.text,
+            key: task.search_key,
+            active: true,
+        });
+    }
+    let agencies = agencies::Entity::find().all(db).await?;
+    let names: std::collections::HashMap<i32, String> =
+        agencies.iter().map(|a| (a.id, a.name.clone())).collect();
+    for agency in agencies {
+        entries.push(Entry {
+            kind: HitKind::Agency,
+            id: agency.id,
+            variant: 0,
+            title: agency.name,
+            key: agency.search_key,
+            active: true,
+        });
+    }
+    for alias in agency_aliases::Entity::find().all(db).await? {
+        entries.push(Entry {
+            kind: HitKind::Agency,
+            id: alias.agency_id,
+            variant: alias.id,
+            title: names.get(&alias.agency_id).cloned().unwrap_or_default(),
+            key: alias.search_key,
+            active: true,
+        });
+    }
+    Ok(entries)
+}
+
+/// Brings the entries of the plan (tasks, agencies and their aliases) up to date.
+pub async fn index_plan<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    write_entries(db, &plan_entries(db).await?).await
+}
+
+/// Rows of a kind read per statement while the search table is filled.
+const REBUILD_PAGE: u64 = 5_000;
+
+/// Brings the entries of every record of kind `K` up to date.
+pub async fn index_kind<K: Kind, C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+    let mut after = 0;
+    loop {
+        let page = <K::Entity as EntityTrait>::find()
+            .filter(Expr::col(Alias::new("id")).gt(after))
+            .order_by_asc(Expr::col(Alias::new("id")))
+            .limit(REBUILD_PAGE)
+            .all(db)
+            .await?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = last.provenance().id;
+        index_records::<K, _>(db, &page).await?;
+    }
+}
+
+/// Fills the search table from every table it indexes.
+pub async fn rebuild<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    index_plan(db).await?;
+    for kind in RecordKind::ALL {
+        with_kind!(*kind, |K| index_kind::<K, _>(db).await)?;
+    }
+    Ok(())
+}
+
+/// Fills the search table when it is empty and there is something to index (a database
+/// that predates it, or one loaded by other means).
+pub async fn rebuild_if_empty(db: &DatabaseConnection) -> Result<bool, StoreError> {
+    if search_entries::Entity::find().count(db).await? > 0
+        || tasks::Entity::find().count(db).await? == 0
+    {
+        return Ok(false);
+    }
+    let txn = sea_orm::TransactionTrait::begin(db).await?;
+    rebuild(&txn).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+#[derive(FromQueryResult)]
+struct Ranked {
+    kind: String,
+    record_id: i32,
+    title: String,
+    rank: i32,
+}
+
 /// Searches `kinds` for `text` — or, when `kinds` is `None`, tasks, agencies and every
-/// record kind but traceability entries; at most `first` hits, best first.
-pub async fn search(
-    db: &DatabaseConnection,
+/// record kind searched by default; at most `first` hits, best first.
+pub async fn search<C: ConnectionTrait>(
+    db: &C,
     text: &str,
     kinds: Option<&[RecordKind]>,
     first: usize,
@@ -67,111 +236,168 @@ pub async fn search(
     if words.is_empty() || first == 0 {
         return Ok(Vec::new());
     }
-    let mut sources: Vec<HitKind> = Vec::new();
-    match kinds {
-        Some(kinds) => sources.extend(kinds.iter().map(|k| HitKind::Record(*k))),
-        None => {
-            sources.push(HitKind::Task);
-            sources.push(HitKind::Agency);
-            // Traceability entries hold identifiers, not words, and outnumber everything
-            // else: they are searched only when asked for by kind.
-            sources.extend(
-                RecordKind::ALL
-                    .iter()
-                    .filter(|k| **k != RecordKind::TraceabilityEntry)
-                    .map(|k| HitKind::Record(*k)),
-            );
-        }
-    }
-    // Enough candidates per source to rank well without scanning everything.
-    let candidates_per_source = (first * 4).clamp(20, 400) as u64;
-    let mut hits = Vec::new();
-    for source in sources {
-        let (table, title, has_provenance) = source_of(source);
-        let table_alias = Alias::new(table);
-        let mut select = Query::select();
-        select
-            .expr_as(
-                Expr::col((table_alias.clone(), Alias::new("id"))),
-                Alias::new("id"),
-            )
-            .expr_as(
-                Expr::col((table_alias.clone(), Alias::new(title))),
-                Alias::new("title"),
-            )
-            .expr_as(
-                Expr::col((table_alias.clone(), Alias::new("search_key"))),
-                Alias::new("search_key"),
-            )
-            .from(table_alias.clone())
-            .limit(candidates_per_source);
-        if source == HitKind::Agency {
-            // Aliases count as the agency's own words.
-            let aliases = Query::select()
-                .column(Alias::new("agency_id"))
-                .from(Alias::new("agency_aliases"))
-                .cond_where(all_words(&words, ("agency_aliases", "search_key")))
-                .to_owned();
-            select.cond_where(
-                sea_orm::Condition::any()
-                    .add(all_words(&words, (table, "search_key")))
-                    .add(Expr::col((table_alias.clone(), Alias::new("id"))).in_subquery(aliases)),
-            );
-        } else {
-            select.cond_where(all_words(&words, (table, "search_key")));
-        }
-        if has_provenance {
-            select
-                .and_where(Expr::col((table_alias.clone(), Alias::new("archived_at"))).is_null())
-                .and_where(Expr::col((table_alias, Alias::new("withdrawn_at"))).is_null());
-        }
-        let statement = db.get_database_backend().build(&select);
-        let rows = Candidate::find_by_statement(statement).all(db).await?;
-        let aliases = if source == HitKind::Agency {
-            let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-            super::plan::aliases_by_agencies(db, &ids).await?
-        } else {
-            Vec::new()
-        };
-        for row in rows {
-            let title = row.title.unwrap_or_default();
-            let title_key = search_key(&title);
-            let keys = [row.search_key.as_str(), title_key.as_str()]
-                .into_iter()
-                .chain(
-                    aliases
-                        .iter()
-                        .filter(|a| a.agency_id == row.id)
-                        .map(|a| a.search_key.as_str()),
-                );
-            // Every candidate matched the pre-filter; one matched only loosely ranks last.
-            let rank = match_rank(&key, keys).unwrap_or(4);
-            hits.push(Hit {
-                kind: source,
-                id: row.id,
-                title,
-                score: 1.0 / (1.0 + f64::from(rank)),
-            });
-        }
-    }
-    hits.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| a.title.len().cmp(&b.title.len()))
-            .then_with(|| a.id.cmp(&b.id))
-    });
-    hits.truncate(first);
-    Ok(hits)
+    let statement = ranking_statement(
+        db.get_database_backend(),
+        &key,
+        &words,
+        &sources(kinds),
+        first,
+    );
+    Ok(Ranked::find_by_statement(statement)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            Some(Hit {
+                kind: HitKind::parse(&row.kind)?,
+                id: row.record_id,
+                title: row.title,
+                score: 1.0 / (1.0 + f64::from(row.rank)),
+            })
+        })
+        .collect())
 }
 
-/// Every word occurs in the folded column.
-fn all_words(words: &[&str], column: (&str, &str)) -> sea_orm::Condition {
-    words
+/// What a search looks at, in the order that breaks ties: the kinds asked for, or
+/// tasks, agencies and every record kind.
+fn sources(kinds: Option<&[RecordKind]>) -> Vec<HitKind> {
+    match kinds {
+        Some(kinds) => kinds.iter().map(|k| HitKind::Record(*k)).collect(),
+        None => [HitKind::Task, HitKind::Agency]
+            .into_iter()
+            .chain(RecordKind::ALL.iter().map(|k| HitKind::Record(*k)))
+            .collect(),
+    }
+}
+
+/// Placeholders and their values, numbered as the backend wants them.
+struct Params {
+    backend: DbBackend,
+    values: Vec<Value>,
+}
+
+impl Params {
+    fn push(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        // Numbered on both backends, since the ranking uses some values twice.
+        match self.backend {
+            DbBackend::Postgres => format!("${}", self.values.len()),
+            _ => format!("?{}", self.values.len()),
+        }
+    }
+}
+
+/// The rank of a folded column against the query, as `match_rank` gives it: 0 exact,
+/// 1 prefix, 2 the words as a run of whole words, 3 every word starting a word, else 4.
+fn rank_of(column: &str, q: &str, prefix: &str, phrase: &str, starts: &[String]) -> [String; 4] {
+    let padded = format!("(' ' || {column} || ' ')");
+    let every_start = starts
         .iter()
-        .fold(sea_orm::Condition::all(), |condition, word| {
-            condition.add(
-                Expr::col((Alias::new(column.0), Alias::new(column.1)))
-                    .like(LikeExpr::new(contains_pattern(word)).escape('\\')),
-            )
-        })
+        .map(|p| format!("(' ' || {column}) LIKE {p}"))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    [
+        format!("{column} = {q}"),
+        format!("{column} LIKE {prefix}"),
+        format!("{padded} LIKE {phrase}"),
+        format!("({every_start})"),
+    ]
+}
+
+/// One statement: the entries of `sources` whose key holds every word, ranked and
+/// grouped by what they point at, best first.
+fn ranking_statement(
+    backend: DbBackend,
+    key: &str,
+    words: &[&str],
+    sources: &[HitKind],
+    first: usize,
+) -> Statement {
+    let mut params = Params {
+        backend,
+        values: Vec::new(),
+    };
+    let q = params.push(key.to_owned());
+    let prefix = params.push(format!("{key}%"));
+    let phrase = params.push(format!("% {key} %"));
+    let starts: Vec<String> = words
+        .iter()
+        .map(|w| params.push(format!("% {w}%")))
+        .collect();
+    let contains: Vec<String> = words
+        .iter()
+        .map(|w| params.push(format!("%{w}%")))
+        .collect();
+    let by_key = rank_of("e.key", &q, &prefix, &phrase, &starts);
+    let by_title = rank_of("e.title_key", &q, &prefix, &phrase, &starts);
+    let tiers = (0..4)
+        .map(|i| format!("WHEN {} OR {} THEN {i}", by_key[i], by_title[i]))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let kinds = sources
+        .iter()
+        .map(|s| params.push(s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let order = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("WHEN '{}' THEN {i}", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let matches = |column: &str| {
+        contains
+            .iter()
+            .map(|p| format!("{column} LIKE {p}"))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    let (candidates, bytes) = match backend {
+        DbBackend::Postgres => (matches("e.key"), "octet_length(title)"),
+        _ => (
+            format!(
+                "e.id IN (SELECT rowid FROM search_entries_fts WHERE {})",
+                matches("key")
+            ),
+            "length(CAST(title AS BLOB))",
+        ),
+    };
+    let limit = params.push(first as i64);
+    let sql = format!(
+        "SELECT kind, record_id, MIN(title) AS title, MIN(rank) AS rank FROM ( \
+           SELECT e.kind, e.record_id, e.title, CASE {tiers} ELSE 4 END AS rank \
+           FROM search_entries e \
+           WHERE e.active AND e.kind IN ({kinds}) AND {candidates} \
+         ) c GROUP BY kind, record_id \
+         ORDER BY MIN(rank), MIN({bytes}), record_id, CASE kind {order} END \
+         LIMIT {limit}"
+    );
+    Statement::from_sql_and_values(backend, sql, params.values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_statement_numbers_postgres_placeholders_and_lists_every_word() {
+        let statement = ranking_statement(
+            DbBackend::Postgres,
+            "xoai cao lanh",
+            &["xoai", "cao", "lanh"],
+            &[HitKind::Task, HitKind::Record(RecordKind::IpRight)],
+            20,
+        );
+        let sql = statement.sql;
+        assert!(sql.contains("e.key LIKE $9"), "{sql}");
+        assert!(sql.contains("LIMIT $12"), "{sql}");
+        assert!(!sql.contains('?'), "{sql}");
+        assert_eq!(
+            sql.matches("$1 ").count() + sql.matches("$1)").count(),
+            2,
+            "{sql}"
+        );
+        let sqlite = ranking_statement(DbBackend::Sqlite, "xoai", &["xoai"], &[HitKind::Agency], 5);
+        assert!(sqlite.sql.contains("search_entries_fts"), "{}", sqlite.sql);
+    }
 }

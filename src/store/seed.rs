@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
+use chrono::{DateTime, FixedOffset, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, QueryFilter, TransactionTrait,
@@ -16,7 +16,7 @@ use crate::db::entities::{
     legal_documents, plan_clauses, plan_documents, plans, record_links, sections, targets,
     task_coordinators, task_documents, tasks,
 };
-use crate::domain::ip_source::IpRightsSource;
+use crate::domain::ip_source::{IpRightSource, IpRightsSource};
 use crate::domain::places::{DISTRICTS, PROVINCE_NAME, district_match_key};
 use crate::domain::plan::{SectionNumeral, child_task_code, parse_timeline, task_code};
 use crate::domain::plan_source::{PlanSource, TaskSource};
@@ -442,15 +442,31 @@ pub async fn load_reference_records(
     ip_rights_source: &IpRightsSource,
 ) -> Result<ReferenceOutcome, StoreError> {
     let txn = db.begin().await?;
-    let mut outcome = ReferenceOutcome::default();
+    let mut outcome = ReferenceOutcome {
+        places: insert_missing_places(&txn).await?,
+        ..ReferenceOutcome::default()
+    };
+    let now = Utc::now().fixed_offset();
+    for right in &ip_rights_source.ip_rights {
+        let (id, inserted) = find_or_insert_ip_right(&txn, right, now).await?;
+        outcome.ip_rights += usize::from(inserted);
+        outcome.links += link_ip_right(&txn, id, &right.tasks, now).await?;
+    }
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// The province and its districts, those not yet there; returns how many were added.
+async fn insert_missing_places<C: ConnectionTrait>(txn: &C) -> Result<usize, StoreError> {
+    let mut added = 0;
     let province = match administrative_units::Entity::find()
         .filter(administrative_units::Column::Code.eq(PROVINCE_CODE))
-        .one(&txn)
+        .one(txn)
         .await?
     {
         Some(unit) => unit.id,
         None => {
-            outcome.places += 1;
+            added += 1;
             administrative_units::ActiveModel {
                 code: Set(PROVINCE_CODE.to_owned()),
                 name: Set(PROVINCE_NAME.to_owned()),
@@ -459,7 +475,7 @@ pub async fn load_reference_records(
                 search_key: Set(search_key("Đồng Tháp")),
                 ..Default::default()
             }
-            .insert(&txn)
+            .insert(txn)
             .await?
             .id
         }
@@ -468,11 +484,11 @@ pub async fn load_reference_records(
     for district in DISTRICTS {
         let exists = administrative_units::Entity::find()
             .filter(administrative_units::Column::Code.eq(district.code))
-            .one(&txn)
+            .one(txn)
             .await?
             .is_some();
         if !exists {
-            outcome.places += 1;
+            added += 1;
             administrative_units::ActiveModel {
                 code: Set(district.code.to_owned()),
                 name: Set(district.name.to_owned()),
@@ -483,84 +499,96 @@ pub async fn load_reference_records(
                 search_key: Set(district_match_key(district.name)),
                 ..Default::default()
             }
-            .insert(&txn)
+            .insert(txn)
             .await?;
         }
     }
+    Ok(added)
+}
 
-    let now = Utc::now().fixed_offset();
-    for right in &ip_rights_source.ip_rights {
-        let existing = ip_rights::Entity::find()
-            .filter(ip_rights::Column::Source.eq("seed"))
-            .filter(ip_rights::Column::ExternalId.eq(&right.external_id))
-            .one(&txn)
+/// The id of a seeded IP right, inserting it if it is missing (then `true`).
+async fn find_or_insert_ip_right<C: ConnectionTrait>(
+    txn: &C,
+    right: &IpRightSource,
+    now: DateTime<FixedOffset>,
+) -> Result<(i32, bool), StoreError> {
+    let existing = ip_rights::Entity::find()
+        .filter(ip_rights::Column::Source.eq("seed"))
+        .filter(ip_rights::Column::ExternalId.eq(&right.external_id))
+        .one(txn)
+        .await?;
+    if let Some(found) = existing {
+        return Ok((found.id, false));
+    }
+    let agency = match &right.managing_agency {
+        Some(code) => Some(
+            agencies::Entity::find()
+                .filter(agencies::Column::Code.eq(code))
+                .one(txn)
+                .await?
+                .ok_or_else(|| StoreError::Invalid(format!("unknown agency {code:?}")))?
+                .id,
+        ),
+        None => None,
+    };
+    let inserted = ip_rights::ActiveModel {
+        source: Set("seed".to_owned()),
+        external_id: Set(Some(right.external_id.clone())),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        search_key: Set(ip_right_search_key(&right.name, right.product.as_deref())),
+        name: Set(right.name.clone()),
+        right_kind: Set(right.kind.clone()),
+        product: Set(right.product.clone()),
+        farm_product: Set(right.farm_product),
+        jurisdiction: Set(right.jurisdiction.clone()),
+        status: Set(right.status.clone()),
+        managing_agency_id: Set(agency),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok((inserted.id, true))
+}
+
+/// Links an IP right to the tasks (by code) not yet linked; returns how many links
+/// were added.
+async fn link_ip_right<C: ConnectionTrait>(
+    txn: &C,
+    id: i32,
+    task_codes: &[String],
+    now: DateTime<FixedOffset>,
+) -> Result<usize, StoreError> {
+    let mut added = 0;
+    for code in task_codes {
+        let task = tasks::Entity::find()
+            .filter(tasks::Column::Code.eq(code))
+            .one(txn)
+            .await?
+            .ok_or_else(|| StoreError::Invalid(format!("unknown task {code:?}")))?;
+        let linked = record_links::Entity::find()
+            .filter(record_links::Column::TaskId.eq(task.id))
+            .filter(record_links::Column::RecordKind.eq(RecordKind::IpRight.as_str()))
+            .filter(record_links::Column::RecordId.eq(id))
+            .one(txn)
+            .await?
+            .is_some();
+        if !linked {
+            added += 1;
+            record_links::ActiveModel {
+                task_id: Set(task.id),
+                record_kind: Set(RecordKind::IpRight.as_str().to_owned()),
+                record_id: Set(id),
+                linked_by: Set("seed".to_owned()),
+                linked_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
             .await?;
-        let id = match existing {
-            Some(found) => found.id,
-            None => {
-                let agency = match &right.managing_agency {
-                    Some(code) => Some(
-                        agencies::Entity::find()
-                            .filter(agencies::Column::Code.eq(code))
-                            .one(&txn)
-                            .await?
-                            .ok_or_else(|| StoreError::Invalid(format!("unknown agency {code:?}")))?
-                            .id,
-                    ),
-                    None => None,
-                };
-                outcome.ip_rights += 1;
-                ip_rights::ActiveModel {
-                    source: Set("seed".to_owned()),
-                    external_id: Set(Some(right.external_id.clone())),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    version: Set(1),
-                    search_key: Set(ip_right_search_key(&right.name, right.product.as_deref())),
-                    name: Set(right.name.clone()),
-                    right_kind: Set(right.kind.clone()),
-                    product: Set(right.product.clone()),
-                    farm_product: Set(right.farm_product),
-                    jurisdiction: Set(right.jurisdiction.clone()),
-                    status: Set(right.status.clone()),
-                    managing_agency_id: Set(agency),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?
-                .id
-            }
-        };
-        for code in &right.tasks {
-            let task = tasks::Entity::find()
-                .filter(tasks::Column::Code.eq(code))
-                .one(&txn)
-                .await?
-                .ok_or_else(|| StoreError::Invalid(format!("unknown task {code:?}")))?;
-            let linked = record_links::Entity::find()
-                .filter(record_links::Column::TaskId.eq(task.id))
-                .filter(record_links::Column::RecordKind.eq(RecordKind::IpRight.as_str()))
-                .filter(record_links::Column::RecordId.eq(id))
-                .one(&txn)
-                .await?
-                .is_some();
-            if !linked {
-                outcome.links += 1;
-                record_links::ActiveModel {
-                    task_id: Set(task.id),
-                    record_kind: Set(RecordKind::IpRight.as_str().to_owned()),
-                    record_id: Set(id),
-                    linked_by: Set("seed".to_owned()),
-                    linked_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?;
-            }
         }
     }
-    txn.commit().await?;
-    Ok(outcome)
+    Ok(added)
 }
 
 /// The code of the province unit.

@@ -2,40 +2,26 @@
 //! failures, pause), runs, quarantined rows, and one page of records upserted in a few
 //! statements (one look-up, multi-row inserts, one touch of unchanged rows).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, Iterable, PaginatorTrait, PrimaryKeyToColumn,
-    QueryFilter, QueryOrder, QuerySelect,
+    DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::StoreError;
+use super::batch::rows_per_insert;
 use super::feed::{ChangeOperation, RecordChange};
 use super::writes::{
-    Draft, OrganisationDraft, SupportEventDraft, Writable, all_set, change, diff, snapshot,
+    self, Action, Origin, Target, WriteError, WriteRow, all_set, change, diff, snapshot,
 };
-use crate::db::entities::{
-    audit_log, connector_state, organisations, quarantine, record_links, startup_support_events,
-    sync_runs,
-};
+use crate::db::entities::{RecordModel, audit_log, connector_state, quarantine, sync_runs};
 use crate::domain::records::RecordRef;
 use crate::domain::scope::Writer;
-use crate::domain::text::search_key;
-
-/// Bound parameters one statement may carry: under SQLite's 32,766 (PostgreSQL allows
-/// 65,535). Fewer, larger statements mean fewer round trips per page.
-const MAX_PARAMS: usize = 30_000;
-
-/// Values per `IN (…)` list.
-const CHUNK: usize = 2_000;
-
-/// Rows per multi-row insert into a table of `columns` columns.
-fn rows_per_insert(columns: usize) -> usize {
-    (MAX_PARAMS / columns.max(1)).clamp(1, CHUNK)
-}
+use crate::records::Kind;
+use crate::records::draft::Draft;
 
 // ---------------------------------------------------------------------------------------
 // State, runs, quarantine
@@ -143,20 +129,19 @@ pub async fn save_progress<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Keeps the validators of a completely read file, for the next conditional download.
+/// Keeps the validators (`ETag`, `Last-Modified`) of a completely read file, for the
+/// next conditional download.
 pub async fn save_validators(
     db: &DatabaseConnection,
     name: &str,
-    validators: &crate::sync::http::Validators,
+    etag: Option<&str>,
+    last_modified: Option<&str>,
 ) -> Result<(), StoreError> {
     connector_state::Entity::update_many()
-        .col_expr(
-            connector_state::Column::Etag,
-            Expr::val(validators.etag.clone()),
-        )
+        .col_expr(connector_state::Column::Etag, Expr::val(etag))
         .col_expr(
             connector_state::Column::LastModified,
-            Expr::val(validators.last_modified.clone()),
+            Expr::val(last_modified),
         )
         .filter(connector_state::Column::Name.eq(name))
         .exec(db)
@@ -395,14 +380,14 @@ pub async fn count_quarantined(
 }
 
 // ---------------------------------------------------------------------------------------
-// Batched upserts
+// Pages
 // ---------------------------------------------------------------------------------------
 
 /// One valid row of a page.
 #[derive(Debug)]
-pub struct StagedRow<M> {
+pub struct StagedRow<C> {
     pub external_id: String,
-    pub draft: Draft<M>,
+    pub draft: Draft<C>,
     /// Plan tasks (ids) the row is to be linked to.
     pub task_ids: Vec<i32>,
 }
@@ -414,119 +399,11 @@ pub struct PageOutcome {
     pub changes: Vec<RecordChange>,
 }
 
-/// Ids of the organisations the drafts name, creating the new ones.
-pub(crate) async fn resolve_organisations(
-    txn: &DatabaseTransaction,
-    drafts: &[&OrganisationDraft],
-    source: &str,
-    now: DateTime<FixedOffset>,
-) -> Result<Vec<i32>, DbErr> {
-    use organisations::Column;
-    let tax_codes: HashSet<&str> = drafts
-        .iter()
-        .filter_map(|d| d.tax_code.as_deref())
-        .collect();
-    let keys: HashSet<String> = drafts
-        .iter()
-        .filter(|d| d.tax_code.is_none())
-        .map(|d| search_key(&d.name))
-        .collect();
-    let mut by_tax: HashMap<String, i32> = HashMap::new();
-    let mut by_key: HashMap<String, i32> = HashMap::new();
-    let load = |tax: Vec<String>, key: Vec<String>| async move {
-        let mut found = Vec::new();
-        for chunk in tax.chunks(CHUNK) {
-            found.extend(
-                organisations::Entity::find()
-                    .filter(Column::TaxCode.is_in(chunk.iter().cloned()))
-                    .all(txn)
-                    .await?,
-            );
-        }
-        for chunk in key.chunks(CHUNK) {
-            found.extend(
-                organisations::Entity::find()
-                    .filter(Column::SearchKey.is_in(chunk.iter().cloned()))
-                    .order_by_asc(Column::Id)
-                    .all(txn)
-                    .await?,
-            );
-        }
-        Ok::<_, DbErr>(found)
-    };
-    let tax_list: Vec<String> = tax_codes.iter().map(|t| (*t).to_owned()).collect();
-    let key_list: Vec<String> = keys.iter().cloned().collect();
-    for row in load(tax_list.clone(), key_list.clone()).await? {
-        if let Some(tax) = &row.tax_code {
-            by_tax.entry(tax.clone()).or_insert(row.id);
-        }
-        by_key.entry(row.search_key.clone()).or_insert(row.id);
-    }
-    let mut new_rows = Vec::new();
-    let mut planned: HashSet<String> = HashSet::new();
-    for draft in drafts {
-        let (known, token) = match &draft.tax_code {
-            Some(tax) => (by_tax.contains_key(tax), format!("t:{tax}")),
-            None => (
-                by_key.contains_key(&search_key(&draft.name)),
-                format!("k:{}", search_key(&draft.name)),
-            ),
-        };
-        if !known && planned.insert(token) {
-            new_rows.push(organisations::ActiveModel {
-                name: Set(draft.name.clone()),
-                tax_code: Set(draft.tax_code.clone()),
-                kind: Set(draft.kind.clone()),
-                district: Set(draft.district.clone()),
-                commune: Set(draft.commune.clone()),
-                source: Set(source.to_owned()),
-                created_at: Set(now),
-                updated_at: Set(now),
-                search_key: Set(search_key(&draft.name)),
-                ..Default::default()
-            });
-        }
-    }
-    if !new_rows.is_empty() {
-        for chunk in new_rows.chunks(rows_per_insert(10)) {
-            organisations::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
-                .await?;
-        }
-        for row in load(tax_list, key_list).await? {
-            if let Some(tax) = &row.tax_code {
-                by_tax.entry(tax.clone()).or_insert(row.id);
-            }
-            by_key.entry(row.search_key.clone()).or_insert(row.id);
-        }
-    }
-    drafts
-        .iter()
-        .map(|draft| {
-            let id = match &draft.tax_code {
-                Some(tax) => by_tax.get(tax),
-                None => by_key.get(&search_key(&draft.name)),
-            };
-            id.copied()
-                .ok_or_else(|| DbErr::RecordNotFound(format!("organisation {}", draft.name)))
-        })
-        .collect()
-}
-
-/// Upserts one page of a connector's records on (connector, external id): new records
-/// are inserted, changed ones updated (and un-withdrawn), unchanged ones only stamped
-/// as seen; every write is audited. Startups' support events are merged, not replaced,
-/// since a registry lists one support event per row.
-pub async fn apply_page<M: Writable>(
-    txn: &DatabaseTransaction,
-    writer: &Writer,
-    rows: Vec<StagedRow<M>>,
-    now: DateTime<FixedOffset>,
-) -> Result<PageOutcome, DbErr> {
-    let source = writer.source();
-    // The last row of a key wins; support events of every row of the key are kept.
+/// A page's rows with one row per key: the last row of a key wins, and the support
+/// events and task links of every row of the key are kept.
+fn one_row_per_key<C>(rows: Vec<StagedRow<C>>) -> Vec<StagedRow<C>> {
     let mut order: Vec<String> = Vec::new();
-    let mut by_key: HashMap<String, StagedRow<M>> = HashMap::new();
+    let mut by_key: HashMap<String, StagedRow<C>> = HashMap::new();
     for row in rows {
         match by_key.get_mut(&row.external_id) {
             Some(existing) => {
@@ -548,277 +425,52 @@ pub async fn apply_page<M: Writable>(
             }
         }
     }
-    let mut rows: Vec<StagedRow<M>> = order.iter().filter_map(|key| by_key.remove(key)).collect();
+    order.iter().filter_map(|key| by_key.remove(key)).collect()
+}
 
-    // Organisations, in one look-up (and one insert for the new ones).
-    let organisation_drafts: Vec<&OrganisationDraft> = rows
-        .iter()
-        .filter_map(|r| r.draft.organisation.as_ref())
+/// Upserts one page of a connector's records on (connector, external id) through the
+/// write engine: new records are inserted, changed ones updated (and un-withdrawn),
+/// unchanged ones only stamped as seen; every write is audited.
+pub async fn apply_page<K: Kind>(
+    txn: &DatabaseTransaction,
+    writer: &Writer,
+    rows: Vec<StagedRow<K::Content>>,
+    now: DateTime<FixedOffset>,
+) -> Result<PageOutcome, WriteError> {
+    let rows = one_row_per_key(rows)
+        .into_iter()
+        .map(|row| WriteRow {
+            target: Target::External(row.external_id),
+            draft: row.draft,
+            task_ids: row.task_ids,
+        })
         .collect();
-    if !organisation_drafts.is_empty() {
-        let ids = resolve_organisations(txn, &organisation_drafts, &source, now).await?;
-        let mut ids = ids.into_iter();
-        for row in rows.iter_mut().filter(|r| r.draft.organisation.is_some()) {
-            row.draft.model.set_organisation(ids.next());
+    let applied = writes::apply::<K>(txn, writer, rows, Origin::Registry, now).await?;
+    let mut counts = Counts::default();
+    for row in &applied.rows {
+        match row.action {
+            Action::Created => counts.created += 1,
+            Action::Updated => counts.updated += 1,
+            Action::Unchanged => counts.unchanged += 1,
+            Action::Archived => {}
         }
     }
-
-    // What this connector already has of these keys.
-    let mut existing: HashMap<String, M> = HashMap::new();
-    let keys: Vec<String> = rows.iter().map(|r| r.external_id.clone()).collect();
-    for chunk in keys.chunks(CHUNK) {
-        let found = <M::Entity as EntityTrait>::find()
-            .filter(Expr::col(Alias::new("source")).eq(source.as_str()))
-            .filter(Expr::col(Alias::new("external_id")).is_in(chunk.iter().cloned()))
-            .all(txn)
-            .await?;
-        for model in found {
-            if let Some(key) = model.provenance().external_id.clone() {
-                existing.insert(key, model);
-            }
-        }
-    }
-    let startup_ids: Vec<i32> = existing.values().map(|m| m.provenance().id).collect();
-    let mut old_events: HashMap<i32, Vec<SupportEventDraft>> = HashMap::new();
-    if M::KIND == crate::domain::records::RecordKind::Startup && !startup_ids.is_empty() {
-        for chunk in startup_ids.chunks(CHUNK) {
-            for event in startup_support_events::Entity::find()
-                .filter(startup_support_events::Column::StartupId.is_in(chunk.iter().copied()))
-                .order_by_asc(startup_support_events::Column::Id)
-                .all(txn)
-                .await?
-            {
-                old_events
-                    .entry(event.startup_id)
-                    .or_default()
-                    .push(SupportEventDraft {
-                        year: event.year,
-                        kind: event.kind,
-                        amount_vnd: event.amount_vnd,
-                        agency_id: event.agency_id,
-                        note: event.note,
-                    });
-            }
-        }
-    }
-
-    let mut outcome = PageOutcome::default();
-    let mut audit_rows: Vec<audit_log::ActiveModel> = Vec::new();
-    let mut new_models: Vec<(M, StagedRow<M>)> = Vec::new();
-    let mut seen_unchanged: Vec<i32> = Vec::new();
-    let mut new_events: Vec<(i32, SupportEventDraft)> = Vec::new();
-    let mut links: Vec<(i32, i32)> = Vec::new();
-    let actor = writer.actor();
-    let audit =
-        |operation: &str, id: i32, before: Option<String>, after: String| audit_log::ActiveModel {
-            occurred_at: Set(now),
-            token_id: Set(None),
-            agency_id: Set(None),
-            actor: Set(actor.clone()),
-            operation: Set(operation.to_owned()),
-            record_kind: Set(Some(M::KIND.as_str().to_owned())),
-            record_id: Set(Some(id)),
-            task_code: Set(None),
-            before: Set(before),
-            after: Set(Some(after)),
-            ..Default::default()
-        };
-
-    for row in rows {
-        let Some(before) = existing.remove(&row.external_id) else {
-            let mut model = row.draft.model.clone();
-            let mut provenance = model.provenance();
-            provenance.id = 0;
-            provenance.source = source.clone();
-            provenance.external_id = Some(row.external_id.clone());
-            provenance.fetched_at = Some(now);
-            provenance.created_at = now;
-            provenance.updated_at = now;
-            provenance.version = 1;
-            provenance.archived_at = None;
-            provenance.withdrawn_at = None;
-            model.set_provenance(provenance);
-            model.set_search_key(model.compute_search_key());
-            new_models.push((model, row));
-            continue;
-        };
-        let provenance = before.provenance();
-        let old = old_events.get(&provenance.id).cloned().unwrap_or_default();
-        let merged_events = row.draft.support_events.as_ref().map(|events| {
-            let mut merged = old.clone();
-            for event in events {
-                if !merged.contains(event) {
-                    merged.push(event.clone());
-                }
-            }
-            merged
-        });
-        let mut after = row.draft.model.clone();
-        after.set_provenance(provenance.clone());
-        after.set_search_key(after.compute_search_key());
-        let before_json = snapshot(&before, merged_events.as_ref().map(|_| old.as_slice()));
-        let after_json = snapshot(&after, merged_events.as_deref());
-        let changes = diff(&before_json, &after_json);
-        for task in &row.task_ids {
-            links.push((*task, provenance.id));
-        }
-        if changes.is_empty() && provenance.withdrawn_at.is_none() {
-            seen_unchanged.push(provenance.id);
-            outcome.counts.unchanged += 1;
-            continue;
-        }
-        let mut updated = after;
-        let mut next = provenance.clone();
-        next.fetched_at = Some(now);
-        next.updated_at = now;
-        next.withdrawn_at = None;
-        next.version += 1;
-        updated.set_provenance(next);
-        <M::Entity as EntityTrait>::update_many()
-            .set(all_set(updated.clone()))
-            .filter(Expr::col(Alias::new("id")).eq(provenance.id))
-            .exec(txn)
-            .await?;
-        if let Some(events) = &merged_events {
-            for event in events.iter().filter(|e| !old.contains(e)) {
-                new_events.push((provenance.id, event.clone()));
-            }
-        }
-        audit_rows.push(audit(
-            ChangeOperation::Updated.as_str(),
-            provenance.id,
-            Some(before_json.to_string()),
-            snapshot(&updated, merged_events.as_deref()).to_string(),
-        ));
-        outcome
-            .changes
-            .push(change(&updated, ChangeOperation::Updated, writer, now));
-        outcome.counts.updated += 1;
-    }
-
-    // New records: multi-row inserts, then one look-up for their ids.
-    if !new_models.is_empty() {
-        let per_insert =
-            rows_per_insert(<<M::Entity as EntityTrait>::Column as Iterable>::iter().count());
-        for chunk in new_models.chunks(per_insert) {
-            let actives = chunk.iter().map(|(model, _)| {
-                let mut active = all_set(model.clone());
-                for key in <<M::Entity as EntityTrait>::PrimaryKey as Iterable>::iter() {
-                    active.not_set(key.into_column());
-                }
-                active
-            });
-            <M::Entity as EntityTrait>::insert_many(actives)
-                .exec_without_returning(txn)
-                .await?;
-        }
-        let mut ids: HashMap<String, i32> = HashMap::new();
-        let keys: Vec<String> = new_models
-            .iter()
-            .map(|(_, r)| r.external_id.clone())
-            .collect();
-        for chunk in keys.chunks(CHUNK) {
-            let found: Vec<(i32, Option<String>)> = <M::Entity as EntityTrait>::find()
-                .select_only()
-                .column_as(Expr::col(Alias::new("id")), "id")
-                .column_as(Expr::col(Alias::new("external_id")), "external_id")
-                .filter(Expr::col(Alias::new("source")).eq(source.as_str()))
-                .filter(Expr::col(Alias::new("external_id")).is_in(chunk.iter().cloned()))
-                .into_tuple()
-                .all(txn)
-                .await?;
-            ids.extend(found.into_iter().filter_map(|(id, key)| Some((key?, id))));
-        }
-        for (mut model, row) in new_models {
-            let Some(id) = ids.get(&row.external_id).copied() else {
-                return Err(DbErr::RecordNotInserted);
-            };
-            let mut provenance = model.provenance();
-            provenance.id = id;
-            model.set_provenance(provenance);
-            for event in row.draft.support_events.iter().flatten() {
-                new_events.push((id, event.clone()));
-            }
-            for task in &row.task_ids {
-                links.push((*task, id));
-            }
-            // Straight to text: a first sync writes many of these.
-            let after = match row.draft.support_events.as_deref() {
-                Some(events) => snapshot(&model, Some(events)).to_string(),
-                None => serde_json::to_string(&model).unwrap_or_default(),
-            };
-            audit_rows.push(audit(ChangeOperation::Created.as_str(), id, None, after));
-            outcome
-                .changes
-                .push(change(&model, ChangeOperation::Created, writer, now));
-            outcome.counts.created += 1;
-        }
-    }
-
-    // Unchanged records are only stamped as seen in this run.
-    for chunk in seen_unchanged.chunks(CHUNK) {
-        <M::Entity as EntityTrait>::update_many()
-            .col_expr(Alias::new("fetched_at"), Expr::val(now))
-            .filter(Expr::col(Alias::new("id")).is_in(chunk.iter().copied()))
-            .exec(txn)
-            .await?;
-    }
-    for chunk in new_events.chunks(rows_per_insert(7)) {
-        startup_support_events::Entity::insert_many(chunk.iter().map(|(id, event)| {
-            startup_support_events::ActiveModel {
-                startup_id: Set(*id),
-                year: Set(event.year),
-                kind: Set(event.kind.clone()),
-                amount_vnd: Set(event.amount_vnd),
-                agency_id: Set(event.agency_id),
-                note: Set(event.note.clone()),
-                ..Default::default()
-            }
-        }))
-        .exec_without_returning(txn)
-        .await?;
-    }
-    for chunk in links.chunks(rows_per_insert(6)) {
-        record_links::Entity::insert_many(chunk.iter().map(|(task, id)| {
-            record_links::ActiveModel {
-                task_id: Set(*task),
-                record_kind: Set(M::KIND.as_str().to_owned()),
-                record_id: Set(*id),
-                linked_by: Set(source.clone()),
-                linked_at: Set(now),
-                ..Default::default()
-            }
-        }))
-        .on_conflict(
-            OnConflict::columns([
-                record_links::Column::TaskId,
-                record_links::Column::RecordKind,
-                record_links::Column::RecordId,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
-    }
-    for chunk in audit_rows.chunks(rows_per_insert(12)) {
-        audit_log::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(txn)
-            .await?;
-    }
-    Ok(outcome)
+    Ok(PageOutcome {
+        counts,
+        changes: applied.changes,
+    })
 }
 
 /// Marks the connector's records not seen since `snapshot_started_at` as withdrawn (they
 /// left the registry's snapshot); they are kept, not deleted.
-pub async fn withdraw_unseen<M: Writable>(
+pub async fn withdraw_unseen<K: Kind>(
     txn: &DatabaseTransaction,
     writer: &Writer,
     snapshot_started_at: DateTime<FixedOffset>,
     now: DateTime<FixedOffset>,
 ) -> Result<(i64, Vec<RecordChange>), DbErr> {
     let source = writer.source();
-    let gone = <M::Entity as EntityTrait>::find()
+    let gone = <K::Entity as EntityTrait>::find()
         .filter(Expr::col(Alias::new("source")).eq(source.as_str()))
         .filter(Expr::col(Alias::new("withdrawn_at")).is_null())
         .filter(Expr::col(Alias::new("archived_at")).is_null())
@@ -838,7 +490,7 @@ pub async fn withdraw_unseen<M: Writable>(
         provenance.updated_at = now;
         provenance.version += 1;
         after.set_provenance(provenance.clone());
-        <M::Entity as EntityTrait>::update_many()
+        <K::Entity as EntityTrait>::update_many()
             .set(all_set(after.clone()))
             .filter(Expr::col(Alias::new("id")).eq(provenance.id))
             .exec(txn)
@@ -847,19 +499,30 @@ pub async fn withdraw_unseen<M: Writable>(
             occurred_at: Set(now),
             actor: Set(writer.actor()),
             operation: Set("WITHDRAW".into()),
-            record_kind: Set(Some(M::KIND.as_str().to_owned())),
+            record_kind: Set(Some(K::SPEC.kind.as_str().to_owned())),
             record_id: Set(Some(provenance.id)),
             before: Set(Some(snapshot(before, None).to_string())),
             after: Set(Some(snapshot(&after, None).to_string())),
             ..Default::default()
         });
-        changes.push(change(&after, ChangeOperation::Updated, writer, now));
+        changes.push(change::<K>(&after, ChangeOperation::Updated, writer, now));
     }
     for chunk in audit_rows.chunks(rows_per_insert(12)) {
         audit_log::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(txn)
             .await?;
     }
+    let withdrawn: Vec<K::Model> = gone
+        .iter()
+        .map(|before| {
+            let mut after = before.clone();
+            let mut provenance = after.provenance();
+            provenance.withdrawn_at = Some(now);
+            after.set_provenance(provenance);
+            after
+        })
+        .collect();
+    super::search::index_records::<K, _>(txn, &withdrawn).await?;
     Ok((gone.len() as i64, changes))
 }
 
@@ -874,14 +537,6 @@ pub async fn relax_commit(txn: &DatabaseTransaction) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// A record's reference, for callers that only have the model.
-pub fn reference<M: Writable>(model: &M) -> RecordRef {
-    RecordRef {
-        kind: M::KIND,
-        id: model.provenance().id,
-    }
-}
-
 /// Two records of one kind that different sources publish under the same external id,
 /// and the content fields on which they disagree.
 #[derive(Debug, Clone)]
@@ -889,16 +544,16 @@ pub struct Conflict {
     pub external_id: String,
     pub first: (RecordRef, String),
     pub second: (RecordRef, String),
-    pub changes: Vec<super::writes::FieldChange>,
+    pub changes: Vec<writes::FieldChange>,
 }
 
 /// Records of kind `M` that two sources publish under the same external id with
 /// different values. Both are kept, each with its provenance; this lists them.
-pub async fn conflicts<M: Writable>(
+pub async fn conflicts<K: Kind>(
     db: &DatabaseConnection,
     limit: u64,
 ) -> Result<Vec<Conflict>, StoreError> {
-    let table = M::KIND.table();
+    let table = K::SPEC.table;
     let sql = format!(
         "SELECT a.id AS first, b.id AS second FROM {table} a JOIN {table} b \
          ON a.external_id = b.external_id AND a.source < b.source \
@@ -924,8 +579,8 @@ pub async fn conflicts<M: Writable>(
     let mut found = Vec::new();
     for (first, second) in pairs {
         let (Some(a), Some(b)) = (
-            M::select_by_id(first).one(db).await?,
-            M::select_by_id(second).one(db).await?,
+            writes::by_id::<K, _>(db, first).await?,
+            writes::by_id::<K, _>(db, second).await?,
         ) else {
             continue;
         };
@@ -936,8 +591,8 @@ pub async fn conflicts<M: Writable>(
         let (pa, pb) = (a.provenance(), b.provenance());
         found.push(Conflict {
             external_id: pa.external_id.clone().unwrap_or_default(),
-            first: (reference(&a), pa.source),
-            second: (reference(&b), pb.source),
+            first: (writes::reference::<K>(&a), pa.source),
+            second: (writes::reference::<K>(&b), pb.source),
             changes,
         });
         if found.len() as u64 >= limit {

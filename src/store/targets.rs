@@ -32,8 +32,29 @@ pub async fn plan_contributions(
     plan_id: i32,
 ) -> Result<PlanContributions, StoreError> {
     let mut all = PlanContributions::new();
+    all.insert(TargetKey::StTasks, science_tasks_of(db, plan_id).await?);
+    all.insert(TargetKey::ApplicationModels, application_models(db).await?);
+    all.insert(TargetKey::Startups, startup_support(db).await?);
+    all.insert(TargetKey::IpAbroad, rights_abroad(db).await?);
+    all.insert(
+        TargetKey::TechnologyAssessment,
+        technology_assessments(db).await?,
+    );
+    Ok(all)
+}
 
-    // S&T tasks linked to a task of this plan.
+fn contribution(kind: RecordKind, id: i32, year: Option<i32>) -> Contribution<RecordRef> {
+    Contribution {
+        record: RecordRef { kind, id },
+        year,
+    }
+}
+
+/// S&T tasks linked to a task of this plan, not cancelled; the year they start.
+async fn science_tasks_of(
+    db: &DatabaseConnection,
+    plan_id: i32,
+) -> Result<Vec<Contribution<RecordRef>>, StoreError> {
     let plan_tasks = Query::select()
         .column(tasks::Column::Id)
         .from(tasks::Entity)
@@ -58,20 +79,16 @@ pub async fn plan_contributions(
         .into_tuple::<(i32, Option<chrono::NaiveDate>)>()
         .all(db)
         .await?;
-    all.insert(
-        TargetKey::StTasks,
-        science
-            .into_iter()
-            .map(|(id, start)| Contribution {
-                record: RecordRef {
-                    kind: RecordKind::ScienceTask,
-                    id,
-                },
-                year: start.map(|d| d.year()),
-            })
-            .collect(),
-    );
+    Ok(science
+        .into_iter()
+        .map(|(id, start)| contribution(RecordKind::ScienceTask, id, start.map(|d| d.year())))
+        .collect())
+}
 
+/// Application models; the year they were transferred.
+async fn application_models(
+    db: &DatabaseConnection,
+) -> Result<Vec<Contribution<RecordRef>>, StoreError> {
     let models = application_models::Entity::find()
         .filter(active!(application_models))
         .select_only()
@@ -82,22 +99,17 @@ pub async fn plan_contributions(
         .into_tuple::<(i32, Option<i32>)>()
         .all(db)
         .await?;
-    all.insert(
-        TargetKey::ApplicationModels,
-        models
-            .into_iter()
-            .map(|(id, year)| Contribution {
-                record: RecordRef {
-                    kind: RecordKind::ApplicationModel,
-                    id,
-                },
-                year,
-            })
-            .collect(),
-    );
+    Ok(models
+        .into_iter()
+        .map(|(id, year)| contribution(RecordKind::ApplicationModel, id, year))
+        .collect())
+}
 
-    // Every support event is passed on; the domain counts each startup once, in the
-    // year of its first support within the period.
+/// Every support event of an active startup is passed on; the domain counts each
+/// startup once, in the year of its first support within the period.
+async fn startup_support(
+    db: &DatabaseConnection,
+) -> Result<Vec<Contribution<RecordRef>>, StoreError> {
     let active_startups = Query::select()
         .column(startups::Column::Id)
         .from(startups::Entity)
@@ -114,18 +126,16 @@ pub async fn plan_contributions(
         .into_tuple::<(i32, i32)>()
         .all(db)
         .await?;
-    let startup_contributions: Vec<Contribution<RecordRef>> = events
+    Ok(events
         .into_iter()
-        .map(|(id, year)| Contribution {
-            record: RecordRef {
-                kind: RecordKind::Startup,
-                id,
-            },
-            year: Some(year),
-        })
-        .collect();
-    all.insert(TargetKey::Startups, startup_contributions);
+        .map(|(id, year)| contribution(RecordKind::Startup, id, Some(year)))
+        .collect())
+}
 
+/// Farm products' rights registered outside Vietnam; the year of registration.
+async fn rights_abroad(
+    db: &DatabaseConnection,
+) -> Result<Vec<Contribution<RecordRef>>, StoreError> {
     let abroad = ip_rights::Entity::find()
         .filter(active!(ip_rights))
         .filter(ip_rights::Column::Jurisdiction.ne("VN"))
@@ -136,20 +146,16 @@ pub async fn plan_contributions(
         .into_tuple::<(i32, Option<chrono::NaiveDate>)>()
         .all(db)
         .await?;
-    all.insert(
-        TargetKey::IpAbroad,
-        abroad
-            .into_iter()
-            .map(|(id, registered)| Contribution {
-                record: RecordRef {
-                    kind: RecordKind::IpRight,
-                    id,
-                },
-                year: registered.map(|d| d.year()),
-            })
-            .collect(),
-    );
+    Ok(abroad
+        .into_iter()
+        .map(|(id, registered)| contribution(RecordKind::IpRight, id, registered.map(|d| d.year())))
+        .collect())
+}
 
+/// Technology assessments; the year of the assessment.
+async fn technology_assessments(
+    db: &DatabaseConnection,
+) -> Result<Vec<Contribution<RecordRef>>, StoreError> {
     let assessments = technology_assessments::Entity::find()
         .filter(active!(technology_assessments))
         .select_only()
@@ -160,18 +166,8 @@ pub async fn plan_contributions(
         .into_tuple::<(i32, Option<i32>)>()
         .all(db)
         .await?;
-    all.insert(
-        TargetKey::TechnologyAssessment,
-        assessments
-            .into_iter()
-            .map(|(id, year)| Contribution {
-                record: RecordRef {
-                    kind: RecordKind::TechnologyAssessment,
-                    id,
-                },
-                year,
-            })
-            .collect(),
-    );
-    Ok(all)
+    Ok(assessments
+        .into_iter()
+        .map(|(id, year)| contribution(RecordKind::TechnologyAssessment, id, year))
+        .collect())
 }

@@ -1,6 +1,8 @@
 //! Counts behind `totalCount`, kept for a few seconds (see `cache`): counting matching
 //! rows is the costliest part of a list page.
 
+use std::sync::Arc;
+
 use sea_orm::DatabaseConnection;
 
 use super::StoreError;
@@ -9,7 +11,7 @@ use super::feed::ChangeFeed;
 use super::records::{ListQuery, count};
 
 #[derive(Debug)]
-pub struct TotalsCache(ReadCache<u64>);
+pub struct TotalsCache(ReadCache<String, u64>);
 
 fn key(table: &str, query: &ListQuery) -> String {
     format!(
@@ -29,7 +31,7 @@ impl TotalsCache {
         db: &DatabaseConnection,
         table: &'static str,
         query: &ListQuery,
-    ) -> Result<u64, StoreError>
+    ) -> Result<u64, Arc<StoreError>>
     where
         E: sea_orm::EntityTrait,
         E::Model: sea_orm::FromQueryResult + Send + Sync,

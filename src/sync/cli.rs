@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::error::SyncError;
 use super::scheduler::Connectors;
-use super::{RunReport, SyncError, Trigger};
+use super::{RunReport, Trigger};
 
 /// One connector's outcome, for the summary.
 pub struct Outcome {

@@ -434,104 +434,6 @@ impl Definition {
     }
 }
 
-/// Fields each record kind accepts from a mapping (`producer.taxCode` for nested ones).
-pub fn known_fields(kind: RecordKind) -> &'static [&'static str] {
-    match kind {
-        RecordKind::OcopProduct => &[
-            "externalId",
-            "name",
-            "producer.name",
-            "producer.taxCode",
-            "producer.kind",
-            "commune",
-            "district",
-            "stars",
-            "certifiedOn",
-            "validUntil",
-            "evaluationYear",
-            "category",
-        ],
-        RecordKind::IpRight => &[
-            "externalId",
-            "name",
-            "kind",
-            "product",
-            "farmProduct",
-            "jurisdiction",
-            "number",
-            "filedOn",
-            "registeredOn",
-            "status",
-            "holder",
-            "managingAgency",
-        ],
-        RecordKind::Startup => &[
-            "externalId",
-            "name",
-            "organisation.name",
-            "organisation.taxCode",
-            "sector",
-            "foundedYear",
-            "district",
-            "supportEvents.year",
-            "supportEvents.kind",
-            "supportEvents.amountVnd",
-            "supportEvents.agency",
-            "supportEvents.note",
-        ],
-        RecordKind::ScienceTask => &[
-            "externalId",
-            "code",
-            "title",
-            "level",
-            "host.name",
-            "host.taxCode",
-            "budgetVnd",
-            "startOn",
-            "endOn",
-            "status",
-        ],
-        RecordKind::ApplicationModel => &[
-            "externalId",
-            "title",
-            "field",
-            "host.name",
-            "host.taxCode",
-            "yearTransferred",
-        ],
-        RecordKind::TechnologyAssessment => &[
-            "externalId",
-            "enterprise.name",
-            "enterprise.taxCode",
-            "industry",
-            "year",
-            "level",
-        ],
-        RecordKind::AnnualReport => &["externalId", "agency", "year", "submittedOn", "summary"],
-        RecordKind::TraceabilityEntry => &[
-            "externalId",
-            "eventId",
-            "eventType",
-            "eventTime",
-            "eventTimeZoneOffset",
-            "recordTime",
-            "action",
-            "bizStep",
-            "disposition",
-            "epc",
-            "gtin",
-            "lot",
-            "serial",
-            "quantity",
-            "uom",
-            "readPoint",
-            "bizLocation",
-            "locationName",
-            "growingAreaCode",
-        ],
-    }
-}
-
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
@@ -547,136 +449,64 @@ fn line_of_key(text: &str, key: &str) -> usize {
         .map_or(1, |i| i + 1)
 }
 
-/// Reads and checks one definition.
-pub fn parse(file: &Path, text: &str) -> Result<Definition, DefinitionError> {
-    let fail = |line: usize, key: &str, message: String| DefinitionError {
-        file: file.to_path_buf(),
-        line,
-        key: key.to_owned(),
-        message,
-    };
-    let raw: Raw = toml::from_str(text).map_err(|error| {
-        let line = error.span().map_or(1, |span| line_of(text, span.start));
+/// A definition file's path and text, to say where in it something is wrong.
+struct DefinitionText<'a> {
+    file: &'a Path,
+    text: &'a str,
+}
+
+impl DefinitionText<'_> {
+    fn error(&self, line: usize, key: &str, message: String) -> DefinitionError {
+        DefinitionError {
+            file: self.file.to_path_buf(),
+            line,
+            key: key.to_owned(),
+            message,
+        }
+    }
+
+    /// An error about a value whose place serde kept.
+    fn at<T>(&self, value: &Spanned<T>, key: &str, message: String) -> DefinitionError {
+        self.error(line_of(self.text, value.span().start), key, message)
+    }
+
+    /// An error about a key, placed where the key is first set.
+    fn at_key(&self, key_in_text: &str, key: &str, message: String) -> DefinitionError {
+        self.error(line_of_key(self.text, key_in_text), key, message)
+    }
+
+    fn toml_error(&self, error: &toml::de::Error) -> DefinitionError {
+        let line = error
+            .span()
+            .map_or(1, |span| line_of(self.text, span.start));
         let message = error.message().to_owned();
         let key = message.split('`').nth(1).unwrap_or("(document)").to_owned();
-        fail(line, &key, message)
-    })?;
-    let at = |spanned_start: usize| line_of(text, spanned_start);
-
-    let name = raw.name.get_ref().trim().to_owned();
-    if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        return Err(fail(
-            at(raw.name.span().start),
-            "name",
-            format!("{name:?} must be a lowercase slug (letters, digits, '-')"),
-        ));
+        self.error(line, &key, message)
     }
-    let record_kind = RecordKind::parse(raw.record_kind.get_ref()).map_err(|e| {
-        fail(
-            at(raw.record_kind.span().start),
-            "record_kind",
-            e.to_string(),
-        )
-    })?;
-    let schedule_text = raw.schedule.get_ref().trim().to_owned();
-    // Five fields (minute precision) as in crontab, or six with seconds.
-    let six = if schedule_text.split_whitespace().count() == 5 {
-        format!("0 {schedule_text}")
-    } else {
-        schedule_text.clone()
-    };
-    let schedule: cron::Schedule = six.parse().map_err(|e| {
-        fail(
-            at(raw.schedule.span().start),
-            "schedule",
-            format!("{schedule_text:?} is not a cron expression: {e}"),
-        )
-    })?;
-    for spanned in [&raw.url].into_iter().flatten() {
-        let url = spanned.get_ref();
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(fail(
-                at(spanned.span().start),
-                "url",
-                format!("{url:?} is not an http(s) URL"),
-            ));
-        }
+}
+
+/// Reads and checks one definition.
+pub fn parse(file: &Path, text: &str) -> Result<Definition, DefinitionError> {
+    let place = DefinitionText { file, text };
+    let mut raw: Raw = toml::from_str(text).map_err(|error| place.toml_error(&error))?;
+    let name = checked_name(&raw.name, &place)?;
+    let record_kind = RecordKind::parse(raw.record_kind.get_ref())
+        .map_err(|e| place.at(&raw.record_kind, "record_kind", e.to_string()))?;
+    let (schedule_text, schedule) = checked_schedule(&raw.schedule, &place)?;
+    if let Some(url) = &raw.url {
+        check_url(url, &place)?;
     }
     let kind = *raw.kind.get_ref();
-    let missing = |section: &str| {
-        fail(
-            at(raw.kind.span().start),
-            section,
-            format!("a {} connector needs a [{section}] section", kind.as_str()),
-        )
-    };
-    let options = match kind {
-        SourceKind::HttpJson => {
-            KindOptions::HttpJson(raw.http_json.ok_or_else(|| missing("http_json"))?)
-        }
-        SourceKind::Csv => KindOptions::Csv(raw.csv.unwrap_or(Csv {
-            file: None,
-            delimiter: ',',
-            encoding: Encoding::Auto,
-            format: None,
-            sheet: None,
-            batch_size: batch(),
-        })),
-        SourceKind::CkanDatastore => KindOptions::Ckan(raw.ckan.ok_or_else(|| missing("ckan"))?),
-        SourceKind::Epcis => KindOptions::Epcis(raw.epcis.unwrap_or(Epcis {
-            per_page: epcis_page(),
-            event_types: Vec::new(),
-        })),
-    };
+    let options = raw.take_options(&place)?;
     if kind == SourceKind::Epcis && record_kind != RecordKind::TraceabilityEntry {
-        return Err(fail(
-            at(raw.record_kind.span().start),
+        return Err(place.at(
+            &raw.record_kind,
             "record_kind",
             "an epcis connector brings TRACEABILITY_ENTRY records".into(),
         ));
     }
-    let known = known_fields(record_kind);
-    for target in raw.fields.keys() {
-        if !known.contains(&target.as_str()) {
-            return Err(fail(
-                line_of_key(text, target),
-                &format!("fields.{target}"),
-                format!(
-                    "{} records have no field {target:?}; known: {}",
-                    record_kind.type_name(),
-                    known.join(", ")
-                ),
-            ));
-        }
-    }
-    if kind != SourceKind::Epcis && !raw.fields.contains_key("externalId") {
-        return Err(fail(
-            line_of_key(text, "fields"),
-            "fields.externalId",
-            "a mapping must say which source column is the record's external id".into(),
-        ));
-    }
-    if !(0.0..=1.0).contains(&raw.max_invalid_share) {
-        return Err(fail(
-            line_of_key(text, "max_invalid_share"),
-            "max_invalid_share",
-            "must be between 0 and 1".into(),
-        ));
-    }
-    if raw.http.max_attempts == 0
-        || raw.http.timeout_secs <= 0.0
-        || raw.http.connect_timeout_secs <= 0.0
-    {
-        return Err(fail(
-            line_of_key(text, "http"),
-            "http",
-            "timeouts must be positive and max_attempts at least 1".into(),
-        ));
-    }
+    check_fields(&raw.fields, kind, record_kind, &place)?;
+    check_limits(&raw, &place)?;
     Ok(Definition {
         file: file.to_path_buf(),
         name,
@@ -697,6 +527,140 @@ pub fn parse(file: &Path, text: &str) -> Result<Definition, DefinitionError> {
         max_invalid_share: raw.max_invalid_share,
         pause_after_failures: raw.pause_after_failures.max(1),
     })
+}
+
+/// The connector's name: a lowercase slug.
+fn checked_name(name: &Spanned<String>, place: &DefinitionText) -> Result<String, DefinitionError> {
+    let name_text = name.get_ref().trim().to_owned();
+    let slug = !name_text.is_empty()
+        && name_text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !slug {
+        return Err(place.at(
+            name,
+            "name",
+            format!("{name_text:?} must be a lowercase slug (letters, digits, '-')"),
+        ));
+    }
+    Ok(name_text)
+}
+
+/// The schedule as written and as parsed: five fields (minute precision) as in
+/// crontab, or six with seconds.
+fn checked_schedule(
+    schedule: &Spanned<String>,
+    place: &DefinitionText,
+) -> Result<(String, cron::Schedule), DefinitionError> {
+    let schedule_text = schedule.get_ref().trim().to_owned();
+    let six = if schedule_text.split_whitespace().count() == 5 {
+        format!("0 {schedule_text}")
+    } else {
+        schedule_text.clone()
+    };
+    let parsed = six.parse().map_err(|e| {
+        place.at(
+            schedule,
+            "schedule",
+            format!("{schedule_text:?} is not a cron expression: {e}"),
+        )
+    })?;
+    Ok((schedule_text, parsed))
+}
+
+fn check_url(url: &Spanned<String>, place: &DefinitionText) -> Result<(), DefinitionError> {
+    let text = url.get_ref();
+    if text.starts_with("http://") || text.starts_with("https://") {
+        return Ok(());
+    }
+    Err(place.at(url, "url", format!("{text:?} is not an http(s) URL")))
+}
+
+/// Every mapped field exists on the record kind, and the external id is mapped (EPCIS
+/// events carry their own).
+fn check_fields(
+    fields: &BTreeMap<String, FieldSource>,
+    kind: SourceKind,
+    record_kind: RecordKind,
+    place: &DefinitionText,
+) -> Result<(), DefinitionError> {
+    let known = crate::records::spec_of(record_kind).mappable();
+    if let Some(target) = fields.keys().find(|target| !known.contains(target)) {
+        return Err(place.at_key(
+            target,
+            &format!("fields.{target}"),
+            format!(
+                "{} records have no field {target:?}; known: {}",
+                record_kind.type_name(),
+                known.join(", ")
+            ),
+        ));
+    }
+    if kind != SourceKind::Epcis && !fields.contains_key("externalId") {
+        return Err(place.at_key(
+            "fields",
+            "fields.externalId",
+            "a mapping must say which source column is the record's external id".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The drift threshold is a share, timeouts are positive and there is an attempt.
+fn check_limits(raw: &Raw, place: &DefinitionText) -> Result<(), DefinitionError> {
+    if !(0.0..=1.0).contains(&raw.max_invalid_share) {
+        return Err(place.at_key(
+            "max_invalid_share",
+            "max_invalid_share",
+            "must be between 0 and 1".into(),
+        ));
+    }
+    if raw.http.max_attempts == 0
+        || raw.http.timeout_secs <= 0.0
+        || raw.http.connect_timeout_secs <= 0.0
+    {
+        return Err(place.at_key(
+            "http",
+            "http",
+            "timeouts must be positive and max_attempts at least 1".into(),
+        ));
+    }
+    Ok(())
+}
+
+impl Raw {
+    /// The options section of the definition's kind; `csv` and `epcis` have defaults,
+    /// the others must be given.
+    fn take_options(&mut self, place: &DefinitionText) -> Result<KindOptions, DefinitionError> {
+        let kind = *self.kind.get_ref();
+        let missing = |section: &str| {
+            place.at(
+                &self.kind,
+                section,
+                format!("a {} connector needs a [{section}] section", kind.as_str()),
+            )
+        };
+        Ok(match kind {
+            SourceKind::HttpJson => {
+                KindOptions::HttpJson(self.http_json.take().ok_or_else(|| missing("http_json"))?)
+            }
+            SourceKind::Csv => KindOptions::Csv(self.csv.take().unwrap_or(Csv {
+                file: None,
+                delimiter: ',',
+                encoding: Encoding::Auto,
+                format: None,
+                sheet: None,
+                batch_size: batch(),
+            })),
+            SourceKind::CkanDatastore => {
+                KindOptions::Ckan(self.ckan.take().ok_or_else(|| missing("ckan"))?)
+            }
+            SourceKind::Epcis => KindOptions::Epcis(self.epcis.take().unwrap_or(Epcis {
+                per_page: epcis_page(),
+                event_types: Vec::new(),
+            })),
+        })
+    }
 }
 
 /// Reads every `*.toml` in `dir`, in name order; a missing folder holds none.
@@ -763,7 +727,7 @@ stars = { from = "so_sao", parse = "stars" }
     fn a_good_definition_is_read_and_waits_for_its_url() {
         let definition = parse(Path::new("ocop.toml"), GOOD).unwrap();
         assert_eq!(definition.name, "ocop-ckan");
-        assert_eq!(definition.record_kind, RecordKind::OcopProduct);
+        assert_eq!(definition.record_kind.as_str(), "OCOP_PRODUCT");
         assert!(
             definition
                 .disabled_reason()

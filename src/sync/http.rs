@@ -2,6 +2,7 @@
 //! with exponential backoff and jitter, and `Retry-After` honoured (capped) on 429 and
 //! 503.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -37,6 +38,9 @@ pub enum FetchError {
     Transport { url: String, message: String },
     #[error("cannot use the configuration: {0}")]
     Setup(String),
+    /// The download could not be kept on local disk (full, read-only): no retry mends it.
+    #[error("cannot write the download to disk: {0}")]
+    Spool(#[source] Arc<std::io::Error>),
 }
 
 impl FetchError {
@@ -47,7 +51,7 @@ impl FetchError {
                 *status == 408 || *status == 429 || (500..600).contains(status)
             }
             FetchError::Timeout { .. } | FetchError::Transport { .. } => true,
-            FetchError::Setup(_) => false,
+            FetchError::Setup(_) | FetchError::Spool(_) => false,
         }
     }
 
@@ -64,6 +68,13 @@ impl FetchError {
             FetchError::Status { status, .. } => Some(*status),
             _ => None,
         }
+    }
+
+    /// Whether the server refused the request for good (a 4xx other than 408 and 429),
+    /// as it does when a page token has expired.
+    pub fn page_token_refused(&self) -> bool {
+        self.status()
+            .is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429)
     }
 }
 
@@ -171,6 +182,25 @@ impl Fetcher {
         }
     }
 
+    /// Writes a response body to `file` as it arrives: a body cut off is a transport
+    /// error (retried), a disk that refuses it is not.
+    async fn stream_to(
+        &self,
+        url: &str,
+        response: reqwest::Response,
+        file: &mut std::fs::File,
+    ) -> Result<(), FetchError> {
+        use futures_util::StreamExt;
+        use std::io::Write;
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.classify(url, &e))?;
+            file.write_all(&chunk)
+                .map_err(|e| FetchError::Spool(Arc::new(e)))?;
+        }
+        file.flush().map_err(|e| FetchError::Spool(Arc::new(e)))
+    }
+
     /// Sends a request; a non-success status is an error carrying `Retry-After`.
     async fn send_checked(
         &self,
@@ -259,7 +289,7 @@ impl Fetcher {
             let result: Result<Downloaded, FetchError> = async {
                 file.set_len(0)
                     .and_then(|()| file.seek(std::io::SeekFrom::Start(0)).map(|_| ()))
-                    .map_err(|e| FetchError::Setup(format!("cannot write the download: {e}")))?;
+                    .map_err(|e| FetchError::Spool(Arc::new(e)))?;
                 let mut request = self.client.get(url);
                 if let Some((name, value)) = &self.auth {
                     request = request.header(name, value);
@@ -289,12 +319,7 @@ impl Fetcher {
                     });
                 }
                 let response = self.check(url, response).await?;
-                crate::sync::kinds::csv::stream_to(response, file)
-                    .await
-                    .map_err(|message| FetchError::Transport {
-                        url: url.to_owned(),
-                        message,
-                    })?;
+                self.stream_to(url, response, file).await?;
                 Ok(Downloaded {
                     not_modified: false,
                     validators,

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod definition;
+pub mod error;
 pub mod http;
 pub mod kinds;
 pub mod mapping;
@@ -15,67 +16,20 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use sea_orm::DatabaseConnection;
-use serde::de::DeserializeOwned;
-use thiserror::Error;
+
+pub use self::error::SyncError;
 
 use self::definition::{Definition, KindOptions, Mode, SourceKind};
-use self::http::{FetchError, Fetcher};
+use self::http::Fetcher;
 use self::kinds::{Page, Source};
 use self::mapping::{Mapped, map_row, rule_applies};
-use crate::db::entities::{
-    annual_reports, application_models, ip_rights, ocop_products, science_tasks, startups,
-    technology_assessments, traceability_entries,
-};
-use crate::domain::records::RecordKind;
 use crate::domain::scope::Writer;
-use crate::domain::validate::{Checker, FieldError};
-use crate::graphql::mutations::Refs;
-use crate::graphql::records::{
-    ip_right::IpRightInput,
-    ocop::OcopProductInput,
-    report::AnnualReportInput,
-    science::{ApplicationModelInput, ScienceTaskInput, TechnologyAssessmentInput},
-    startup::StartupInput,
-    traceability::TraceabilityEntryInput,
-};
+use crate::domain::validate::Checker;
+use crate::records::draft::Refs;
+use crate::records::{Kind, with_kind};
 use crate::store::feed::ChangeFeed;
 use crate::store::sync::{self as store, Counts, Rejected, StagedRow};
-use crate::store::writes::{Draft, Writable, begin};
-
-/// Why a run failed (or could not start).
-#[derive(Debug, Error)]
-pub enum SyncError {
-    #[error("{0}")]
-    Config(String),
-    #[error(transparent)]
-    Fetch(#[from] FetchError),
-    #[error("{0}")]
-    Malformed(String),
-    #[error("{0}")]
-    Registry(String),
-    #[error("schema drift: {0}")]
-    Drift(String),
-    #[error("database error: {0}")]
-    Db(String),
-    #[error("connector {0:?} is already running")]
-    Busy(String),
-    #[error("connector {name:?} is disabled: {reason}")]
-    Disabled { name: String, reason: String },
-    #[error("no connector is named {0:?}")]
-    Unknown(String),
-}
-
-impl From<sea_orm::DbErr> for SyncError {
-    fn from(error: sea_orm::DbErr) -> Self {
-        SyncError::Db(crate::store::error_chain(&error))
-    }
-}
-
-impl From<crate::store::StoreError> for SyncError {
-    fn from(error: crate::store::StoreError) -> Self {
-        SyncError::Db(crate::store::error_chain(&error))
-    }
-}
+use crate::store::writes::begin;
 
 /// What started a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,32 +60,6 @@ pub struct RunReport {
     pub error: Option<String>,
     pub paused: bool,
 }
-
-/// A record input a connector can fill: the same input types, and rules, as mutations.
-pub trait KindInput: DeserializeOwned + Send {
-    type Model: Writable;
-    fn draft(&self, check: Checker, refs: &Refs) -> Result<Draft<Self::Model>, Vec<FieldError>>;
-}
-
-macro_rules! kind_input {
-    ($input:ty, $model:ty) => {
-        impl KindInput for $input {
-            type Model = $model;
-            fn draft(&self, check: Checker, refs: &Refs) -> Result<Draft<$model>, Vec<FieldError>> {
-                self.to_draft(check, refs)
-            }
-        }
-    };
-}
-
-kind_input!(IpRightInput, ip_rights::Model);
-kind_input!(OcopProductInput, ocop_products::Model);
-kind_input!(StartupInput, startups::Model);
-kind_input!(TraceabilityEntryInput, traceability_entries::Model);
-kind_input!(ScienceTaskInput, science_tasks::Model);
-kind_input!(ApplicationModelInput, application_models::Model);
-kind_input!(TechnologyAssessmentInput, technology_assessments::Model);
-kind_input!(AnnualReportInput, annual_reports::Model);
 
 /// Called after each committed page with the run's counts so far.
 pub type Progress<'a> = &'a (dyn Fn(&Counts) + Send + Sync);
@@ -256,12 +184,12 @@ fn map(definition: &Definition, row: &serde_json::Value) -> Result<Mapped, Strin
 }
 
 /// A page split into rows to write and rows to quarantine.
-fn stage<I: KindInput>(
+fn stage<K: Kind>(
     definition: &Definition,
     page: &Page,
     refs: &Refs,
     tasks: &HashMap<String, i32>,
-) -> (Vec<StagedRow<I::Model>>, Vec<Rejected>) {
+) -> (Vec<StagedRow<K::Content>>, Vec<Rejected>) {
     let mut staged = Vec::with_capacity(page.rows.len());
     let mut rejected = Vec::new();
     for row in &page.rows {
@@ -284,14 +212,14 @@ fn stage<I: KindInput>(
             .filter(|rule| rule_applies(rule, &mapped.input))
             .filter_map(|rule| tasks.get(&rule.task).copied())
             .collect();
-        let input: I = match serde_json::from_value(mapped.input) {
+        let input: K::Input = match serde_json::from_value(mapped.input) {
             Ok(input) => input,
             Err(error) => {
                 rejected.push(reject(Some(mapped.external_id), error.to_string()));
                 continue;
             }
         };
-        match input.draft(Checker::new(""), refs) {
+        match K::draft(&input, Checker::new(""), refs) {
             Ok(draft) => {
                 staged.push(StagedRow {
                     external_id: mapped.external_id,
@@ -419,32 +347,74 @@ impl Engine {
         counts: &mut Counts,
         progress: Option<Progress<'_>>,
     ) -> Result<(), SyncError> {
-        macro_rules! typed {
-            ($input:ty) => {
-                self.pages_typed::<$input>(definition, run_id, counts, progress)
-                    .await
-            };
-        }
-        match definition.record_kind {
-            RecordKind::IpRight => typed!(IpRightInput),
-            RecordKind::OcopProduct => typed!(OcopProductInput),
-            RecordKind::Startup => typed!(StartupInput),
-            RecordKind::TraceabilityEntry => typed!(TraceabilityEntryInput),
-            RecordKind::ScienceTask => typed!(ScienceTaskInput),
-            RecordKind::ApplicationModel => typed!(ApplicationModelInput),
-            RecordKind::TechnologyAssessment => typed!(TechnologyAssessmentInput),
-            RecordKind::AnnualReport => typed!(AnnualReportInput),
-        }
+        with_kind!(definition.record_kind, |K| {
+            self.pages_typed::<K>(definition, run_id, counts, progress)
+                .await
+        })
     }
 
-    async fn pages_typed<I: KindInput>(
+    async fn pages_typed<K: Kind>(
         &self,
         definition: &Definition,
         run_id: i32,
         counts: &mut Counts,
         progress: Option<Progress<'_>>,
     ) -> Result<(), SyncError> {
-        let writer = Writer::connector(&definition.name);
+        let mut run = self.prepare(definition, run_id).await?;
+        let mut source = open_source(definition, run.watermark.clone(), run.validators.clone())?;
+        let mut restarted = false;
+        loop {
+            let page = match source.fetch(run.cursor.as_deref()).await {
+                Ok(page) => page,
+                Err(SyncError::Fetch(error))
+                    if source.restartable()
+                        && run.cursor.is_some()
+                        && !restarted
+                        && error.page_token_refused() =>
+                {
+                    tracing::info!(connector = definition.name, %error, "the page token expired; starting again from the watermark");
+                    restarted = true;
+                    source =
+                        open_source(definition, run.watermark.clone(), run.validators.clone())?;
+                    run.cursor = None;
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
+            self.commit_page::<K>(&mut run, &page, counts).await?;
+            if let Some(progress) = progress {
+                progress(counts);
+            }
+            match page.next {
+                Some(next) => run.cursor = Some(next),
+                None => break,
+            }
+        }
+        if source.unchanged() {
+            return Ok(());
+        }
+        let validators = source.validators();
+        if validators != http::Validators::default() {
+            store::save_validators(
+                &self.db,
+                &definition.name,
+                validators.etag.as_deref(),
+                validators.last_modified.as_deref(),
+            )
+            .await?;
+        }
+        if let Some(started) = run.snapshot_started_at {
+            self.withdraw_unseen::<K>(&run, started, counts).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads where the connector stands and what its rows refer to.
+    async fn prepare<'a>(
+        &self,
+        definition: &'a Definition,
+        run_id: i32,
+    ) -> Result<RunState<'a>, SyncError> {
         let state = store::state(&self.db, &definition.name, now()).await?;
         let plan = crate::store::snapshot::PlanSnapshot::load(&self.db).await?;
         let refs = Refs {
@@ -469,13 +439,12 @@ impl Engine {
         let snapshot = definition.mode == Mode::Snapshot;
         // A snapshot interrupted mid-way resumes with its own start time, so rows it
         // already saw are not taken for withdrawn.
-        let mut cursor = state.cursor.clone();
+        let cursor = state.cursor.clone();
         let snapshot_started_at = match (snapshot, state.snapshot_started_at, &cursor) {
             (true, Some(started), Some(_)) => Some(started),
             (true, _, _) => Some(now()),
             (false, _, _) => None,
         };
-        let mut watermark = state.watermark.clone();
         // A resumed run downloads again in full; a fresh one asks only for a change.
         let validators = if cursor.is_none() {
             http::Validators {
@@ -485,91 +454,96 @@ impl Engine {
         } else {
             http::Validators::default()
         };
-        let mut source = open_source(definition, watermark.clone(), validators.clone())?;
-        let mut restarted = false;
-        loop {
-            let page = match source.fetch(cursor.as_deref()).await {
-                Ok(page) => page,
-                Err(SyncError::Fetch(error))
-                    if source.restartable()
-                        && cursor.is_some()
-                        && !restarted
-                        && error
-                            .status()
-                            .is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429) =>
-                {
-                    tracing::info!(connector = definition.name, %error, "the page token expired; starting again from the watermark");
-                    restarted = true;
-                    source = open_source(definition, watermark.clone(), validators.clone())?;
-                    cursor = None;
-                    continue;
-                }
-                Err(error) => return Err(error),
-            };
-            let (staged, rejected) = stage::<I>(definition, &page, &refs, &tasks);
-            let fetched = page.rows.len() as i64;
-            if fetched >= 10
-                && rejected.len() as f64 / fetched as f64 > definition.max_invalid_share
-            {
-                let example = rejected
-                    .first()
-                    .map(|r| format!("{}: {}", r.position, r.reason))
-                    .unwrap_or_default();
-                return Err(SyncError::Drift(format!(
-                    "{} of {fetched} rows of a page are invalid (more than {:.0} %); nothing of that page was written. First: {example}",
-                    rejected.len(),
-                    definition.max_invalid_share * 100.0
-                )));
-            }
-            let at = now();
-            let quarantined = rejected.len() as i64;
-            let txn = begin(&self.db).await?;
-            store::relax_commit(&txn).await?;
-            let outcome = store::apply_page(&txn, &writer, staged, at).await?;
-            store::quarantine_rows(&txn, &definition.name, run_id, rejected, at).await?;
-            watermark = later(watermark, page.watermark.clone());
-            store::save_progress(
-                &txn,
-                &definition.name,
-                page.next.as_deref(),
-                watermark.as_deref(),
-                snapshot_started_at.filter(|_| page.next.is_some()),
-                at,
-            )
-            .await?;
-            let mut page_counts = outcome.counts;
-            page_counts.fetched = fetched;
-            page_counts.quarantined = quarantined;
-            *counts += page_counts;
-            store::update_run(&txn, run_id, *counts, None, None, None).await?;
-            txn.commit().await?;
-            self.feed.publish(outcome.changes);
-            if let Some(progress) = progress {
-                progress(counts);
-            }
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
+        Ok(RunState {
+            definition,
+            run_id,
+            writer: Writer::connector(&definition.name),
+            refs,
+            tasks,
+            cursor,
+            watermark: state.watermark,
+            snapshot_started_at,
+            validators,
+        })
+    }
+
+    /// Maps, checks and writes one page with the connector's new position, in one
+    /// transaction; too many invalid rows fail the run as schema drift.
+    async fn commit_page<K: Kind>(
+        &self,
+        run: &mut RunState<'_>,
+        page: &Page,
+        counts: &mut Counts,
+    ) -> Result<(), SyncError> {
+        let definition = run.definition;
+        let (staged, rejected) = stage::<K>(definition, page, &run.refs, &run.tasks);
+        let fetched = page.rows.len() as i64;
+        if fetched >= 10 && rejected.len() as f64 / fetched as f64 > definition.max_invalid_share {
+            let example = rejected
+                .first()
+                .map(|r| format!("{}: {}", r.position, r.reason))
+                .unwrap_or_default();
+            return Err(SyncError::Drift(format!(
+                "{} of {fetched} rows of a page are invalid (more than {:.0} %); nothing of that page was written. First: {example}",
+                rejected.len(),
+                definition.max_invalid_share * 100.0
+            )));
         }
-        if source.unchanged() {
-            return Ok(());
-        }
-        let validators = source.validators();
-        if validators != http::Validators::default() {
-            store::save_validators(&self.db, &definition.name, &validators).await?;
-        }
-        if let Some(started) = snapshot_started_at {
-            let txn = begin(&self.db).await?;
-            let (withdrawn, changes) =
-                store::withdraw_unseen::<I::Model>(&txn, &writer, started, now()).await?;
-            counts.withdrawn += withdrawn;
-            store::update_run(&txn, run_id, *counts, None, None, None).await?;
-            txn.commit().await?;
-            self.feed.publish(changes);
-        }
+        let at = now();
+        let quarantined = rejected.len() as i64;
+        let txn = begin(&self.db).await?;
+        store::relax_commit(&txn).await?;
+        let outcome = store::apply_page::<K>(&txn, &run.writer, staged, at).await?;
+        store::quarantine_rows(&txn, &definition.name, run.run_id, rejected, at).await?;
+        run.watermark = later(run.watermark.take(), page.watermark.clone());
+        store::save_progress(
+            &txn,
+            &definition.name,
+            page.next.as_deref(),
+            run.watermark.as_deref(),
+            run.snapshot_started_at.filter(|_| page.next.is_some()),
+            at,
+        )
+        .await?;
+        let mut page_counts = outcome.counts;
+        page_counts.fetched = fetched;
+        page_counts.quarantined = quarantined;
+        *counts += page_counts;
+        store::update_run(&txn, run.run_id, *counts, None, None, None).await?;
+        txn.commit().await?;
+        self.feed.publish(outcome.changes);
         Ok(())
     }
+
+    /// Marks what a complete snapshot no longer lists as withdrawn.
+    async fn withdraw_unseen<K: Kind>(
+        &self,
+        run: &RunState<'_>,
+        started: DateTime<FixedOffset>,
+        counts: &mut Counts,
+    ) -> Result<(), SyncError> {
+        let txn = begin(&self.db).await?;
+        let (withdrawn, changes) =
+            store::withdraw_unseen::<K>(&txn, &run.writer, started, now()).await?;
+        counts.withdrawn += withdrawn;
+        store::update_run(&txn, run.run_id, *counts, None, None, None).await?;
+        txn.commit().await?;
+        self.feed.publish(changes);
+        Ok(())
+    }
+}
+
+/// Where a run stands between pages.
+struct RunState<'a> {
+    definition: &'a Definition,
+    run_id: i32,
+    writer: Writer,
+    refs: Refs,
+    tasks: HashMap<String, i32>,
+    cursor: Option<String>,
+    watermark: Option<String>,
+    snapshot_started_at: Option<DateTime<FixedOffset>>,
+    validators: http::Validators,
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use super::definition::Definition;
-use super::{Engine, SyncError, Trigger};
+use super::error::SyncError;
+use super::{Engine, Trigger};
 use crate::store::sync as store;
 
 /// The connectors a hub knows, and the engine that runs them.

@@ -97,3 +97,47 @@ fn help_documents_the_environment_variables() {
         assert!(help.contains(variable), "{variable} missing from --help");
     }
 }
+
+/// The sample's OCOP products, startups and links in a database.
+async fn sample_counts(url: &str) -> [i64; 3] {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = khcn_hub::db::connect(url).await.unwrap();
+    let mut counts = [0; 3];
+    let queries = [
+        "SELECT COUNT(*) AS n FROM ocop_products WHERE source = 'sample'",
+        "SELECT COUNT(*) AS n FROM startups WHERE source = 'sample'",
+        "SELECT COUNT(*) AS n FROM record_links WHERE linked_by = 'sample'",
+    ];
+    for (count, sql) in counts.iter_mut().zip(queries) {
+        let statement = Statement::from_string(db.get_database_backend(), sql);
+        let row = db.query_one_raw(statement).await.unwrap().unwrap();
+        *count = row.try_get::<i64>("", "n").unwrap();
+    }
+    counts
+}
+
+#[tokio::test]
+async fn seed_sample_scale_two_doubles_the_records_and_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut counts = Vec::new();
+    for scale in ["1", "2"] {
+        let path = dir.path().join(format!("scale-{scale}.db"));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        // A small base size keeps the test quick; the copies work the same at any size.
+        let args = [
+            "seed",
+            "--sample",
+            "--scale",
+            scale,
+            "--sample-size",
+            "300,100,2000",
+        ];
+        let output = hub(&args, &url);
+        assert!(output.status.success(), "{}", stderr(&output));
+        counts.push(sample_counts(&url).await);
+    }
+    let [ocop, startups, links] = counts[0];
+    assert_eq!((ocop, startups), (300, 100));
+    assert!(links > 0);
+    assert_eq!(counts[1], [2 * ocop, 2 * startups, 2 * links]);
+}

@@ -108,3 +108,105 @@ async fn postgres_sessions_never_wait_forever() {
         .await;
     assert!(slow.is_err(), "a statement past its timeout fails");
 }
+
+/// Every order a record list offers, in both directions, is read from an index: the
+/// list's own statement, explained, sorts nothing. The tables are empty, so each planner
+/// is told what a big table costs: PostgreSQL to avoid sorting at any cost (a sort in
+/// its plan means no index could serve the order), SQLite that each table holds a
+/// million rows (statistics written as ANALYZE would).
+async fn every_order_is_served_by_an_index(backend: Backend) {
+    use khcn_hub::domain::filter::{Filter, SortKey};
+    use khcn_hub::domain::records::RecordKind;
+    use khcn_hub::store::records::{ArchivedScope, ListQuery, list_statement};
+    use sea_orm::TransactionTrait;
+
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
+    let db = khcn_hub::db::connect(&database.url).await.unwrap();
+    khcn_hub::db::migrate(&db, &database.url).await.unwrap();
+    if backend == Backend::Sqlite {
+        db.execute_unprepared("ANALYZE").await.unwrap();
+        for kind in RecordKind::ALL {
+            let table = khcn_hub::records::spec_of(*kind).table;
+            db.execute_unprepared(&format!(
+                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('{table}', NULL, '1000000')"
+            ))
+            .await
+            .unwrap();
+        }
+        db.execute_unprepared("ANALYZE sqlite_schema")
+            .await
+            .unwrap();
+    }
+    let mut checked = 0;
+    for kind in RecordKind::ALL {
+        let spec = khcn_hub::records::spec_of(*kind);
+        for field in spec.order_by {
+            for descending in [false, true] {
+                let query = ListQuery {
+                    filter: Filter::All(Vec::new()),
+                    sort: vec![SortKey {
+                        column: field.column,
+                        descending,
+                    }],
+                    offset: 0,
+                    limit: 51,
+                    include_inactive: false,
+                    archived_scope: ArchivedScope::All,
+                };
+                let statement = list_statement(db.get_database_backend(), *kind, &query);
+                let explain = match backend {
+                    Backend::Sqlite => "EXPLAIN QUERY PLAN ",
+                    Backend::Postgres => "EXPLAIN ",
+                };
+                let txn = db.begin().await.unwrap();
+                if backend == Backend::Postgres {
+                    txn.execute_unprepared("SET LOCAL enable_sort = off")
+                        .await
+                        .unwrap();
+                }
+                let rows = txn
+                    .query_all_raw(Statement::from_sql_and_values(
+                        db.get_database_backend(),
+                        format!("{explain}{}", statement.sql),
+                        statement.values.map(|v| v.0).unwrap_or_default(),
+                    ))
+                    .await
+                    .unwrap();
+                txn.rollback().await.unwrap();
+                let plan: Vec<String> = rows
+                    .iter()
+                    .map(|row| match backend {
+                        Backend::Sqlite => row.try_get_by_index::<String>(3).unwrap(),
+                        Backend::Postgres => row.try_get_by_index::<String>(0).unwrap(),
+                    })
+                    .collect();
+                let plan = plan.join("\n");
+                let direction = if descending { "DESC" } else { "ASC" };
+                assert!(
+                    !plan.contains("Sort") && !plan.contains("TEMP B-TREE"),
+                    "{}.{} {direction} sorts instead of reading an index:\n{}\n{plan}",
+                    spec.table,
+                    field.column,
+                    statement.sql
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 2 * RecordKind::ALL.len(),
+        "{checked} orders checked"
+    );
+}
+
+#[tokio::test]
+async fn every_order_is_served_by_an_index_on_sqlite() {
+    every_order_is_served_by_an_index(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_order_is_served_by_an_index_on_postgres() {
+    every_order_is_served_by_an_index(Backend::Postgres).await;
+}

@@ -193,7 +193,7 @@ async fn a_stopped_database_fails_requests_fast_and_the_hub_recovers_by_itself()
     let before: Vec<_> = samples.iter().filter(|s| s.finished < stopped).collect();
     assert!(
         before.len() > 10 && before.iter().all(|s| s.status == 200 && s.code.is_empty()),
-        "healthy before the stop"
+        "healthy before the stop: {before:?}"
     );
     // Every request made while the database was gone failed fast, as retryable.
     let during: Vec<_> = samples

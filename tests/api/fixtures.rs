@@ -320,5 +320,7 @@ pub async fn load(db: &DatabaseConnection) -> Fixture {
     .await
     .unwrap();
 
+    // Rows written straight to the tables reach the search table only when it is rebuilt.
+    khcn_hub::store::search::rebuild(db).await.unwrap();
     Fixture { ocop_ids }
 }

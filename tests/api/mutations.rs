@@ -270,15 +270,20 @@ backend_test! {
         let (_, body) = app.as_caller(Some(&admin), &update("OcopProduct"), json!({"id": connector_id, "v": 1, "input": input("OcopProduct", 3)})).await;
         assert!(body.get("errors").is_none(), "admins may correct any record: {body}");
 
-        // Seeded IP rights belong to their managing agency.
+        // Seeded IP rights belong to their managing agency: MADE IN DONG THAP to Sở Công
+        // Thương (VII.1). A right whose managing body the plan does not name (the lotus GI)
+        // is no agency's.
         let data = app.query("{ ipRights(first: 50) { nodes { id version managingAgency { code } } } }").await;
         let rights = data["ipRights"]["nodes"].as_array().unwrap().clone();
-        let managed = rights.iter().find(|r| r["managingAgency"]["code"] == "so-khcn").expect("a right managed by so-khcn");
-        let other = rights.iter().find(|r| r["managingAgency"]["code"] != "so-khcn" && r["managingAgency"].is_object()).expect("a right managed by someone else");
+        let managed = rights.iter().find(|r| r["managingAgency"]["code"] == "so-cong-thuong").expect("a right managed by so-cong-thuong");
+        let other = rights.iter().find(|r| r["managingAgency"]["code"] != "so-cong-thuong" && r["managingAgency"].is_object()).expect("a right managed by someone else");
+        let unmanaged = rights.iter().find(|r| r["managingAgency"].is_null()).expect("a right with no known managing agency");
         let right_input = |agency: &str| json!({"name": "Xoài Cao Lãnh", "kind": "GEOGRAPHICAL_INDICATION", "jurisdiction": "VN", "farmProduct": true, "managingAgency": agency});
-        let (_, body) = app.as_caller(Some(&khcn), &update("IpRight"), json!({"id": managed["id"], "v": managed["version"], "input": right_input("so-khcn")})).await;
+        let (_, body) = app.as_caller(Some(&cong_thuong), &update("IpRight"), json!({"id": managed["id"], "v": managed["version"], "input": right_input("so-cong-thuong")})).await;
         assert!(body.get("errors").is_none(), "{body}");
-        let (status, body) = app.as_caller(Some(&khcn), &update("IpRight"), json!({"id": other["id"], "v": other["version"], "input": right_input("so-khcn")})).await;
+        let (status, body) = app.as_caller(Some(&cong_thuong), &update("IpRight"), json!({"id": other["id"], "v": other["version"], "input": right_input("so-cong-thuong")})).await;
+        assert_forbidden(status, &body);
+        let (status, body) = app.as_caller(Some(&khcn), &update("IpRight"), json!({"id": unmanaged["id"], "v": unmanaged["version"], "input": right_input("so-khcn")})).await;
         assert_forbidden(status, &body);
 
         // Annual reports: an agency submits only its own.

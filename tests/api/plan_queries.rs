@@ -40,7 +40,7 @@ backend_test! {
         assert_eq!(plan["issuedOn"], "2022-04-21");
         assert_eq!(plan["issuer"], "Ủy ban nhân dân tỉnh Đồng Tháp");
         assert_eq!(plan["signer"], "Huỳnh Minh Tuấn");
-        assert_eq!(plan["signerTitle"], "Phó Chủ tịch");
+        assert_eq!(plan["signerTitle"], "PHÓ CHỦ TỊCH", "as printed above the signature");
         assert!(plan["title"].as_str().unwrap().starts_with("Triển khai hoạt động khoa học và công nghệ"));
         assert_eq!(
             plan["basis"],

@@ -222,6 +222,9 @@ backend_test! {
         for name in ["MADE IN DONG THAP", "ĐỒNG THÁP - THUẦN KHIẾT NHƯ HỒN SEN", "Cao Lãnh", "Xoài Cát Chu Cao Lãnh", "Quýt Hồng Lai Vung", "Khô Phú Thọ", "Đồng Tháp"] {
             assert!(names.contains(&name), "{name} missing from {names:?}");
         }
+        // The plan names no managing body for the lotus GI (IV.1 only registers it).
+        let lotus = nodes.iter().find(|n| n["name"] == "Đồng Tháp").unwrap();
+        assert_eq!(lotus["managingAgency"], Value::Null, "{lotus}");
     }
 }
 
@@ -334,9 +337,9 @@ backend_test! {
         let nothing = app.query(r#"{ search(text: "   ") { kind } }"#).await;
         assert_eq!(nothing["search"], json!([]));
 
-        // Traceability entries are searched only when asked for.
+        // Traceability entries are searched by default, and alone when asked for.
         let default = app.query(r#"{ search(text: "08936000000017") { kind } }"#).await;
-        assert_eq!(default["search"], json!([]));
+        assert_eq!(default["search"], json!([{ "kind": "TRACEABILITY_ENTRY" }]));
         let asked = app.query(r#"{ search(text: "08936000000017", kinds: [TRACEABILITY_ENTRY]) { kind node { ... on TraceabilityEntry { eventId gtin } } } }"#).await;
         assert_eq!(asked["search"], json!([{ "kind": "TRACEABILITY_ENTRY", "node": { "eventId": "urn:uuid:test-1", "gtin": "08936000000017" } }]));
     }

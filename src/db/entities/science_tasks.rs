@@ -1,20 +1,5 @@
-use sea_orm::entity::prelude::*;
-
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
-#[sea_orm(table_name = "science_tasks")]
-pub struct Model {
-    #[sea_orm(primary_key)]
-    pub id: i32,
-    pub source: String,
-    pub external_id: Option<String>,
-    pub fetched_at: Option<DateTimeWithTimeZone>,
-    pub created_at: DateTimeWithTimeZone,
-    pub updated_at: DateTimeWithTimeZone,
-    pub version: i64,
-    pub archived_at: Option<DateTimeWithTimeZone>,
-    pub withdrawn_at: Option<DateTimeWithTimeZone>,
-    #[sea_orm(column_type = "Text")]
-    pub search_key: String,
+crate::db::entities::record_entity! {
+    "science_tasks",
     pub code: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub title: String,
@@ -25,8 +10,3 @@ pub struct Model {
     pub end_on: Option<Date>,
     pub status: Option<String>,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

@@ -1,20 +1,5 @@
-use sea_orm::entity::prelude::*;
-
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
-#[sea_orm(table_name = "traceability_entries")]
-pub struct Model {
-    #[sea_orm(primary_key)]
-    pub id: i32,
-    pub source: String,
-    pub external_id: Option<String>,
-    pub fetched_at: Option<DateTimeWithTimeZone>,
-    pub created_at: DateTimeWithTimeZone,
-    pub updated_at: DateTimeWithTimeZone,
-    pub version: i64,
-    pub archived_at: Option<DateTimeWithTimeZone>,
-    pub withdrawn_at: Option<DateTimeWithTimeZone>,
-    #[sea_orm(column_type = "Text")]
-    pub search_key: String,
+crate::db::entities::record_entity! {
+    "traceability_entries",
     pub event_id: String,
     pub event_type: String,
     pub event_time: DateTimeWithTimeZone,
@@ -40,8 +25,3 @@ pub struct Model {
     pub ip_right_id: Option<i32>,
     pub ocop_product_id: Option<i32>,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

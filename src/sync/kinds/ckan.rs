@@ -7,7 +7,7 @@ use reqwest::Url;
 use serde_json::Value;
 
 use super::{Page, Source, json_body, numbered};
-use crate::sync::SyncError;
+use crate::sync::error::SyncError;
 use crate::sync::http::Fetcher;
 
 pub struct CkanSource {

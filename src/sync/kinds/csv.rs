@@ -4,14 +4,14 @@
 //! NFC-normalised. XLSX workbooks are read with calamine, one worksheet at a time.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 
 use serde_json::{Map, Value};
 
 use super::{Page, RawRow, Source};
 use crate::domain::text::to_nfc;
-use crate::sync::SyncError;
 use crate::sync::definition::{Csv, Encoding, TableFormat};
+use crate::sync::error::SyncError;
 use crate::sync::http::{Fetcher, Validators};
 
 /// The rows of an open file, each a list of cell texts.
@@ -276,17 +276,6 @@ impl Source for CsvSource {
             watermark: None,
         })
     }
-}
-
-/// Writes a response body to `file` as it arrives.
-pub async fn stream_to(response: reqwest::Response, file: &mut File) -> Result<(), String> {
-    use futures_util::StreamExt;
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| crate::store::error_chain(&e))?;
-        file.write_all(&chunk).map_err(|e| e.to_string())?;
-    }
-    file.flush().map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 use reqwest::Url;
 
 use super::{Page, Source, json_body, numbered, records_at};
-use crate::sync::SyncError;
 use crate::sync::definition::{HttpJson, Pagination};
+use crate::sync::error::SyncError;
 use crate::sync::http::{Fetcher, next_link, resolve};
 
 pub struct HttpJsonSource {

@@ -10,7 +10,7 @@ use std::future::Future;
 
 use serde_json::Value;
 
-use super::SyncError;
+use crate::sync::error::SyncError;
 
 /// One raw row and where it was found (for quarantine reports).
 #[derive(Debug, Clone)]

@@ -1,0 +1,24 @@
+//! The shared state of the handlers. Its own file so the handlers need not import the
+//! router that imports them.
+
+use sea_orm::DatabaseConnection;
+
+use super::rate_limit::RateLimits;
+use crate::graphql::HubSchema;
+use crate::graphql::limits::Limits;
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: HubSchema,
+    /// Answers introspection-only documents (see `graphql::build_introspection_schema`).
+    pub introspection_schema: HubSchema,
+    pub db: DatabaseConnection,
+    pub limits: Limits,
+    /// Serve GraphiQL to browsers at `GET /graphql`.
+    pub graphiql: bool,
+    /// Answer requests without a token.
+    pub anonymous_reads: bool,
+    /// Per-token request rates.
+    pub rate_limits: std::sync::Arc<RateLimits>,
+}
