@@ -5,7 +5,8 @@
 //! Run with `cargo bench --bench http_queries` (`-- Q1 Q3` measures only those queries).
 //! Environment: `KHCN_BENCH_BACKENDS` (default `sqlite,postgres`), `KHCN_BENCH_SECONDS`
 //! (default 10), `KHCN_BENCH_WARMUP_SECONDS` (default 2), `KHCN_BENCH_CONCURRENCY`
-//! (default 32), `KHCN_HUB_TEST_POSTGRES_URL` (default
+//! (default 32), `KHCN_BENCH_SCALE` (default 1: `seed --sample --scale N`, N times the
+//! sample's records and links), `KHCN_HUB_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`; databases are made with `psql`).
 //! Results go to stdout and, as Markdown, to `<target dir>/bench-http-queries.md`.
 //!
@@ -110,6 +111,7 @@ struct Config {
     measure: Duration,
     warmup: Duration,
     concurrency: usize,
+    scale: u32,
     postgres_admin_url: String,
     only: Vec<String>,
 }
@@ -128,6 +130,7 @@ impl Config {
             measure: Duration::from_secs(env_parse("KHCN_BENCH_SECONDS", 10)),
             warmup: Duration::from_secs(env_parse("KHCN_BENCH_WARMUP_SECONDS", 2)),
             concurrency,
+            scale: env_parse("KHCN_BENCH_SCALE", 1),
             postgres_admin_url: env_or("KHCN_HUB_TEST_POSTGRES_URL", DEFAULT_POSTGRES_ADMIN_URL),
             // Anything cargo passes after `--` that is not a flag selects queries by id.
             only: args
@@ -297,7 +300,7 @@ async fn bench_backend(
     report: &mut Report,
 ) -> Result<u64, String> {
     let seed_mode = report.seed_mode.unwrap_or(SeedMode::Plain);
-    seed(backend, hub, url, seed_mode).await?;
+    seed(backend, hub, url, seed_mode, config.scale).await?;
     let mut server = Server::start(backend, hub, url).await?;
     let client = reqwest::Client::builder()
         .no_proxy()
@@ -735,22 +738,27 @@ impl SeedMode {
     }
 }
 
-async fn seed(backend: &str, hub: &Path, url: &str, mode: SeedMode) -> Result<(), String> {
+async fn seed(
+    backend: &str,
+    hub: &Path,
+    url: &str,
+    mode: SeedMode,
+    scale: u32,
+) -> Result<(), String> {
     let mut command = hub_command(hub, url);
     command.arg("seed");
+    let mut shown = String::new();
     if mode == SeedMode::Sample {
         command.arg("--sample");
-    }
-    eprintln!(
-        "[{backend}] khcn-hub seed{}",
-        if mode == SeedMode::Sample {
-            " --sample"
-        } else {
-            ""
+        shown.push_str(" --sample");
+        if scale > 1 {
+            command.args(["--scale", &scale.to_string()]);
+            let _ = write!(shown, " --scale {scale}");
         }
-    );
+    }
+    eprintln!("[{backend}] khcn-hub seed{shown}");
     let started = Instant::now();
-    let out = run_async(command, "khcn-hub seed", SEED_TIMEOUT).await?;
+    let out = run_async(command, "khcn-hub seed", SEED_TIMEOUT * scale.max(1)).await?;
     if !out.status.success() {
         return Err(format!(
             "khcn-hub seed failed ({}): {}",
@@ -1129,6 +1137,11 @@ impl Report {
         );
         let _ = writeln!(
             out,
+            "- data: `seed --sample --scale {}` ({} × the sample's records and links)",
+            config.scale, config.scale
+        );
+        let _ = writeln!(
+            out,
             "- machine: {} CPUs shared by the load generator and the server",
             std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
         );
@@ -1303,7 +1316,7 @@ mod soak {
         mode: SeedMode,
         settings: &Settings,
     ) -> Result<Outcome, String> {
-        seed(backend, hub, url, mode).await?;
+        seed(backend, hub, url, mode, 1).await?;
         let mut server = Server::start(backend, hub, url).await?;
         let client = reqwest::Client::builder()
             .no_proxy()
