@@ -125,6 +125,7 @@ impl App {
                 settings.rate_limit_per_minute,
                 settings.rate_limit_burst,
             )),
+            report_fonts: settings.report_fonts.clone(),
         };
         Ok(Self {
             listener,

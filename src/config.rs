@@ -54,6 +54,22 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
+    /// Draft the yearly report the plan asks for (section IV.2) as a Word or PDF file,
+    /// read from the database as an administrator.
+    Report {
+        /// The year reported on.
+        #[arg(long)]
+        year: i32,
+        /// One obliged body's report (its code, e.g. so-khcn) instead of the consolidated one.
+        #[arg(long, value_name = "CODE")]
+        agency: Option<String>,
+        /// docx (to edit) or pdf (to file).
+        #[arg(long, default_value = "docx")]
+        format: crate::report::Format,
+        /// Where to write the file.
+        #[arg(long, value_name = "FILE")]
+        output: std::path::PathBuf,
+    },
     /// Run connectors now, with a progress bar and a summary table.
     Sync {
         /// The connector to run (its `name`).

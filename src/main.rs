@@ -1,5 +1,7 @@
 //! The `khcn-hub` binary: parse flags, set up logging, run a subcommand.
 
+#![recursion_limit = "256"]
+
 use std::io::{IsTerminal, Write};
 use std::num::NonZeroUsize;
 use std::process::ExitCode;
@@ -52,6 +54,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             seed(&settings, sample).await?;
         }
         Command::Sync { name, all } => sync(&settings, name, all).await?,
+        Command::Report {
+            year,
+            agency,
+            format,
+            output,
+        } => report(&settings, year, agency.as_deref(), format, &output).await?,
         Command::Schema => {
             let mut out = std::io::stdout().lock();
             write!(out, "{}", khcn_hub::graphql::sdl()).context("cannot write to stdout")?;
@@ -128,6 +136,45 @@ async fn seed(
         writeln!(out, "{loaded} in {:.1} s", started.elapsed().as_secs_f64())
             .context("cannot write to stdout")?;
     }
+    Ok(())
+}
+
+/// `khcn-hub report --year Y [--agency CODE] --format docx|pdf --output FILE`.
+async fn report(
+    settings: &Settings,
+    year: i32,
+    agency: Option<&str>,
+    format: khcn_hub::report::Format,
+    output: &std::path::Path,
+) -> anyhow::Result<()> {
+    let db = app::open_database(settings).await?;
+    app::seed_plan(&db).await?;
+    let feed = khcn_hub::store::feed::ChangeFeed::new();
+    let connectors = app::load_connectors(settings, &db, &feed)?;
+    let schema = khcn_hub::graphql::build_schema(db, &settings.limits(), feed, connectors);
+    // The operator at the console reads as an administrator.
+    let caller = khcn_hub::domain::auth::Caller::Token {
+        token_id: 0,
+        role: Role::Admin,
+        agency_id: None,
+        agency_code: None,
+    };
+    let document = khcn_hub::graphql::report::yearly_report(&schema, &caller, year, agency).await?;
+    let bytes = tokio::task::spawn_blocking({
+        let fonts = settings.report_fonts.clone();
+        move || format.render(&document, fonts.as_deref())
+    })
+    .await
+    .context("rendering the report stopped")??;
+    // Written beside the target and renamed, so a failed run leaves no half file.
+    let partial = output.with_extension(format!("{}.partial", format.extension()));
+    std::fs::write(&partial, &bytes)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    std::fs::rename(&partial, output)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "wrote {} ({} bytes)", output.display(), bytes.len())
+        .context("cannot write to stdout")?;
     Ok(())
 }
 

@@ -25,6 +25,15 @@ const TEXT = {
     overdue: 'Cơ quan chưa nộp báo cáo năm',
     overdueYear: (y) => `Cơ quan chưa nộp báo cáo năm ${y} (hạn 15/12/${y})`,
     noOverdue: 'Không có cơ quan nào chậm báo cáo.',
+    report: 'Báo cáo kết quả thực hiện Kế hoạch',
+    reportYear: 'Năm',
+    reportAgency: 'Mã cơ quan (để trống: báo cáo tổng hợp)',
+    reportToken: 'Mã truy cập (token)',
+    reportDocx: 'Tải Word (DOCX)',
+    reportPdf: 'Tải PDF',
+    reportWorking: 'Đang soạn báo cáo…',
+    reportDone: (name, size) => `Đã tải ${name} (${size} byte).`,
+    reportFailed: 'Không tải được báo cáo: ',
     ocop: 'Sản phẩm OCOP theo huyện và số sao',
     stars: (n) => `${n} sao`,
     ip: 'Chỉ dẫn địa lý, nhãn hiệu theo loại và nơi bảo hộ',
@@ -64,6 +73,15 @@ const TEXT = {
     overdue: 'Agencies with an overdue annual report',
     overdueYear: (y) => `Agencies without a ${y} annual report (due 15 December ${y})`,
     noOverdue: 'No agency is late.',
+    report: "The plan's yearly report",
+    reportYear: 'Year',
+    reportAgency: 'Agency code (empty: the consolidated report)',
+    reportToken: 'Access token',
+    reportDocx: 'Download Word (DOCX)',
+    reportPdf: 'Download PDF',
+    reportWorking: 'Drafting the report…',
+    reportDone: (name, size) => `Downloaded ${name} (${size} bytes).`,
+    reportFailed: 'Could not download the report: ',
     ocop: 'OCOP products by district and stars',
     stars: (n) => `${n} stars`,
     ip: 'Geographical indications and marks by kind and jurisdiction',
@@ -409,8 +427,43 @@ function render(year) {
   renderConnectors();
 }
 
+// The report endpoints need a token, which a plain link cannot send: fetch the file
+// with it and hand the browser the bytes.
+async function downloadReport(event) {
+  event.preventDefault();
+  const format = event.submitter ? event.submitter.value : 'docx';
+  const year = document.getElementById('report-year').value;
+  const agency = document.getElementById('report-agency').value.trim() || 'plan';
+  const token = document.getElementById('report-token').value.trim();
+  const status = document.getElementById('report-status');
+  status.dataset.state = 'working';
+  status.textContent = t('reportWorking');
+  try {
+    const response = await fetch(`/reports/${encodeURIComponent(year)}/${encodeURIComponent(agency)}.${format}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      throw new Error((body.errors && body.errors[0] && body.errors[0].message) || response.statusText);
+    }
+    const blob = await response.blob();
+    const name = `bao-cao-${year}-${agency}.${format}`;
+    const link = el('a', { href: URL.createObjectURL(blob), download: name });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    status.dataset.state = 'done';
+    status.textContent = t('reportDone', name, blob.size);
+  } catch (error) {
+    status.dataset.state = 'error';
+    status.textContent = t('reportFailed') + error.message;
+  }
+}
+
 async function main() {
   const year = reportYear();
+  document.getElementById('report-year').value = year;
+  document.getElementById('report-form').addEventListener('submit', downloadReport);
   document.getElementById('lang').addEventListener('click', () => {
     lang = lang === 'vi' ? 'en' : 'vi';
     localStorage.setItem('khcn-hub-lang', lang);

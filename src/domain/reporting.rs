@@ -4,6 +4,8 @@
 
 use chrono::NaiveDate;
 
+use super::auth::{Caller, Role};
+
 /// Reporting month and day of the plan (a report is due strictly before this day).
 pub const DUE_MONTH: u32 = 12;
 pub const DUE_DAY: u32 = 15;
@@ -26,9 +28,75 @@ pub fn deadline_passed(year: i32, today: NaiveDate) -> bool {
     due_date(year).is_some_and(|due| today >= due)
 }
 
+/// Whose report a caller may draft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportAccess {
+    Allowed,
+    /// No token: sign in first.
+    SignInFirst,
+    Forbidden,
+}
+
+/// Admins and analysts read every report; an agency reads its own report only (not the
+/// consolidated one, not another agency's); anonymous callers none.
+pub fn report_access(caller: &Caller, agency: Option<&str>) -> ReportAccess {
+    match caller {
+        Caller::Anonymous => ReportAccess::SignInFirst,
+        Caller::Token {
+            role: Role::Admin | Role::Analyst,
+            ..
+        } => ReportAccess::Allowed,
+        Caller::Token {
+            role: Role::Agency,
+            agency_code,
+            ..
+        } => match (agency, agency_code.as_deref()) {
+            (Some(wanted), Some(own)) if wanted == own => ReportAccess::Allowed,
+            _ => ReportAccess::Forbidden,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn token(role: Role, agency: Option<&str>) -> Caller {
+        Caller::Token {
+            token_id: 1,
+            role,
+            agency_id: agency.map(|_| 7),
+            agency_code: agency.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn an_agency_drafts_only_its_own_report() {
+        let agency = token(Role::Agency, Some("so-khcn"));
+        assert_eq!(
+            report_access(&agency, Some("so-khcn")),
+            ReportAccess::Allowed
+        );
+        assert_eq!(
+            report_access(&agency, Some("so-tc")),
+            ReportAccess::Forbidden
+        );
+        assert_eq!(report_access(&agency, None), ReportAccess::Forbidden);
+        for role in [Role::Admin, Role::Analyst] {
+            assert_eq!(
+                report_access(&token(role, None), None),
+                ReportAccess::Allowed
+            );
+            assert_eq!(
+                report_access(&token(role, None), Some("so-tc")),
+                ReportAccess::Allowed
+            );
+        }
+        assert_eq!(
+            report_access(&Caller::Anonymous, None),
+            ReportAccess::SignInFirst
+        );
+    }
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

@@ -3,10 +3,10 @@
 //!
 //! | target | counts |
 //! |---|---|
-//! | `ST_TASKS` | S&T tasks (not cancelled, not archived or withdrawn) linked to a task of the plan; year = start date's year |
+//! | `ST_TASKS` | S&T tasks (not cancelled, not archived or withdrawn) linked to a task of the plan and carried out during the period, those continued from before it included; year = the start year, or the period's first year for a continued task |
 //! | `APPLICATION_MODELS` | application models transferred in the plan period; year = year transferred |
 //! | `STARTUPS` | distinct startups with a support event in the plan period; year = first such event |
-//! | `IP_ABROAD` | IP rights for a farm product, registered (status REGISTERED) outside Vietnam; year = registration year |
+//! | `IP_ABROAD` | distinct farm products with an IP right registered (status REGISTERED) outside Vietnam; year = the first such registration |
 //! | `TECHNOLOGY_ASSESSMENT` | technology assessments done in the plan period (a completion target: done at one) |
 //!
 //! The plan period runs from the plan's issue year to the target's due year; records of
@@ -87,6 +87,39 @@ impl Period {
     pub fn counts(&self, year: Option<i32>) -> bool {
         year.is_none_or(|y| (self.start.year()..=self.due_year).contains(&y))
     }
+}
+
+/// The year an S&T task counts in for `ST_TASKS`: "triển khai" means carried out, so a
+/// task that started before the period and went on into it ("Tiếp tục thực hiện")
+/// counts, in the period's first year; one that ended before the period does not
+/// (its year is returned as it is, outside the period). Unknown dates count.
+pub fn carried_out_year(first: i32, start: Option<i32>, end: Option<i32>) -> Option<i32> {
+    match (start, end) {
+        (Some(start), Some(end)) if end < first => Some(start.min(end)),
+        (Some(start), _) if start < first => Some(first),
+        (start, _) => start,
+    }
+}
+
+/// One contribution per key (for `IP_ABROAD`, per product: "ít nhất 01 sản phẩm" counts
+/// products, not the rights registered for them), the earliest of each; an unknown year
+/// counts as the earliest, as in [`counted`].
+pub fn first_per_key<K: Ord, R>(
+    items: impl IntoIterator<Item = (K, Contribution<R>)>,
+) -> Vec<Contribution<R>> {
+    let mut first: BTreeMap<K, Contribution<R>> = BTreeMap::new();
+    for (key, contribution) in items {
+        let earlier = |kept: &Contribution<R>| {
+            contribution.year.unwrap_or(i32::MIN) < kept.year.unwrap_or(i32::MIN)
+        };
+        match first.get(&key) {
+            Some(kept) if !earlier(kept) => {}
+            _ => {
+                first.insert(key, contribution);
+            }
+        }
+    }
+    first.into_values().collect()
 }
 
 /// The value a target is measured against: its number, or 1 for a completion target.
@@ -291,6 +324,67 @@ mod tests {
             day(2026, 1, 1),
         );
         assert_eq!((not_done.ratio, not_done.on_track), (0.0, false));
+    }
+
+    #[test]
+    fn a_task_continued_into_the_period_counts_in_its_first_year() {
+        let p = period();
+        assert_eq!(carried_out_year(2022, Some(2020), Some(2023)), Some(2022));
+        assert_eq!(carried_out_year(2022, Some(2020), None), Some(2022));
+        assert_eq!(carried_out_year(2022, Some(2024), Some(2026)), Some(2024));
+        assert_eq!(carried_out_year(2022, None, None), None);
+        // Ended before the plan: outside the period, so not counted.
+        let ended = carried_out_year(2022, Some(2019), Some(2021));
+        assert!(!p.counts(ended));
+        let counted = counted(
+            p,
+            &[Contribution {
+                record: 1,
+                year: carried_out_year(2022, Some(2020), Some(2023)),
+            }],
+        );
+        assert_eq!(counted.len(), 1);
+    }
+
+    #[test]
+    fn a_product_counts_once_however_many_rights_it_has() {
+        let rights = [
+            (
+                "xoai",
+                Contribution {
+                    record: 1,
+                    year: Some(2024),
+                },
+            ),
+            (
+                "xoai",
+                Contribution {
+                    record: 2,
+                    year: Some(2023),
+                },
+            ),
+            (
+                "sen",
+                Contribution {
+                    record: 3,
+                    year: None,
+                },
+            ),
+        ];
+        let kept = first_per_key(rights);
+        assert_eq!(
+            kept,
+            vec![
+                Contribution {
+                    record: 3,
+                    year: None
+                },
+                Contribution {
+                    record: 2,
+                    year: Some(2023)
+                },
+            ]
+        );
     }
 
     #[test]

@@ -580,16 +580,48 @@ impl Loader<TaskLinks> for RecordLoader {
     }
 }
 
+/// How many active records of each kind are linked to a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TaskLinkCounts(pub i32);
+
+impl Loader<TaskLinkCounts> for RecordLoader {
+    type Value = Vec<(RecordKind, i64)>;
+    type Error = Arc<StoreError>;
+    async fn load(&self, keys: &[TaskLinkCounts]) -> LoadResult<TaskLinkCounts, Self::Value> {
+        let task_ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
+        let counts = records_store::link_counts_by_tasks(&self.db, &task_ids).await?;
+        let mut out: HashMap<TaskLinkCounts, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for count in counts {
+            let Ok(kind) = RecordKind::parse(&count.record_kind) else {
+                continue;
+            };
+            if let Some(list) = out.get_mut(&TaskLinkCounts(count.task_id)) {
+                list.push((kind, count.count));
+            }
+        }
+        for list in out.values_mut() {
+            list.sort_by_key(|(kind, _)| kind.index());
+        }
+        Ok(out)
+    }
+}
+
 impl Loader<PlanProgress> for PlanLoader {
     type Value = Arc<crate::store::targets::PlanContributions>;
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[PlanProgress]) -> LoadResult<PlanProgress, Self::Value> {
         let mut out = HashMap::new();
+        let snapshot = self.cache.get().await?;
         for key in keys {
+            let Some(plan) = snapshot.plans.iter().find(|p| p.id == key.0) else {
+                continue;
+            };
+            let issued = plan.issued_on;
             let contributions = self
                 .progress
                 .get_or_load(key.0, || {
-                    crate::store::targets::plan_contributions(&self.db, key.0)
+                    crate::store::targets::plan_contributions(&self.db, key.0, issued)
                 })
                 .await?;
             out.insert(*key, contributions);

@@ -20,6 +20,7 @@ pub mod ordering;
 pub mod places;
 pub mod plan;
 pub mod records;
+pub mod report;
 pub mod scalars;
 pub mod search;
 pub mod subscriptions;

@@ -518,6 +518,25 @@ impl Task {
             .collect())
     }
 
+    /// How many records of each kind are linked to this task (archived and withdrawn
+    /// records not counted), kinds in `RecordKind` order; kinds with none are left out.
+    async fn linked_record_counts(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<KindCount>> {
+        Ok(record_loader(ctx)?
+            .load_one(crate::graphql::loaders::TaskLinkCounts(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(kind, count)| KindCount {
+                kind,
+                count: i32::try_from(count).unwrap_or(i32::MAX),
+            })
+            .collect())
+    }
+
     /// Progress reported by the lead agency: NOT_STARTED, IN_PROGRESS, COMPLETED or
     /// DELAYED; null until reported.
     async fn status(&self) -> Option<&str> {
@@ -595,6 +614,13 @@ fn link_ref(link: &crate::db::entities::record_links::Model) -> Option<RecordRef
             kind,
             id: link.record_id,
         })
+}
+
+/// A number of records of one kind.
+#[derive(SimpleObject)]
+pub struct KindCount {
+    pub kind: RecordKind,
+    pub count: i32,
 }
 
 /// A link from a plan task to a record: which record, who linked it, and when.

@@ -7,6 +7,7 @@ pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod rate_limit;
+pub mod report;
 pub mod request_id;
 pub mod response;
 pub mod state;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/assets/{file}", get(graphiql::asset))
         .route("/export/{file}", get(export::list))
         .route("/export/aggregate/{file}", get(export::aggregate))
+        .route("/reports/{year}/{file}", get(report::yearly))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .layer(DefaultBodyLimit::max(body_limit))

@@ -18,9 +18,11 @@ pub mod document;
 pub mod docx;
 mod error;
 mod fonts;
+mod format;
 pub mod pdf;
 pub mod sample;
 mod style;
+pub mod yearly;
 
 pub use document::{
     Align, Block, Closing, Column, Document, Header, HeadingLevel, Marker, Signature, Span, Table,
@@ -28,3 +30,4 @@ pub use document::{
 };
 pub use error::RenderError;
 pub use fonts::{FONT_DIR, FONT_FILES, FONT_PACKAGE, Fonts};
+pub use format::Format;

@@ -502,6 +502,56 @@ async fn top_links_lateral(
         .await?)
 }
 
+/// How many active records (not archived, not withdrawn) of each kind are linked to each
+/// of `task_ids`, in one statement.
+pub async fn link_counts_by_tasks(
+    db: &DatabaseConnection,
+    task_ids: &[i32],
+) -> Result<Vec<LinkCount>, StoreError> {
+    if task_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let list = task_ids
+        .iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let (ids, value) = match backend {
+        DbBackend::Postgres => ("SELECT unnest(CAST($1 AS int4[]))", format!("{{{list}}}")),
+        _ => ("SELECT value FROM json_each(?)", format!("[{list}]")),
+    };
+    // Table names and kind names come from the declarations, never from a caller.
+    let active = RecordKind::ALL
+        .iter()
+        .map(|kind| {
+            format!(
+                "(l.record_kind = '{}' AND EXISTS (SELECT 1 FROM {} r WHERE r.id = l.record_id \
+                 AND r.archived_at IS NULL AND r.withdrawn_at IS NULL))",
+                kind.as_str(),
+                crate::records::spec_of(*kind).table
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let sql = format!(
+        "WITH ids(id) AS ({ids}) \
+         SELECT l.task_id, l.record_kind, COUNT(*) AS count FROM record_links l \
+         WHERE l.task_id IN (SELECT id FROM ids) AND ({active}) \
+         GROUP BY l.task_id, l.record_kind ORDER BY l.task_id, l.record_kind"
+    );
+    let statement = Statement::from_sql_and_values(backend, sql, [Value::from(value)]);
+    Ok(LinkCount::find_by_statement(statement).all(db).await?)
+}
+
+/// One task's number of linked records of one kind.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct LinkCount {
+    pub task_id: i32,
+    pub record_kind: String,
+    pub count: i64,
+}
+
 /// Tasks linked to the given records, with the record each link is for.
 pub async fn tasks_by_records(
     db: &DatabaseConnection,

@@ -14,7 +14,8 @@ use crate::db::entities::{
 };
 use crate::domain::plan::TargetKey;
 use crate::domain::records::{IpRightStatus, RecordKind, RecordRef, ScienceTaskStatus};
-use crate::domain::targets::Contribution;
+use crate::domain::targets::{Contribution, carried_out_year, first_per_key};
+use crate::domain::text::search_key;
 
 /// The records counting towards each target of a plan.
 pub type PlanContributions = HashMap<TargetKey, Vec<Contribution<RecordRef>>>;
@@ -27,12 +28,18 @@ macro_rules! active {
     };
 }
 
+/// The records counting towards each target of the plan `plan_id`, issued on `issued`
+/// (the period's first day).
 pub async fn plan_contributions(
     db: &DatabaseConnection,
     plan_id: i32,
+    issued: chrono::NaiveDate,
 ) -> Result<PlanContributions, StoreError> {
     let mut all = PlanContributions::new();
-    all.insert(TargetKey::StTasks, science_tasks_of(db, plan_id).await?);
+    all.insert(
+        TargetKey::StTasks,
+        science_tasks_of(db, plan_id, issued.year()).await?,
+    );
     all.insert(TargetKey::ApplicationModels, application_models(db).await?);
     all.insert(TargetKey::Startups, startup_support(db).await?);
     all.insert(TargetKey::IpAbroad, rights_abroad(db).await?);
@@ -50,10 +57,12 @@ fn contribution(kind: RecordKind, id: i32, year: Option<i32>) -> Contribution<Re
     }
 }
 
-/// S&T tasks linked to a task of this plan, not cancelled; the year they start.
+/// S&T tasks linked to a task of this plan, not cancelled; the year they count in is
+/// `domain::targets::carried_out_year` of their start and end.
 async fn science_tasks_of(
     db: &DatabaseConnection,
     plan_id: i32,
+    first_year: i32,
 ) -> Result<Vec<Contribution<RecordRef>>, StoreError> {
     let plan_tasks = Query::select()
         .column(tasks::Column::Id)
@@ -75,13 +84,20 @@ async fn science_tasks_of(
         )
         .filter(science_tasks::Column::Id.in_subquery(linked))
         .select_only()
-        .columns([science_tasks::Column::Id, science_tasks::Column::StartOn])
-        .into_tuple::<(i32, Option<chrono::NaiveDate>)>()
+        .columns([
+            science_tasks::Column::Id,
+            science_tasks::Column::StartOn,
+            science_tasks::Column::EndOn,
+        ])
+        .into_tuple::<(i32, Option<chrono::NaiveDate>, Option<chrono::NaiveDate>)>()
         .all(db)
         .await?;
     Ok(science
         .into_iter()
-        .map(|(id, start)| contribution(RecordKind::ScienceTask, id, start.map(|d| d.year())))
+        .map(|(id, start, end)| {
+            let year = carried_out_year(first_year, start.map(|d| d.year()), end.map(|d| d.year()));
+            contribution(RecordKind::ScienceTask, id, year)
+        })
         .collect())
 }
 
@@ -132,7 +148,8 @@ async fn startup_support(
         .collect())
 }
 
-/// Farm products' rights registered outside Vietnam; the year of registration.
+/// Farm products with a right registered outside Vietnam: one right per product (the
+/// first registered), in the year of its registration.
 async fn rights_abroad(
     db: &DatabaseConnection,
 ) -> Result<Vec<Contribution<RecordRef>>, StoreError> {
@@ -142,14 +159,25 @@ async fn rights_abroad(
         .filter(ip_rights::Column::Status.eq(IpRightStatus::Registered.as_str()))
         .filter(ip_rights::Column::FarmProduct.eq(true))
         .select_only()
-        .columns([ip_rights::Column::Id, ip_rights::Column::RegisteredOn])
-        .into_tuple::<(i32, Option<chrono::NaiveDate>)>()
+        .columns([
+            ip_rights::Column::Id,
+            ip_rights::Column::RegisteredOn,
+            ip_rights::Column::Product,
+            ip_rights::Column::Name,
+        ])
+        .into_tuple::<(i32, Option<chrono::NaiveDate>, Option<String>, String)>()
         .all(db)
         .await?;
-    Ok(abroad
-        .into_iter()
-        .map(|(id, registered)| contribution(RecordKind::IpRight, id, registered.map(|d| d.year())))
-        .collect())
+    Ok(first_per_key(abroad.into_iter().map(
+        |(id, registered, product, name)| {
+            // A right that names no product stands for a product of its own.
+            let key = search_key(product.as_deref().unwrap_or(&name));
+            (
+                key,
+                contribution(RecordKind::IpRight, id, registered.map(|d| d.year())),
+            )
+        },
+    )))
 }
 
 /// Technology assessments; the year of the assessment.

@@ -379,6 +379,50 @@ async fn the_dashboard_shows_the_apis_figures() {
     browser.screenshot("dashboard-en.png").await;
     let problems = browser.problems();
     assert!(problems.is_empty(), "{problems:#?}");
+
+    // The yearly report, fetched with a token: a refusal is shown, then the file comes.
+    let analyst = app.token("analyst", None).await;
+    browser
+        .eval(
+            "document.getElementById('report-year').value = '2024'; \
+             document.getElementById('report-token').value = 'not-a-token'; \
+             document.querySelector('#report-form button[value=pdf]').click()",
+        )
+        .await;
+    browser
+        .wait_for(
+            "['done', 'error'].includes(document.getElementById('report-status').dataset.state)",
+        )
+        .await;
+    let status = browser
+        .eval("document.getElementById('report-status').textContent")
+        .await;
+    assert!(
+        status
+            .as_str()
+            .unwrap()
+            .starts_with("Could not download the report: "),
+        "{status}"
+    );
+    browser
+        .eval(&format!(
+            "document.getElementById('report-token').value = '{analyst}'; \
+             document.querySelector('#report-form button[value=pdf]').click()"
+        ))
+        .await;
+    browser
+        .wait_for("document.getElementById('report-status').dataset.state === 'done'")
+        .await;
+    let status = browser
+        .eval("document.getElementById('report-status').textContent")
+        .await;
+    assert!(
+        status
+            .as_str()
+            .unwrap()
+            .starts_with("Downloaded bao-cao-2024-plan.pdf ("),
+        "{status}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -141,3 +141,69 @@ async fn seed_sample_scale_two_doubles_the_records_and_links() {
     assert!(links > 0);
     assert_eq!(counts[1], [2 * ocop, 2 * startups, 2 * links]);
 }
+
+#[test]
+fn report_writes_the_yearly_report_as_docx_and_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display());
+    let docx = dir.path().join("plan.docx");
+    let output = hub(
+        &[
+            "report",
+            "--year",
+            "2024",
+            "--format",
+            "docx",
+            "--output",
+            docx.to_str().unwrap(),
+        ],
+        &url,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let bytes = std::fs::read(&docx).unwrap();
+    assert_eq!(&bytes[..2], b"PK", "a DOCX is a zip package");
+
+    let pdf = dir.path().join("so-khcn.pdf");
+    let output = hub(
+        &[
+            "report",
+            "--year",
+            "2024",
+            "--agency",
+            "so-khcn",
+            "--format",
+            "pdf",
+            "--output",
+            pdf.to_str().unwrap(),
+        ],
+        &url,
+    );
+    if stderr(&output).contains("report fonts missing") {
+        return crate::report_render::skip("the Liberation fonts are not installed");
+    }
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+
+    // An unknown agency is refused, naming it, and no file is left behind.
+    let missing = dir.path().join("missing.docx");
+    let output = hub(
+        &[
+            "report",
+            "--year",
+            "2024",
+            "--agency",
+            "no-such-agency",
+            "--output",
+            missing.to_str().unwrap(),
+        ],
+        &url,
+    );
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("no-such-agency"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!missing.exists());
+    assert!(!dir.path().join("missing.docx.partial").exists());
+}

@@ -23,6 +23,7 @@ mod plan_queries;
 mod records;
 mod registry;
 mod report_render;
+mod reports;
 mod schema;
 mod schemathesis;
 mod subscriptions;

@@ -17,7 +17,7 @@ use unicode_normalization::UnicodeNormalization;
 const SUBJECT: &str = "Kết quả thực hiện Kế hoạch số 136/KH-UBND năm 2024";
 
 /// Says why the test cannot run; fails instead when the tools are required.
-fn skip(why: &str) {
+pub(crate) fn skip(why: &str) {
     assert!(
         std::env::var_os("KHCN_HUB_TEST_REQUIRE_REPORT_TOOLS").is_none(),
         "KHCN_HUB_TEST_REQUIRE_REPORT_TOOLS is set, but {why}"
@@ -25,14 +25,14 @@ fn skip(why: &str) {
     eprintln!("skipped: {why}");
 }
 
-fn out_dir() -> PathBuf {
+pub(crate) fn out_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 /// Runs a tool; `None` when it is not installed.
-fn run(program: &Path, args: &[&str]) -> Option<Output> {
+pub(crate) fn run(program: &Path, args: &[&str]) -> Option<Output> {
     match Command::new(program).args(args).output() {
         Ok(output) => Some(output),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
@@ -40,7 +40,7 @@ fn run(program: &Path, args: &[&str]) -> Option<Output> {
     }
 }
 
-fn stdout(output: &Output, what: &str) -> String {
+pub(crate) fn stdout(output: &Output, what: &str) -> String {
     assert!(
         output.status.success(),
         "{what}: {}\n{}",
@@ -51,11 +51,11 @@ fn stdout(output: &Output, what: &str) -> String {
 }
 
 /// Runs of white space as one space, as a line break in the PDF reads back.
-fn words(text: &str) -> String {
+pub(crate) fn words(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn python_docx() -> Option<PathBuf> {
+pub(crate) fn python_docx() -> Option<PathBuf> {
     let venv = std::env::var_os("KHCN_HUB_REPORT_CHECK_VENV").map_or_else(
         || {
             Path::new(&std::env::var("HOME").unwrap_or_default())
@@ -67,6 +67,13 @@ fn python_docx() -> Option<PathBuf> {
     python.exists().then_some(python)
 }
 
+/// What python-docx reads from the file at `path` (`tools/report-check/docx-text`).
+pub(crate) fn docx_text(python: &Path, path: &Path) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/report-check/docx-text");
+    let output = run(python, &[script.to_str().unwrap(), path.to_str().unwrap()]).unwrap();
+    serde_json::from_str(&stdout(&output, "docx-text")).unwrap()
+}
+
 #[test]
 fn python_docx_reads_the_docx_back() {
     let Some(python) = python_docx() else {
@@ -75,9 +82,7 @@ fn python_docx_reads_the_docx_back() {
     let document = sample::document(2024);
     let path = out_dir().join("sample.docx");
     std::fs::write(&path, report::docx::render(&document).unwrap()).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/report-check/docx-text");
-    let output = run(&python, &[script.to_str().unwrap(), path.to_str().unwrap()]).unwrap();
-    let read: Value = serde_json::from_str(&stdout(&output, "docx-text")).unwrap();
+    let read = docx_text(&python, &path);
 
     let paragraphs: Vec<&str> = read["paragraphs"]
         .as_array()
