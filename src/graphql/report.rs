@@ -11,7 +11,7 @@ use super::fetch::Prefetched;
 use crate::domain::auth::Caller;
 use crate::domain::reporting::{ReportAccess, report_access};
 use crate::report::Document;
-use crate::report::yearly::{self, ReportData, STARTUPS_PAGE, Scope, StartupsAnswer};
+use crate::report::yearly::{self, ReportData, STARTUPS_PAGE, Scope, SupportedPage};
 
 /// Why a report could not be drafted.
 #[derive(Debug, thiserror::Error)]
@@ -60,10 +60,10 @@ pub async fn yearly_report(
         "asOf": yearly::as_of(year),
         "agency": agency.unwrap_or_default(),
     });
-    let mut data: ReportData = run(schema, caller, yearly::QUERY, variables).await?;
+    let mut data: ReportData = run(schema, caller, &yearly::query(), variables).await?;
     while data.startups.page_info.has_next_page {
         let after = data.startups.page_info.end_cursor.clone();
-        let next: StartupsAnswer =
+        let next: SupportedPage =
             run(schema, caller, STARTUPS_PAGE, json!({ "after": after })).await?;
         data.extend_startups(next.startups);
     }

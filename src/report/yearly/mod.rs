@@ -2,7 +2,7 @@
 //! results to the Department of Science and Technology before 15 December, and the
 //! Department consolidates them for the Provincial People's Committee.
 //!
-//! The report is built from the hub's data only: [`QUERY`] asks the GraphQL API for
+//! The report is built from the hub's data only: [`query`] asks the GraphQL API for
 //! everything a report shows (as the caller, so it shows what the caller may read), and
 //! [`build`] turns the answer into a [`Document`]. Where figures are missing, the
 //! document says so ([`NO_DATA`]) instead of leaving a gap. No sentence is written that
@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::domain::records::RecordKind;
+use crate::records::spec::FieldValue;
+
 use super::document::{
     Align, Block, Closing, Column, Document, Header, HeadingLevel, NO_DATA, Signature, Span, Table,
     Title,
@@ -20,9 +23,19 @@ use super::document::{
 /// The plan the report is about.
 pub const PLAN: &str = "136/KH-UBND";
 
-/// Everything a yearly report shows, in one GraphQL document; [`STARTUPS_PAGE`] reads
-/// the further pages of startups (the one list that can be longer than a page).
-pub const QUERY: &str = r#"
+/// The selection of one page of startups, shared by both documents.
+macro_rules! supported_page {
+    () => {
+        "pageInfo { hasNextPage endCursor } \
+         nodes { name district supportEvents { year kind amountVnd } }"
+    };
+}
+
+/// Everything a yearly report shows, in one GraphQL document ([`query`] fills in
+/// `CONTRIBUTING`); [`STARTUPS_PAGE`] reads the further pages of startups (the one list
+/// that can be longer than a page).
+const QUERY: &str = concat!(
+    r#"
 query YearlyReport($plan: String!, $year: Int!, $asOf: Date, $agency: String!) {
   scopeAgency: agency(code: $agency) { code name }
   plan(code: $plan) {
@@ -38,22 +51,16 @@ query YearlyReport($plan: String!, $year: Int!, $asOf: Date, $agency: String!) {
     }
     targets {
       key description targetValue unit actualValue progress onTrack(asOf: $asOf)
-      contributingRecords(first: 5) {
-        __typename
-        ... on IpRight { name }
-        ... on OcopProduct { name }
-        ... on Startup { name }
-        ... on ScienceTask { title }
-        ... on ApplicationModel { title }
-        ... on TechnologyAssessment { enterpriseName }
-      }
+      contributingRecords(first: 5) { CONTRIBUTING }
     }
   }
   ocop: ocopProductsAggregate(groupBy: [DISTRICT, STARS]) { keys { value label } count }
   ipRights(first: 500, orderBy: [{ field: NAME, direction: ASC }]) {
     nodes { name kind product jurisdiction number status filedOn registeredOn }
   }
-  startups(first: 500) { ...StartupPage }
+  startups(first: 500) { "#,
+    supported_page!(),
+    r#" }
   traceabilityByYear: traceabilityEntriesAggregate(groupBy: [EVENT_TIME_YEAR]) {
     keys { value } count
   }
@@ -66,21 +73,38 @@ query YearlyReport($plan: String!, $year: Int!, $asOf: Date, $agency: String!) {
   }
   overdueReports(year: $year, plan: $plan, asOf: $asOf) { code name }
 }
-fragment StartupPage on StartupConnection {
-  pageInfo { hasNextPage endCursor }
-  nodes { name district supportEvents { year kind amountVnd } }
+"#
+);
+
+/// The report's GraphQL document. A contributing record is named by the field each kind
+/// shows as its search title, aliased `title`, so every kind of the registry is covered.
+pub fn query() -> String {
+    let titles: Vec<String> = RecordKind::ALL
+        .iter()
+        .filter_map(|kind| {
+            let spec = crate::records::spec_of(*kind);
+            let field = spec.fields.iter().find(|f| {
+                matches!(
+                    f.value,
+                    FieldValue::Column { column, .. } if column == spec.search.title
+                )
+            })?;
+            Some(format!(
+                "... on {} {{ title: {} }}",
+                kind.type_name(),
+                field.name
+            ))
+        })
+        .collect();
+    QUERY.replace("CONTRIBUTING", &titles.join(" "))
 }
-"#;
 
 /// The next page of startups, after `$after`.
-pub const STARTUPS_PAGE: &str = r#"
-query YearlyReportStartups($after: String) {
-  startups(first: 500, after: $after) {
-    pageInfo { hasNextPage endCursor }
-    nodes { name district supportEvents { year kind amountVnd } }
-  }
-}
-"#;
+pub const STARTUPS_PAGE: &str = concat!(
+    "query YearlyReportSupported($after: String) { startups(first: 500, after: $after) { ",
+    supported_page!(),
+    " } }"
+);
 
 /// The day targets and owing bodies are read on: the reporting deadline of the year,
 /// so the same data always give the same document.
@@ -92,7 +116,7 @@ pub fn as_of(year: i32) -> String {
     )
 }
 
-/// The GraphQL answer to [`QUERY`].
+/// The GraphQL answer to [`query`].
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportData {
@@ -102,7 +126,7 @@ pub struct ReportData {
     #[serde(default)]
     pub ocop: Vec<AggregateRow>,
     pub ip_rights: Nodes<IpRight>,
-    pub startups: Page<Startup>,
+    pub startups: Page<SupportedFirm>,
     #[serde(default)]
     pub traceability_by_year: Vec<AggregateRow>,
     #[serde(default)]
@@ -184,21 +208,15 @@ pub struct TargetData {
     pub contributing_records: Vec<RecordTitle>,
 }
 
-/// A record named by whichever of its fields names it.
+/// A record named by its kind's title field (see [`query`]).
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct RecordTitle {
-    pub name: Option<String>,
     pub title: Option<String>,
-    pub enterprise_name: Option<String>,
 }
 
 impl RecordTitle {
     fn text(&self) -> Option<&str> {
-        self.name
-            .as_deref()
-            .or(self.title.as_deref())
-            .or(self.enterprise_name.as_deref())
+        self.title.as_deref()
     }
 }
 
@@ -250,8 +268,8 @@ impl<T> Default for Page<T> {
 
 /// The answer to [`STARTUPS_PAGE`].
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct StartupsAnswer {
-    pub startups: Page<Startup>,
+pub struct SupportedPage {
+    pub startups: Page<SupportedFirm>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -276,7 +294,7 @@ pub struct IpRight {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Startup {
+pub struct SupportedFirm {
     pub name: String,
     pub district: Option<String>,
     #[serde(default)]
@@ -313,7 +331,7 @@ pub struct AnnualReport {
 
 impl ReportData {
     /// Adds the next page of startups (the same query with `$after`) to this answer.
-    pub fn extend_startups(&mut self, next: Page<Startup>) {
+    pub fn extend_startups(&mut self, next: Page<SupportedFirm>) {
         self.startups.nodes.extend(next.nodes);
         self.startups.page_info = next.page_info;
     }

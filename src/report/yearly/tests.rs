@@ -53,7 +53,7 @@ fn answer() -> ReportData {
                 "key": "STARTUPS", "description": "Hỗ trợ doanh nghiệp khởi nghiệp",
                 "targetValue": 20, "unit": "doanh nghiệp", "actualValue": 3, "progress": 0.15,
                 "onTrack": false,
-                "contributingRecords": [{ "__typename": "Startup", "name": "Sen Việt" }]
+                "contributingRecords": [{ "title": "Sen Việt" }]
             }]
         },
         "ocop": [
