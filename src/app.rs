@@ -125,7 +125,9 @@ impl App {
                 settings.rate_limit_per_minute,
                 settings.rate_limit_burst,
             )),
-            report_fonts: settings.report_fonts.clone(),
+            report_fonts: std::sync::Arc::new(crate::report::ReportFonts::new(
+                settings.report_fonts.clone(),
+            )),
         };
         Ok(Self {
             listener,

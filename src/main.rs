@@ -161,8 +161,8 @@ async fn report(
     };
     let document = khcn_hub::graphql::report::yearly_report(&schema, &caller, year, agency).await?;
     let bytes = tokio::task::spawn_blocking({
-        let fonts = settings.report_fonts.clone();
-        move || format.render(&document, fonts.as_deref())
+        let fonts = khcn_hub::report::ReportFonts::new(settings.report_fonts.clone());
+        move || format.render(&document, &fonts)
     })
     .await
     .context("rendering the report stopped")??;

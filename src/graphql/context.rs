@@ -18,6 +18,19 @@ use crate::store::StoreError;
 use crate::store::feed::ChangeFeed;
 use crate::store::snapshot::{PlanCache, PlanSnapshot};
 
+/// A request run as `caller`, with the per-request state every execution needs (the
+/// page's prefetched organisations). HTTP, exports and reports all build theirs here.
+pub fn request_as(
+    query: impl Into<String>,
+    variables: serde_json::Value,
+    caller: Caller,
+) -> async_graphql::Request {
+    async_graphql::Request::new(query)
+        .variables(async_graphql::Variables::from_json(variables))
+        .data(caller)
+        .data(super::fetch::Prefetched::default())
+}
+
 /// The caller of this request.
 pub fn caller<'a>(ctx: &'a Context<'_>) -> &'a Caller {
     static ANONYMOUS: Caller = Caller::Anonymous;

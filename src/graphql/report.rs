@@ -2,12 +2,10 @@
 //! caller, so the document shows exactly what the caller may read, through the same
 //! filters, scopes and target rules as every other client.
 
-use async_graphql::{Request, Variables};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::HubSchema;
-use super::fetch::Prefetched;
 use crate::domain::auth::Caller;
 use crate::domain::reporting::{ReportAccess, report_access};
 use crate::report::Document;
@@ -85,10 +83,7 @@ async fn run<T: DeserializeOwned>(
     query: &str,
     variables: Value,
 ) -> Result<T, ReportError> {
-    let request = Request::new(query)
-        .variables(Variables::from_json(variables))
-        .data(caller.clone())
-        .data(Prefetched::default());
+    let request = super::context::request_as(query, variables, caller.clone());
     let response = schema.execute(request).await;
     if let Some(error) = response.errors.first() {
         return Err(ReportError::Query {

@@ -321,10 +321,7 @@ async fn run(
     query: &str,
     variables: Value,
 ) -> Result<Value, Refusal> {
-    let request = async_graphql::Request::new(query)
-        .variables(async_graphql::Variables::from_json(variables))
-        .data(caller.clone())
-        .data(crate::graphql::fetch::Prefetched::default());
+    let request = crate::graphql::context::request_as(query, variables, caller.clone());
     let response = state.schema.execute(request).await;
     if let Some(error) = response.errors.first() {
         let (status, code) = match crate::graphql::error::error_code(error).unwrap_or_default() {

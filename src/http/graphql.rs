@@ -358,12 +358,8 @@ impl Operation {
         caller: Caller,
         limits: &Limits,
     ) -> Result<(async_graphql::Request, ExecutableDocument), async_graphql::ServerError> {
-        let mut request = async_graphql::Request::new(self.query)
-            .variables(async_graphql::Variables::from_json(Value::Object(
-                self.variables,
-            )))
-            .data(caller)
-            .data(crate::graphql::fetch::Prefetched::default());
+        let mut request =
+            crate::graphql::context::request_as(self.query, Value::Object(self.variables), caller);
         if let Some(name) = self.operation_name {
             request = request.operation_name(name);
         }

@@ -51,10 +51,9 @@ pub async fn yearly(
         Ok(document) => document,
         Err(error) => return refusal(&error),
     };
-    let fonts_dir = state.report_fonts.clone();
+    let fonts = state.report_fonts.clone();
     // Line breaking, font subsetting and compression are CPU work: off the runtime.
-    let rendered =
-        tokio::task::spawn_blocking(move || format.render(&document, fonts_dir.as_deref())).await;
+    let rendered = tokio::task::spawn_blocking(move || format.render(&document, &fonts)).await;
     match rendered {
         Ok(Ok(bytes)) => {
             let mut headers = HeaderMap::new();

@@ -21,6 +21,6 @@ pub struct AppState {
     pub anonymous_reads: bool,
     /// Per-token request rates.
     pub rate_limits: std::sync::Arc<RateLimits>,
-    /// Where report PDFs find their fonts besides Debian's `fonts-liberation2`.
-    pub report_fonts: Option<std::path::PathBuf>,
+    /// The faces of report PDFs, read once.
+    pub report_fonts: std::sync::Arc<crate::report::ReportFonts>,
 }

@@ -34,6 +34,32 @@ pub(super) struct Face {
     pub(super) data: Arc<Vec<u8>>,
 }
 
+/// The faces a process draws its PDFs with: read from disk by the first PDF, then kept.
+/// A failed read is not kept, so installing the package mends it without a restart.
+#[derive(Debug, Default)]
+pub struct ReportFonts {
+    dir: Option<PathBuf>,
+    loaded: std::sync::OnceLock<Fonts>,
+}
+
+impl ReportFonts {
+    /// Faces looked for in `dir` first (see [`Fonts::load`]).
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Self {
+            dir,
+            loaded: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self) -> Result<&Fonts, RenderError> {
+        if let Some(fonts) = self.loaded.get() {
+            return Ok(fonts);
+        }
+        let fonts = Fonts::load(self.dir.as_deref())?;
+        Ok(self.loaded.get_or_init(|| fonts))
+    }
+}
+
 impl std::fmt::Debug for Fonts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()

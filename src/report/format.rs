@@ -1,11 +1,10 @@
 //! The two files a report is written as.
 
-use std::path::Path;
 use std::str::FromStr;
 
 use super::document::Document;
 use super::error::RenderError;
-use super::fonts::Fonts;
+use super::fonts::ReportFonts;
 
 /// DOCX is what agencies edit; PDF is what is filed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,16 +28,11 @@ impl Format {
         }
     }
 
-    /// The document's bytes. A PDF embeds its fonts, read from `fonts_dir` or from
-    /// Debian's `fonts-liberation2`.
-    pub fn render(
-        self,
-        document: &Document,
-        fonts_dir: Option<&Path>,
-    ) -> Result<Vec<u8>, RenderError> {
+    /// The document's bytes. A PDF embeds its fonts (read once per `fonts`).
+    pub fn render(self, document: &Document, fonts: &ReportFonts) -> Result<Vec<u8>, RenderError> {
         match self {
             Self::Docx => super::docx::render(document),
-            Self::Pdf => super::pdf::render(document, &Fonts::load(fonts_dir)?),
+            Self::Pdf => super::pdf::render(document, fonts.get()?),
         }
     }
 }

@@ -29,5 +29,5 @@ pub use document::{
     Title,
 };
 pub use error::RenderError;
-pub use fonts::{FONT_DIR, FONT_FILES, FONT_PACKAGE, Fonts};
+pub use fonts::{FONT_DIR, FONT_FILES, FONT_PACKAGE, Fonts, ReportFonts};
 pub use format::Format;
