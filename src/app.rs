@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Settings;
 use crate::db::{self, DbSetupError};
+use crate::domain::bodies_source::BodiesSource;
 use crate::domain::ip_source::IpRightsSource;
 use crate::domain::plan_source::{PlanSource, PlanSourceError};
 use crate::graphql::build_schema;
@@ -77,7 +78,8 @@ pub async fn seed_plan(db: &DatabaseConnection) -> Result<SeedOutcome, AppError>
     let source = PlanSource::plan_136()?;
     let outcome = store::seed::load_plan(db, &source).await?;
     let ip_rights = IpRightsSource::bundled()?;
-    let reference = store::seed::load_reference_records(db, &ip_rights).await?;
+    let bodies = BodiesSource::bundled()?;
+    let reference = store::seed::load_reference_records(db, &ip_rights, &bodies).await?;
     tracing::debug!(?reference, "reference records loaded");
     // The plan and the rights it names are few; their search entries are brought up to
     // date at every start. Everything else is indexed as it is written, and a database

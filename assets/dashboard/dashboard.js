@@ -25,6 +25,9 @@ const TEXT = {
     overdue: 'Cơ quan chưa nộp báo cáo năm',
     overdueYear: (y) => `Cơ quan chưa nộp báo cáo năm ${y} (hạn 15/12/${y})`,
     noOverdue: 'Không có cơ quan nào chậm báo cáo.',
+    ceased: 'Không còn phải báo cáo (đã chấm dứt hoạt động trước hạn)',
+    ceasedOn: (d) => `chấm dứt từ ${d}`,
+    successor: (n) => `chuyển giao cho ${n}`,
     report: 'Báo cáo kết quả thực hiện Kế hoạch',
     reportYear: 'Năm',
     reportAgency: 'Mã cơ quan (để trống: báo cáo tổng hợp)',
@@ -73,6 +76,9 @@ const TEXT = {
     overdue: 'Agencies with an overdue annual report',
     overdueYear: (y) => `Agencies without a ${y} annual report (due 15 December ${y})`,
     noOverdue: 'No agency is late.',
+    ceased: 'No longer owing (ceased before the deadline)',
+    ceasedOn: (d) => `last day ${d}`,
+    successor: (n) => `succeeded by ${n}`,
     report: "The plan's yearly report",
     reportYear: 'Year',
     reportAgency: 'Agency code (empty: the consolidated report)',
@@ -166,6 +172,9 @@ const QUERY = `query Dashboard($plan: String!, $year: Int!) {
   }
   tasks: tasksAggregate(groupBy: [SECTION, STATUS]) { keys { value label } count }
   overdue: overdueReports(year: $year, plan: $plan) { code name nameEn }
+  ceased: reportingObligations(year: $year, status: [CEASED]) {
+    ceasedOn agency { code name nameEn } successor { name nameEn }
+  }
   ocop: ocopProductsAggregate(groupBy: [DISTRICT, STARS]) { keys { value label } count }
   ip: ipRightsAggregate(groupBy: [KIND, JURISDICTION]) { keys { value label } count }
   trace: traceabilityEntriesAggregate(groupBy: [EVENT_TIME_MONTH]) { keys { value } count }
@@ -385,10 +394,30 @@ function renderOverdue(year) {
   const list = document.getElementById('overdue');
   list.replaceChildren();
   if (!data.overdue.length) list.append(el('li', { class: 'empty' }, t('noOverdue')));
+  list.dataset.year = String(year);
   for (const agency of data.overdue) {
-    list.append(el('li', { 'data-code': agency.code },
-      lang === 'en' && agency.nameEn ? agency.nameEn : agency.name));
+    list.append(el('li', { 'data-code': agency.code }, localName(agency)));
   }
+  const ceased = document.getElementById('ceased');
+  ceased.replaceChildren();
+  document.getElementById('ceased-title').hidden = !data.ceased.length;
+  for (const body of data.ceased) {
+    const notes = [t('ceasedOn', formatDay(body.ceasedOn))];
+    if (body.successor) notes.push(t('successor', localName(body.successor)));
+    ceased.append(el('li', { 'data-code': body.agency.code },
+      `${localName(body.agency)} (${notes.join('; ')})`));
+  }
+}
+
+function localName(agency) {
+  return lang === 'en' && agency.nameEn ? agency.nameEn : agency.name;
+}
+
+// A calendar date (YYYY-MM-DD) as people write it: 30/06/2025 or 30 Jun 2025.
+function formatDay(value) {
+  const [y, m, d] = value.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString(lang === 'vi' ? 'vi-VN' : 'en-GB',
+    { timeZone: 'UTC', dateStyle: 'medium' });
 }
 
 function renderConnectors() {

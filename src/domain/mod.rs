@@ -2,6 +2,7 @@
 
 pub mod aggregate;
 pub mod auth;
+pub mod bodies_source;
 pub mod epcis;
 pub mod filter;
 pub mod ingest;

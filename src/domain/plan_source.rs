@@ -374,7 +374,7 @@ fn toml_date<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<NaiveD
     }
 }
 
-fn optional_toml_date<'de, D: serde::Deserializer<'de>>(
+pub(crate) fn optional_toml_date<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<NaiveDate>, D::Error> {
     toml_date(deserializer).map(Some)

@@ -1,16 +1,19 @@
 //! Agencies (one record per agency, with every spelling as an alias) and the groups
 //! that coordinator cells name ("Các Sở, ngành Tỉnh").
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, SimpleObject};
 
 use super::context::{database, plan_loader as loader};
 use super::error::{ApiError, ApiResult};
 use super::limits::list_complexity;
 use super::loaders::{
-    AgencyAliases, AgencyCoordinatedTasks, AgencyId, GroupAliases, GroupCoordinatedTasks, GroupId,
-    LeadTasks,
+    AgencyAliases, AgencyCoordinatedTasks, AgencyFacts, AgencyId, GroupAliases,
+    GroupCoordinatedTasks, GroupId, LeadTasks,
 };
 use super::objects::{Agency, AgencyGroup, CoordinatorEntry, Party, Task};
+use super::scalars::Date;
+use crate::db::entities::agencies;
+use crate::domain::reporting::{BodyKind, Duty, yearly_report_duty};
 use crate::store::plan as store;
 
 #[derive(Default)]
@@ -88,6 +91,49 @@ impl Agency {
             .unwrap_or_default())
     }
 
+    /// What the body is, for the plan's yearly report (null when not known).
+    async fn kind(&self) -> Option<BodyKind> {
+        self.0.kind.as_deref().and_then(BodyKind::parse)
+    }
+
+    /// Whether it owes the yearly report for `year` under section IV.2 of the plan: a
+    /// department or district People's Committee existing on 15 December of that year.
+    async fn owes_yearly_report(&self, year: i32) -> bool {
+        let kind = self.0.kind.as_deref().and_then(BodyKind::parse);
+        yearly_report_duty(kind, self.0.valid_from, self.0.valid_to, year) == Duty::Owes
+    }
+
+    /// First day the body existed; null when it existed before the plan or is not known.
+    async fn exists_from(&self) -> Option<Date> {
+        self.0.valid_from.map(Date)
+    }
+
+    /// Last day the body existed; null while it exists.
+    async fn exists_until(&self) -> Option<Date> {
+        self.0.valid_to.map(Date)
+    }
+
+    /// The body its duties passed to when it ceased, where one is recorded.
+    async fn successor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Agency>> {
+        successor_of(ctx, &self.0).await
+    }
+
+    /// What the hub knows of this body outside the plan (kind, dates, mergers), each
+    /// with the public document it comes from.
+    async fn facts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgencyFact>> {
+        Ok(loader(ctx)?
+            .load_one(AgencyFacts(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| AgencyFact {
+                fact: f.fact,
+                source: f.source,
+            })
+            .collect())
+    }
+
     /// Tasks this agency leads, in plan order.
     #[graphql(complexity = "list_complexity(child_complexity)")]
     async fn lead_tasks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Task>> {
@@ -113,6 +159,25 @@ impl Agency {
             .map(Task)
             .collect())
     }
+}
+
+/// A fact about a body, with its source.
+#[derive(SimpleObject)]
+pub struct AgencyFact {
+    pub fact: String,
+    /// The public document it comes from, cited in full.
+    pub source: String,
+}
+
+/// The successor recorded for `agency`.
+pub async fn successor_of(
+    ctx: &Context<'_>,
+    agency: &agencies::Model,
+) -> async_graphql::Result<Option<Agency>> {
+    let Some(id) = agency.successor_id else {
+        return Ok(None);
+    };
+    Ok(loader(ctx)?.load_one(AgencyId(id)).await.api()?.map(Agency))
 }
 
 #[Object]

@@ -106,6 +106,36 @@ domain_enum!(
 );
 
 domain_enum!(
+    crate::domain::reporting::BodyKind,
+    "BodyKind",
+    Some("What a body is, as far as the plan's yearly report is concerned."),
+    &[
+        "A specialised agency of the Provincial People's Committee (Sở, Văn phòng, Thanh tra): owes the yearly report.",
+        "The People's Committee of a district or district-level city: owes the yearly report.",
+        "The Provincial People's Committee or Council: receives the reports.",
+        "The Fatherland Front or a union the plan asks to coordinate: owes no report.",
+        "A provincial office of a central agency: owes no report.",
+        "A school, centre or other public service unit: owes no report.",
+        "A cooperative alliance or other association: owes no report.",
+    ],
+    api_name
+);
+
+domain_enum!(
+    crate::domain::reporting::ReportStatus,
+    "ReportStatus",
+    Some("Where a body's yearly report stands, as of a day."),
+    &[
+        "Submitted before 15 December of the year.",
+        "Submitted on or after 15 December of the year.",
+        "Owed, not submitted, and the deadline has passed.",
+        "Owed, not submitted, and the deadline is still ahead.",
+        "The body ceased to exist before the deadline: it owes nothing.",
+    ],
+    api_name
+);
+
+domain_enum!(
     crate::domain::plan::TargetKind,
     "TargetKind",
     Some("Whether a target counts something or is met by being done."),

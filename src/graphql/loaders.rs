@@ -9,8 +9,8 @@ use async_graphql::dataloader::Loader;
 use sea_orm::DatabaseConnection;
 
 use crate::db::entities::{
-    agencies, agency_groups, legal_documents, organisations, plan_clauses, plans, record_links,
-    sections, startup_support_events, targets, task_coordinators, tasks,
+    agencies, agency_facts, agency_groups, legal_documents, organisations, plan_clauses, plans,
+    record_links, sections, startup_support_events, targets, task_coordinators, tasks,
 };
 use crate::domain::records::{RecordKind, RecordRef};
 use crate::graphql::objects::{LinkedRecord, RecordNode};
@@ -82,6 +82,8 @@ key!(/// A legal document by id.
     DocumentId);
 key!(/// The aliases of an agency.
     AgencyAliases);
+key!(/// The sourced facts about an agency.
+    AgencyFacts);
 key!(/// The aliases of a group.
     GroupAliases);
 key!(/// The top-level tasks of a section.
@@ -205,6 +207,17 @@ impl Loader<AgencyAliases> for PlanLoader {
             .into_iter()
             .map(|(k, v)| (k, v.into_iter().map(|a| a.alias).collect()))
             .collect())
+    }
+}
+
+impl Loader<AgencyFacts> for PlanLoader {
+    type Value = Vec<agency_facts::Model>;
+    type Error = Arc<StoreError>;
+    async fn load(&self, keys: &[AgencyFacts]) -> LoadResult<AgencyFacts, Self::Value> {
+        let s = self.cache.get().await?;
+        Ok(each_list(keys, &s.agency_facts, |r| {
+            Some(AgencyFacts(r.agency_id))
+        }))
     }
 }
 

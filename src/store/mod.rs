@@ -4,6 +4,7 @@
 pub mod aggregate;
 pub mod audit;
 pub mod batch;
+pub mod bodies;
 pub mod cache;
 pub mod feed;
 pub mod idempotency;

@@ -1,13 +1,15 @@
-//! Annual reports and who is overdue with theirs.
+//! Annual reports, who owes one for a year, and who is overdue with theirs.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use super::StoreError;
-use crate::db::entities::{agencies, annual_reports, task_coordinators, tasks};
-use crate::domain::reporting::{deadline_passed, submitted_on_time};
+use crate::db::entities::{agencies, annual_reports};
+use crate::domain::reporting::{
+    BodyKind, Duty, ReportStatus, deadline_passed, report_status, yearly_report_duty,
+};
 
 /// The reports for `year`, by agency.
 pub async fn reports_for_year(
@@ -24,41 +26,65 @@ pub async fn reports_for_year(
         .await?)
 }
 
-/// Agencies with tasks in the plan (leading or coordinating) and no report for `year`
-/// submitted before 15 December of that year, as of `today`. Before the deadline
-/// nobody is overdue yet.
+/// Every body the yearly report rule applies to for `year` (those that owe it and those
+/// that ceased before its deadline), with the date of its report for that year, if any;
+/// in agency order.
+pub async fn yearly_report_duties(
+    db: &DatabaseConnection,
+    year: i32,
+) -> Result<Vec<BodyDuty>, StoreError> {
+    let mut submitted: HashMap<i32, NaiveDate> = HashMap::new();
+    for report in reports_for_year(db, year).await? {
+        if let Some(day) = report.submitted_on {
+            // The earliest report counts: a later replacement does not make it late.
+            let earliest = submitted.entry(report.agency_id).or_insert(day);
+            *earliest = (*earliest).min(day);
+        }
+    }
+    let bodies = agencies::Entity::find()
+        .filter(agencies::Column::Kind.is_not_null())
+        .order_by_asc(agencies::Column::Id)
+        .all(db)
+        .await?;
+    Ok(bodies
+        .into_iter()
+        .filter_map(|agency| {
+            let kind = agency.kind.as_deref().and_then(BodyKind::parse);
+            let duty = yearly_report_duty(kind, agency.valid_from, agency.valid_to, year);
+            (duty != Duty::None).then(|| BodyDuty {
+                submitted_on: submitted.get(&agency.id).copied(),
+                agency,
+                duty,
+            })
+        })
+        .collect())
+}
+
+/// One body under the yearly report rule for a year.
+#[derive(Debug, Clone)]
+pub struct BodyDuty {
+    pub agency: agencies::Model,
+    pub duty: Duty,
+    pub submitted_on: Option<NaiveDate>,
+}
+
+/// Bodies that owe the report for `year` (departments and district committees existing on
+/// its deadline) and have none submitted before 15 December of that year, as of `today`.
+/// Before the deadline nobody is overdue yet.
 pub async fn overdue_agencies(
     db: &DatabaseConnection,
-    plan_id: Option<i32>,
     year: i32,
     today: NaiveDate,
 ) -> Result<Vec<agencies::Model>, StoreError> {
     if !deadline_passed(year, today) {
         return Ok(Vec::new());
     }
-    let mut plan_tasks = tasks::Entity::find();
-    if let Some(plan_id) = plan_id {
-        plan_tasks = plan_tasks.filter(tasks::Column::PlanId.eq(plan_id));
-    }
-    let plan_tasks = plan_tasks.all(db).await?;
-    let task_ids: Vec<i32> = plan_tasks.iter().map(|t| t.id).collect();
-    let mut involved: HashSet<i32> = plan_tasks.iter().filter_map(|t| t.lead_agency_id).collect();
-    let coordinators = task_coordinators::Entity::find()
-        .filter(task_coordinators::Column::TaskId.is_in(task_ids))
-        .filter(task_coordinators::Column::AgencyId.is_not_null())
-        .all(db)
-        .await?;
-    involved.extend(coordinators.iter().filter_map(|c| c.agency_id));
-    let on_time: HashSet<i32> = reports_for_year(db, year)
+    Ok(yearly_report_duties(db, year)
         .await?
         .into_iter()
-        .filter(|r| submitted_on_time(r.year, r.submitted_on))
-        .map(|r| r.agency_id)
-        .collect();
-    let overdue: Vec<i32> = involved.difference(&on_time).copied().collect();
-    Ok(agencies::Entity::find()
-        .filter(agencies::Column::Id.is_in(overdue))
-        .order_by_asc(agencies::Column::Id)
-        .all(db)
-        .await?)
+        .filter(|d| {
+            report_status(d.duty, d.submitted_on, year, today).is_some_and(ReportStatus::is_overdue)
+        })
+        .map(|d| d.agency)
+        .collect())
 }

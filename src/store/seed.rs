@@ -16,6 +16,7 @@ use crate::db::entities::{
     legal_documents, plan_clauses, plan_documents, plans, record_links, sections, targets,
     task_coordinators, task_documents, tasks,
 };
+use crate::domain::bodies_source::BodiesSource;
 use crate::domain::ip_source::{IpRightSource, IpRightsSource};
 use crate::domain::places::{DISTRICTS, PROVINCE_NAME, district_match_key};
 use crate::domain::plan::{SectionNumeral, child_task_code, parse_timeline, task_code};
@@ -34,6 +35,8 @@ pub enum SeedOutcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReferenceOutcome {
     pub places: usize,
+    /// Agencies whose reporting-body facts were added or changed.
+    pub bodies: usize,
     pub ip_rights: usize,
     pub links: usize,
 }
@@ -435,15 +438,18 @@ impl std::fmt::Display for SeedOutcome {
     }
 }
 
-/// Loads the administrative units and the IP rights the plan names, with their links to
-/// tasks, adding only what is missing: loading twice changes nothing.
+/// Loads the administrative units, the reporting bodies and the IP rights the plan names,
+/// with their links to tasks, adding only what is missing or changed: loading twice
+/// changes nothing.
 pub async fn load_reference_records(
     db: &DatabaseConnection,
     ip_rights_source: &IpRightsSource,
+    bodies_source: &BodiesSource,
 ) -> Result<ReferenceOutcome, StoreError> {
     let txn = db.begin().await?;
     let mut outcome = ReferenceOutcome {
         places: insert_missing_places(&txn).await?,
+        bodies: super::bodies::sync_bodies(&txn, bodies_source).await?,
         ..ReferenceOutcome::default()
     };
     let now = Utc::now().fixed_offset();

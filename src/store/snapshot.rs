@@ -16,8 +16,9 @@ use tokio::sync::Mutex;
 
 use super::StoreError;
 use crate::db::entities::{
-    agencies, agency_aliases, agency_group_aliases, agency_groups, legal_documents, plan_clauses,
-    plan_documents, plans, sections, targets, task_coordinators, task_documents, tasks,
+    agencies, agency_aliases, agency_facts, agency_group_aliases, agency_groups, legal_documents,
+    plan_clauses, plan_documents, plans, sections, targets, task_coordinators, task_documents,
+    tasks,
 };
 
 /// How stale a copy may get before it is reloaded.
@@ -32,6 +33,7 @@ pub struct PlanSnapshot {
     pub agencies: Vec<agencies::Model>,
     pub groups: Vec<agency_groups::Model>,
     pub agency_aliases: Vec<agency_aliases::Model>,
+    pub agency_facts: Vec<agency_facts::Model>,
     pub group_aliases: Vec<agency_group_aliases::Model>,
     pub coordinators: Vec<task_coordinators::Model>,
     pub documents: Vec<legal_documents::Model>,
@@ -69,6 +71,11 @@ impl PlanSnapshot {
                 .await?,
             agency_aliases: agency_aliases::Entity::find()
                 .order_by_asc(agency_aliases::Column::Id)
+                .all(db)
+                .await?,
+            agency_facts: agency_facts::Entity::find()
+                .order_by_asc(agency_facts::Column::AgencyId)
+                .order_by_asc(agency_facts::Column::Position)
                 .all(db)
                 .await?,
             group_aliases: agency_group_aliases::Entity::find()

@@ -365,6 +365,39 @@ async fn the_dashboard_shows_the_apis_figures() {
         .await;
     assert_eq!(listed, json!(["Khởi nghiệp A", "Khởi nghiệp C"]));
 
+    // Who owes the yearly report follows the plan's rule: the lists are the API's.
+    let year = browser
+        .eval("Number(document.getElementById('overdue').dataset.year)")
+        .await;
+    let api = app
+        .query_with(
+            "query($y: Int!) { overdueReports(year: $y) { code } reportingObligations(year: $y, status: [CEASED]) { agency { code } } }",
+            json!({ "y": year }),
+        )
+        .await;
+    let codes = |list: &Value, path: &[&str]| -> Vec<Value> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|v| path.iter().fold(v.clone(), |v, key| v[*key].clone()))
+            .collect()
+    };
+    let overdue = browser
+        .eval("[...document.querySelectorAll('#overdue li[data-code]')].map(li => li.dataset.code)")
+        .await;
+    assert_eq!(
+        codes(&overdue, &[]),
+        codes(&api["overdueReports"], &["code"])
+    );
+    assert!(!codes(&overdue, &[]).contains(&json!("mttq")));
+    let ceased = browser
+        .eval("[...document.querySelectorAll('#ceased li[data-code]')].map(li => li.dataset.code)")
+        .await;
+    assert_eq!(
+        codes(&ceased, &[]),
+        codes(&api["reportingObligations"], &["agency", "code"])
+    );
+
     let path = browser.screenshot("dashboard-vi.png").await;
     assert!(std::fs::metadata(&path).unwrap().len() > 10_000);
 

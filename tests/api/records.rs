@@ -291,12 +291,76 @@ backend_test! {
         assert!(!after.contains(&"so-khcn".to_owned()), "submitted on 14 December: on time");
         assert!(after.contains(&"so-cong-thuong".to_owned()), "submitted on 15 December: late");
         assert!(after.contains(&"ubnd-lai-vung".to_owned()), "no report at all");
-        assert!(!after.contains(&"so-tai-chinh".to_owned()), "leads and coordinates no task");
+        assert!(after.contains(&"so-tai-chinh".to_owned()), "a department, though it leads no task");
 
         let data = app.query("{ annualReports(year: 2024) { totalCount nodes { agency { code } onTime } } }").await;
         assert_eq!(data["annualReports"]["totalCount"], 2);
         assert_eq!(data["annualReports"]["nodes"][0], json!({ "agency": { "code": "so-khcn" }, "onTime": true }));
         assert_eq!(data["annualReports"]["nodes"][1]["onTime"], false);
+    }
+}
+
+backend_test! {
+    async fn the_plan_obliges_departments_and_district_committees_and_nobody_else(app) {
+        let overdue = |year: i32| {
+            let app = &app;
+            async move {
+                let data = app
+                    .query_with(
+                        "query($y: Int!) { overdueReports(year: $y, asOf: \"2026-01-01\") { code kind } }",
+                        json!({ "y": year }),
+                    )
+                    .await;
+                data["overdueReports"].as_array().unwrap().clone()
+            }
+        };
+        let codes = |list: &[Value]| list.iter().map(|a| a["code"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        let in_2024 = overdue(2024).await;
+        let kinds = |list: &[Value], kind: &str| list.iter().filter(|a| a["kind"] == kind).count();
+        assert_eq!(kinds(&in_2024, "DISTRICT_COMMITTEE"), 12, "{in_2024:?}");
+        assert_eq!(kinds(&in_2024, "DEPARTMENT"), 17, "{in_2024:?}");
+        assert_eq!(in_2024.len(), 29, "departments and district committees only");
+        let in_2024 = codes(&in_2024);
+        for department in ["so-khcn", "so-tai-chinh", "so-nn-ptnt", "so-kh-dt", "so-tt-tt", "thanh-tra-tinh"] {
+            assert!(in_2024.contains(&department.to_owned()), "{department}");
+        }
+        for asked_only in ["mttq", "hoi-nong-dan", "hoi-lhpn", "hoi-ccb", "doan-thanh-nien", "lhh-khkt", "ubnd-tinh", "cuc-thong-ke", "ttxt-tm-dl-dt", "cd-cong-dong-dong-thap", "lm-htx"] {
+            assert!(!in_2024.contains(&asked_only.to_owned()), "{asked_only} owes no report");
+        }
+        assert!(!in_2024.contains(&"so-nn-mt".to_owned()), "founded 1 March 2025");
+
+        let in_2025 = codes(&overdue(2025).await);
+        assert!(!in_2025.iter().any(|c| c.starts_with("ubnd-") && c != "ubnd-tinh"), "districts ceased: {in_2025:?}");
+        for merged in ["so-nn-ptnt", "so-tn-mt", "so-kh-dt", "so-tt-tt", "so-gtvt", "so-ld-tb-xh"] {
+            assert!(!in_2025.contains(&merged.to_owned()), "{merged} ceased on 28 February 2025");
+        }
+        assert!(in_2025.contains(&"so-nn-mt".to_owned()));
+        assert_eq!(in_2025.len(), 12);
+
+        let data = app
+            .query(r#"{ reportingObligations(year: 2025, asOf: "2026-01-01") { agency { code } status ceasedOn successor { code } } }"#)
+            .await;
+        let obligations = data["reportingObligations"].as_array().unwrap();
+        let of = |code: &str| obligations.iter().find(|o| o["agency"]["code"] == code).cloned().unwrap_or(Value::Null);
+        assert_eq!(of("ubnd-lai-vung"), json!({ "agency": { "code": "ubnd-lai-vung" }, "status": "CEASED", "ceasedOn": "2025-06-30", "successor": null }));
+        assert_eq!(of("so-nn-ptnt"), json!({ "agency": { "code": "so-nn-ptnt" }, "status": "CEASED", "ceasedOn": "2025-02-28", "successor": { "code": "so-nn-mt" } }));
+        assert_eq!(of("so-khcn")["status"], "OVERDUE");
+        assert_eq!(of("mttq"), Value::Null, "owes nothing, ever");
+        assert_eq!(obligations.iter().filter(|o| o["status"] == "CEASED").count(), 18);
+        assert_eq!(obligations.len(), 30);
+
+        let data = app
+            .query(r#"{ agency(code: "so-kh-dt") { name kind existsFrom existsUntil successor { name } owes2024: owesYearlyReport(year: 2024) owes2025: owesYearlyReport(year: 2025) facts { fact source } } }"#)
+            .await;
+        let agency = &data["agency"];
+        assert_eq!(agency["name"], "Sở Kế hoạch và Đầu tư");
+        assert_eq!(agency["kind"], "DEPARTMENT");
+        assert_eq!(agency["existsUntil"], "2025-02-28");
+        assert_eq!(agency["successor"]["name"], "Sở Tài chính");
+        assert_eq!((agency["owes2024"].clone(), agency["owes2025"].clone()), (json!(true), json!(false)));
+        let facts = agency["facts"].as_array().unwrap();
+        assert!(facts.iter().all(|f| !f["source"].as_str().unwrap().is_empty()));
+        assert!(facts.iter().any(|f| f["source"].as_str().unwrap().contains("45/2025/NĐ-CP")), "{facts:?}");
     }
 }
 

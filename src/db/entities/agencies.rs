@@ -12,6 +12,13 @@ pub struct Model {
     pub name_en: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub search_key: String,
+    /// `BodyKind` as stored ("department"…); null when not known.
+    pub kind: Option<String>,
+    /// First and last day the body existed; null for "before the plan" / "still exists".
+    pub valid_from: Option<Date>,
+    pub valid_to: Option<Date>,
+    /// The agency its duties passed to.
+    pub successor_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,7 @@
 pub mod administrative_units;
 pub mod agencies;
 pub mod agency_aliases;
+pub mod agency_facts;
 pub mod agency_group_aliases;
 pub mod agency_groups;
 pub mod annual_reports;
