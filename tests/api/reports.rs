@@ -129,6 +129,31 @@ backend_test! {
 }
 
 backend_test! {
+    async fn the_report_names_who_owes_and_who_ceased_before_the_deadline(app) {
+        let admin = app.token("admin", None).await;
+        let response = get(&app, "/reports/2025/plan.docx", Some(&admin)).await;
+        assert_eq!(response.status(), 200);
+        let docx = response.bytes().await.unwrap();
+        let Some(read) = docx_read(&docx, &format!("plan-2025-{}.docx", format!("{:?}", app.backend).to_lowercase())) else {
+            return;
+        };
+        let paragraphs: Vec<&str> = read["paragraphs"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+        let start = paragraphs.iter().position(|p| p.starts_with("III. CƠ QUAN, ĐƠN VỊ CHƯA NỘP BÁO CÁO")).expect("the owing section");
+        let ceased = paragraphs.iter().position(|p| p.starts_with("Cơ quan đã chấm dứt hoạt động")).expect("the ceased list");
+        let owing = paragraphs[start + 1..ceased].join("\n");
+        assert!(owing.contains("Sở Nông nghiệp và Môi trường"), "{owing}");
+        assert!(owing.contains("Sở Tài chính"), "{owing}");
+        assert!(!owing.contains("UBND huyện") && !owing.contains("Hội Nông dân"), "{owing}");
+        let after = paragraphs[ceased..].join("\n");
+        assert!(after.contains("UBND huyện Lai Vung (đến ngày 30/6/2025)"), "{after}");
+        assert!(
+            after.contains("Sở Nông nghiệp và Phát triển nông thôn (đến ngày 28/2/2025); chuyển giao cho Sở Nông nghiệp và Môi trường"),
+            "{after}"
+        );
+    }
+}
+
+backend_test! {
     async fn a_year_without_data_is_still_a_complete_document(app) {
         let admin = app.token("admin", None).await;
         let response = get(&app, "/reports/2030/plan.pdf", Some(&admin)).await;

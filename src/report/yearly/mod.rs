@@ -72,6 +72,9 @@ query YearlyReport($plan: String!, $year: Int!, $asOf: Date, $agency: String!) {
     nodes { agency { code name } submittedOn onTime summary }
   }
   overdueReports(year: $year, plan: $plan, asOf: $asOf) { code name }
+  ceasedBodies: reportingObligations(year: $year, asOf: $asOf, status: [CEASED]) {
+    agency { code name } ceasedOn successor { name }
+  }
 }
 "#
 );
@@ -136,6 +139,22 @@ pub struct ReportData {
     pub annual_reports: Nodes<AnnualReport>,
     #[serde(default)]
     pub overdue_reports: Vec<AgencyRef>,
+    /// Bodies that ceased during the year before the deadline: they owe nothing.
+    #[serde(default)]
+    pub ceased_bodies: Vec<CeasedBody>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CeasedBody {
+    pub agency: AgencyRef,
+    pub ceased_on: String,
+    pub successor: Option<SuccessorRef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SuccessorRef {
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -941,14 +960,29 @@ fn not_submitted(data: &ReportData, scope: &Scope) -> Vec<Block> {
             Scope::Agency(agency) => a.code == agency.code,
         })
         .collect();
-    if owing.is_empty() {
-        return vec![Block::paragraph("Không có.")];
+    let mut blocks: Vec<Block> = if owing.is_empty() {
+        vec![Block::paragraph("Không có.")]
+    } else {
+        owing
+            .into_iter()
+            .map(|agency| Block::dash(agency.name.clone()))
+            .collect()
+    };
+    if matches!(scope, Scope::Plan) && !data.ceased_bodies.is_empty() {
+        blocks.push(Block::paragraph(
+            "Cơ quan đã chấm dứt hoạt động trước hạn báo cáo, không còn phải báo cáo:",
+        ));
+        blocks.extend(data.ceased_bodies.iter().map(|body| {
+            let mut line = format!(
+                "{} (đến ngày {})",
+                body.agency.name,
+                vietnamese_date(&body.ceased_on)
+            );
+            if let Some(successor) = &body.successor {
+                line = format!("{line}; chuyển giao cho {}", successor.name);
+            }
+            Block::dash(line)
+        }));
     }
-    owing
-        .into_iter()
-        .map(|agency| Block::dash(agency.name.clone()))
-        .collect()
+    blocks
 }
-
-#[cfg(test)]
-mod tests;
