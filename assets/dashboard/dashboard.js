@@ -199,12 +199,15 @@ function renderTargets() {
   document.getElementById('on-track-rule').textContent = t('rule') || rule || '';
   for (const target of data.plan.targets) {
     const goal = target.kind === 'COMPLETION' ? 1 : target.targetValue || 0;
-    const share = goal > 0 ? Math.min(1, target.actualValue / goal) : 0;
+    // A completion target's own rule says how far it is (TECHNOLOGY_ASSESSMENT: key
+    // industries covered), so its share is the API's progress.
+    const share = target.kind === 'COMPLETION' ? Math.min(1, target.progress)
+      : goal > 0 ? Math.min(1, target.actualValue / goal) : 0;
     const expected = goal > 0 ? Math.min(1, target.expectedValue / goal) : 0;
     const description = lang === 'en' && target.descriptionEn ? target.descriptionEn : target.description;
     const unit = lang === 'en' ? target.unitEn || target.unit || '' : target.unit || '';
     const figure = target.kind === 'COMPLETION'
-      ? (target.actualValue >= 1 ? t('done') : t('notDone'))
+      ? (target.progress >= 1 ? t('done') : t('notDone'))
       : `${target.actualValue} / ${goal} ${unit}`;
     const track = el('div', { class: 'track', title: `${t('expected')}: ${target.expectedValue.toFixed(1)}` },
       el('div', { class: 'fill' }), el('div', { class: 'expected' }));

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bodies_source;
 pub mod epcis;
 pub mod filter;
+pub mod industries_source;
 pub mod ingest;
 pub mod ip_source;
 pub mod places;

@@ -6,8 +6,8 @@
 //! | `ST_TASKS` | S&T tasks (not cancelled, not archived or withdrawn) linked to a task of the plan and carried out during the period, those continued from before it included; year = the start year, or the period's first year for a continued task |
 //! | `APPLICATION_MODELS` | application models transferred in the plan period; year = year transferred |
 //! | `STARTUPS` | distinct startups with a support event in the plan period; year = first such event |
-//! | `IP_ABROAD` | distinct farm products with an IP right registered (status REGISTERED) outside Vietnam; year = the first such registration |
-//! | `TECHNOLOGY_ASSESSMENT` | technology assessments done in the plan period (a completion target: done at one) |
+//! | `IP_ABROAD` | distinct farm products with an IP right registered (status REGISTERED) outside Vietnam; year = the first such registration. Products with an application filed abroad and none granted are shown beside it and do not count |
+//! | `TECHNOLOGY_ASSESSMENT` | the key industries (`seed/key-industries.toml`) whose enterprises have been assessed in the plan period; year = the first assessment in each. Done when every key industry listed is covered; with none listed, never done. Coverage of every industry assessed is shown beside it |
 //!
 //! The plan period runs from the plan's issue year to the target's due year; records of
 //! other years do not count. A record whose year is unknown counts, in the first year.
@@ -120,6 +120,113 @@ pub fn first_per_key<K: Ord, R>(
         }
     }
     first.into_values().collect()
+}
+
+/// One line of what a target's figure is made of, shown beside it: for `IP_ABROAD`,
+/// products granted and products only filed; for `TECHNOLOGY_ASSESSMENT`, each industry
+/// assessed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakdownRow {
+    /// `GRANTED`, `FILED`, or the industry as written (`None`: not stated).
+    pub key: Option<String>,
+    /// Distinct products, or distinct enterprises assessed.
+    pub count: i64,
+    /// Records behind the line (rights, assessments).
+    pub records: i64,
+    /// Whether the line counts towards the target.
+    pub counts: bool,
+}
+
+/// `IP_ABROAD` split into products with a right granted abroad (counting) and products
+/// with an application filed abroad and nothing granted yet (not counting). Each input is
+/// a farm product's key and whether that right was granted.
+pub fn filed_and_granted(rights: &[(String, bool)]) -> Vec<BreakdownRow> {
+    use std::collections::BTreeSet;
+    let granted_products: BTreeSet<&str> = rights
+        .iter()
+        .filter(|(_, granted)| *granted)
+        .map(|(product, _)| product.as_str())
+        .collect();
+    let filed_products: BTreeSet<&str> = rights
+        .iter()
+        .map(|(product, _)| product.as_str())
+        .filter(|product| !granted_products.contains(product))
+        .collect();
+    let granted_rights = rights.iter().filter(|(_, granted)| *granted).count();
+    vec![
+        BreakdownRow {
+            key: Some("GRANTED".to_owned()),
+            count: granted_products.len() as i64,
+            records: granted_rights as i64,
+            counts: true,
+        },
+        BreakdownRow {
+            key: Some("FILED".to_owned()),
+            count: filed_products.len() as i64,
+            records: (rights.len() - granted_rights) as i64,
+            counts: false,
+        },
+    ]
+}
+
+/// Technology assessments by industry: distinct enterprises and assessments in each, in
+/// industry order (not stated last); an industry counts when it is a key industry. Each
+/// input is (industry as written, its folded key, enterprise key); `key_industries` are
+/// folded keys.
+pub fn industry_coverage(
+    assessments: &[(Option<String>, Option<String>, String)],
+    key_industries: &[String],
+) -> Vec<BreakdownRow> {
+    use std::collections::BTreeSet;
+    let mut by_industry: BTreeMap<Option<String>, (String, BTreeSet<&str>, i64)> = BTreeMap::new();
+    for (written, folded, enterprise) in assessments {
+        let entry = by_industry
+            .entry(folded.clone())
+            .or_insert_with(|| (written.clone().unwrap_or_default(), BTreeSet::new(), 0));
+        entry.1.insert(enterprise.as_str());
+        entry.2 += 1;
+    }
+    let mut rows: Vec<BreakdownRow> = by_industry
+        .into_iter()
+        .map(|(folded, (written, enterprises, records))| BreakdownRow {
+            counts: folded.as_ref().is_some_and(|f| key_industries.contains(f)),
+            key: folded.map(|_| written),
+            count: enterprises.len() as i64,
+            records,
+        })
+        .collect();
+    // BTreeMap puts `None` first; the unstated industry reads best last.
+    let unstated_first = rows.first().is_some_and(|r| r.key.is_none());
+    rows.rotate_left(usize::from(unstated_first));
+    rows
+}
+
+/// Whether `TECHNOLOGY_ASSESSMENT` is done: every key industry has been assessed. With no
+/// key industry recorded it cannot be said to be done.
+pub fn industries_done(covered: usize, key_industries: usize) -> bool {
+    key_industries > 0 && covered >= key_industries
+}
+
+/// `TECHNOLOGY_ASSESSMENT`'s progress: a straight line to every key industry assessed, one
+/// contribution per key industry. With no key industry recorded nothing can be judged: the
+/// figure is the industries counted (none), never done, never on track.
+pub fn key_industry_progress<R: Copy + Eq + Hash + Ord>(
+    key_industries: usize,
+    period: Period,
+    contributions: &[Contribution<R>],
+    today: NaiveDate,
+) -> Progress {
+    let goal = i32::try_from(key_industries).unwrap_or(i32::MAX);
+    let mut measured = progress(TargetKind::Count, Some(goal), period, contributions, today);
+    measured.ratio = measured.ratio.min(1.0);
+    if key_industries == 0 {
+        measured.ratio = 0.0;
+        measured.on_track = false;
+        for point in &mut measured.by_year {
+            point.on_track = false;
+        }
+    }
+    measured
 }
 
 /// The value a target is measured against: its number, or 1 for a completion target.
@@ -384,6 +491,74 @@ mod tests {
                     year: Some(2023)
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn products_granted_abroad_count_and_products_only_filed_are_shown_apart() {
+        let rights = [
+            ("xoai".to_owned(), true),
+            ("xoai".to_owned(), false),
+            ("sen".to_owned(), false),
+            ("sen".to_owned(), false),
+        ];
+        let rows = filed_and_granted(&rights);
+        assert_eq!(
+            (
+                rows[0].key.as_deref(),
+                rows[0].count,
+                rows[0].records,
+                rows[0].counts
+            ),
+            (Some("GRANTED"), 1, 1, true)
+        );
+        assert_eq!(
+            (
+                rows[1].key.as_deref(),
+                rows[1].count,
+                rows[1].records,
+                rows[1].counts
+            ),
+            (Some("FILED"), 1, 3, false),
+            "the mango, granted elsewhere, is not also 'only filed'"
+        );
+    }
+
+    #[test]
+    fn coverage_is_by_industry_and_done_only_when_every_key_industry_is_assessed() {
+        let row = |written: Option<&str>, enterprise: &str| {
+            (
+                written.map(str::to_owned),
+                written.map(crate::domain::text::search_key),
+                enterprise.to_owned(),
+            )
+        };
+        let assessments = [
+            row(Some("Chế biến thực phẩm"), "a"),
+            row(Some("chế biến thực phẩm"), "a"),
+            row(Some("Chế biến thực phẩm"), "b"),
+            row(None, "c"),
+            row(Some("Cơ khí"), "d"),
+        ];
+        let key = vec![crate::domain::text::search_key("Chế biến thực phẩm")];
+        let rows = industry_coverage(&assessments, &key);
+        let summary: Vec<_> = rows
+            .iter()
+            .map(|r| (r.key.as_deref(), r.count, r.records, r.counts))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (Some("Chế biến thực phẩm"), 2, 3, true),
+                (Some("Cơ khí"), 1, 1, false),
+                (None, 1, 1, false),
+            ]
+        );
+        assert!(industries_done(1, 1));
+        assert!(!industries_done(0, 1));
+        assert!(
+            !industries_done(3, 0),
+            "no key industry recorded: never done"
         );
     }
 

@@ -645,6 +645,20 @@ pub struct Timeline {
     end_year: Option<i32>,
 }
 
+/// One line of what a target's figure is made of.
+#[derive(SimpleObject)]
+pub struct TargetBreakdown {
+    /// `GRANTED` or `FILED` for `IP_ABROAD`; the industry as written for
+    /// `TECHNOLOGY_ASSESSMENT` (null: not stated).
+    pub key: Option<String>,
+    /// Distinct farm products, or distinct enterprises assessed.
+    pub count: i64,
+    /// Records behind the line (IP rights, assessments).
+    pub records: i64,
+    /// Whether the line counts towards the target's figure.
+    pub counts_towards_target: bool,
+}
+
 #[Object]
 impl Target {
     async fn key(&self) -> async_graphql::Result<TargetKey> {
@@ -740,6 +754,31 @@ impl Target {
         targets_rule::ON_TRACK_RULE
     }
 
+    /// What the figure is made of, where the plan's words call for it: for `IP_ABROAD`,
+    /// farm products with a right granted abroad (`GRANTED`, what meets the target) and
+    /// those with an application filed and nothing granted (`FILED`); for
+    /// `TECHNOLOGY_ASSESSMENT`, each industry assessed in the plan period with its
+    /// enterprises (`counts`: a key industry). Empty for the other targets.
+    async fn breakdown(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TargetBreakdown>> {
+        let key = TargetKey::parse(&self.0.key)
+            .map_err(|e| ApiError::Internal(e.to_string()).into_graphql())?;
+        let all = loader(ctx)?
+            .load_one(PlanProgress(self.0.plan_id))
+            .await
+            .api()?;
+        Ok(all
+            .and_then(|all| all.breakdowns.get(&key).cloned())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|row| TargetBreakdown {
+                key: row.key,
+                count: row.count,
+                records: row.records,
+                counts_towards_target: row.counts,
+            })
+            .collect())
+    }
+
     /// The records that count towards this target.
     #[graphql(complexity = "list_complexity(child_complexity)")]
     async fn contributing_records(
@@ -780,6 +819,7 @@ impl Target {
         let plan = plan.ok_or_else(|| {
             ApiError::Internal(format!("target {} has no plan", self.0.id)).into_graphql()
         })?;
+        let key_industries = contributions.as_ref().map_or(0, |all| all.key_industries);
         let contributions = contributions
             .and_then(|all| all.get(&key).cloned())
             .unwrap_or_default();
@@ -788,8 +828,11 @@ impl Target {
             due_year: self.0.due_year,
         };
         let today = as_of.map_or_else(today_in_vietnam, |d| d.0);
-        let progress =
-            targets_rule::progress(kind, self.0.target_value, period, &contributions, today);
+        let progress = if key == TargetKey::TechnologyAssessment {
+            targets_rule::key_industry_progress(key_industries, period, &contributions, today)
+        } else {
+            targets_rule::progress(kind, self.0.target_value, period, &contributions, today)
+        };
         Ok((progress, targets_rule::counted(period, &contributions)))
     }
 }

@@ -12,13 +12,31 @@ use crate::db::entities::{
     application_models, ip_rights, record_links, science_tasks, startup_support_events, startups,
     tasks, technology_assessments,
 };
+use crate::domain::industries_source::KeyIndustries;
 use crate::domain::plan::TargetKey;
 use crate::domain::records::{IpRightStatus, RecordKind, RecordRef, ScienceTaskStatus};
-use crate::domain::targets::{Contribution, carried_out_year, first_per_key};
+use crate::domain::targets::{
+    BreakdownRow, Contribution, carried_out_year, filed_and_granted, first_per_key,
+    industry_coverage,
+};
 use crate::domain::text::search_key;
 
-/// The records counting towards each target of a plan.
-pub type PlanContributions = HashMap<TargetKey, Vec<Contribution<RecordRef>>>;
+/// The records counting towards each target of a plan, and what the figures of
+/// `IP_ABROAD` and `TECHNOLOGY_ASSESSMENT` are made of.
+#[derive(Debug, Clone, Default)]
+pub struct PlanContributions {
+    pub counted: HashMap<TargetKey, Vec<Contribution<RecordRef>>>,
+    pub breakdowns: HashMap<TargetKey, Vec<BreakdownRow>>,
+    /// How many key industries are recorded (`TECHNOLOGY_ASSESSMENT` is done when each
+    /// has been assessed).
+    pub key_industries: usize,
+}
+
+impl PlanContributions {
+    pub fn get(&self, key: &TargetKey) -> Option<&Vec<Contribution<RecordRef>>> {
+        self.counted.get(key)
+    }
+}
 
 macro_rules! active {
     ($entity:ident) => {
@@ -35,18 +53,27 @@ pub async fn plan_contributions(
     plan_id: i32,
     issued: chrono::NaiveDate,
 ) -> Result<PlanContributions, StoreError> {
-    let mut all = PlanContributions::new();
-    all.insert(
+    let mut all = PlanContributions::default();
+    all.counted.insert(
         TargetKey::StTasks,
         science_tasks_of(db, plan_id, issued.year()).await?,
     );
-    all.insert(TargetKey::ApplicationModels, application_models(db).await?);
-    all.insert(TargetKey::Startups, startup_support(db).await?);
-    all.insert(TargetKey::IpAbroad, rights_abroad(db).await?);
-    all.insert(
-        TargetKey::TechnologyAssessment,
-        technology_assessments(db).await?,
-    );
+    all.counted
+        .insert(TargetKey::ApplicationModels, application_models(db).await?);
+    all.counted
+        .insert(TargetKey::Startups, startup_support(db).await?);
+    let (abroad, filed) = rights_abroad(db).await?;
+    all.counted.insert(TargetKey::IpAbroad, abroad);
+    all.breakdowns.insert(TargetKey::IpAbroad, filed);
+    let key_industries = KeyIndustries::bundled()
+        .map_err(|e| StoreError::Invalid(e.to_string()))?
+        .keys();
+    let (assessed, coverage) = technology_assessments(db, issued.year(), &key_industries).await?;
+    all.counted
+        .insert(TargetKey::TechnologyAssessment, assessed);
+    all.breakdowns
+        .insert(TargetKey::TechnologyAssessment, coverage);
+    all.key_industries = key_industries.len();
     Ok(all)
 }
 
@@ -149,14 +176,16 @@ async fn startup_support(
 }
 
 /// Farm products with a right registered outside Vietnam: one right per product (the
-/// first registered), in the year of its registration.
+/// first registered), in the year of its registration; beside them, products granted and
+/// products only filed abroad.
 async fn rights_abroad(
     db: &DatabaseConnection,
-) -> Result<Vec<Contribution<RecordRef>>, StoreError> {
+) -> Result<(Vec<Contribution<RecordRef>>, Vec<BreakdownRow>), StoreError> {
+    let registered = IpRightStatus::Registered.as_str();
     let abroad = ip_rights::Entity::find()
         .filter(active!(ip_rights))
         .filter(ip_rights::Column::Jurisdiction.ne("VN"))
-        .filter(ip_rights::Column::Status.eq(IpRightStatus::Registered.as_str()))
+        .filter(ip_rights::Column::Status.is_in([registered, IpRightStatus::Filed.as_str()]))
         .filter(ip_rights::Column::FarmProduct.eq(true))
         .select_only()
         .columns([
@@ -164,38 +193,91 @@ async fn rights_abroad(
             ip_rights::Column::RegisteredOn,
             ip_rights::Column::Product,
             ip_rights::Column::Name,
+            ip_rights::Column::Status,
         ])
-        .into_tuple::<(i32, Option<chrono::NaiveDate>, Option<String>, String)>()
+        .into_tuple::<(
+            i32,
+            Option<chrono::NaiveDate>,
+            Option<String>,
+            String,
+            Option<String>,
+        )>()
         .all(db)
         .await?;
-    Ok(first_per_key(abroad.into_iter().map(
-        |(id, registered, product, name)| {
-            // A right that names no product stands for a product of its own.
-            let key = search_key(product.as_deref().unwrap_or(&name));
+    // A right that names no product stands for a product of its own.
+    let product =
+        |product: &Option<String>, name: &str| search_key(product.as_deref().unwrap_or(name));
+    let granted = |status: &Option<String>| status.as_deref() == Some(registered);
+    let breakdown = filed_and_granted(
+        &abroad
+            .iter()
+            .map(|(_, _, p, name, status)| (product(p, name), granted(status)))
+            .collect::<Vec<_>>(),
+    );
+    let counted = first_per_key(abroad.iter().filter(|r| granted(&r.4)).map(
+        |(id, registered, p, name, _)| {
             (
-                key,
-                contribution(RecordKind::IpRight, id, registered.map(|d| d.year())),
+                product(p, name),
+                contribution(RecordKind::IpRight, *id, registered.map(|d| d.year())),
             )
         },
-    )))
+    ));
+    Ok((counted, breakdown))
 }
 
-/// Technology assessments; the year of the assessment.
+/// Technology assessments of the plan period (from its first year; an unknown year
+/// counts): the first in each key industry counts, in its year; beside them, every
+/// industry assessed with its enterprises.
 async fn technology_assessments(
     db: &DatabaseConnection,
-) -> Result<Vec<Contribution<RecordRef>>, StoreError> {
+    first_year: i32,
+    key_industries: &[String],
+) -> Result<(Vec<Contribution<RecordRef>>, Vec<BreakdownRow>), StoreError> {
+    use technology_assessments::Column;
     let assessments = technology_assessments::Entity::find()
         .filter(active!(technology_assessments))
+        .filter(
+            Condition::any()
+                .add(Column::Year.is_null())
+                .add(Column::Year.gte(first_year)),
+        )
         .select_only()
         .columns([
-            technology_assessments::Column::Id,
-            technology_assessments::Column::Year,
+            Column::Id,
+            Column::Year,
+            Column::Industry,
+            Column::EnterpriseId,
+            Column::EnterpriseName,
         ])
-        .into_tuple::<(i32, Option<i32>)>()
+        .into_tuple::<(i32, Option<i32>, Option<String>, Option<i32>, String)>()
         .all(db)
         .await?;
-    Ok(assessments
-        .into_iter()
-        .map(|(id, year)| contribution(RecordKind::TechnologyAssessment, id, year))
-        .collect())
+    let folded = |industry: &Option<String>| {
+        industry
+            .as_deref()
+            .map(search_key)
+            .filter(|key| !key.is_empty())
+    };
+    let coverage = industry_coverage(
+        &assessments
+            .iter()
+            .map(|(_, _, industry, enterprise_id, name)| {
+                let enterprise =
+                    enterprise_id.map_or_else(|| search_key(name), |id| id.to_string());
+                (industry.clone(), folded(industry), enterprise)
+            })
+            .collect::<Vec<_>>(),
+        key_industries,
+    );
+    let counted = first_per_key(assessments.iter().filter_map(|(id, year, industry, _, _)| {
+        folded(industry)
+            .filter(|key| key_industries.contains(key))
+            .map(|key| {
+                (
+                    key,
+                    contribution(RecordKind::TechnologyAssessment, *id, *year),
+                )
+            })
+    }));
+    Ok((counted, coverage))
 }

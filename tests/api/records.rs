@@ -232,7 +232,7 @@ backend_test! {
     async fn target_progress_is_computed_from_records(app) {
         fixtures::load(&app.db).await;
         let data = app
-            .query(r#"{ plan(code: "136/KH-UBND") { targets { key targetValue actualValue progress onTrack byYear { year value } contributingRecords { __typename } } } }"#)
+            .query(r#"{ plan(code: "136/KH-UBND") { targets { key targetValue actualValue progress onTrack byYear { year value } contributingRecords { __typename } breakdown { key count records countsTowardsTarget } } } }"#)
             .await;
         let targets = data["plan"]["targets"].as_array().unwrap();
         let by_key = |key: &str| targets.iter().find(|t| t["key"] == key).unwrap().clone();
@@ -251,8 +251,19 @@ backend_test! {
         assert_eq!(abroad["actualValue"], 1, "registered in Japan counts, filed in the US does not");
         assert_eq!(abroad["onTrack"], true);
         assert_eq!(abroad["progress"], 1.0);
+        assert_eq!(
+            abroad["breakdown"],
+            json!([
+                { "key": "GRANTED", "count": 1, "records": 1, "countsTowardsTarget": true },
+                { "key": "FILED", "count": 1, "records": 1, "countsTowardsTarget": false },
+            ])
+        );
+        // One assessment, its industry not stated, and no key industry recorded: coverage
+        // is shown, the target is not done.
         let assessment = by_key("TECHNOLOGY_ASSESSMENT");
-        assert_eq!((assessment["actualValue"].clone(), assessment["progress"].clone(), assessment["onTrack"].clone()), (json!(1), json!(1.0), json!(true)));
+        assert_eq!((assessment["actualValue"].clone(), assessment["progress"].clone(), assessment["onTrack"].clone()), (json!(0), json!(0.0), json!(false)));
+        assert_eq!(assessment["breakdown"], json!([{ "key": null, "count": 1, "records": 1, "countsTowardsTarget": false }]));
+        assert_eq!(by_key("STARTUPS")["breakdown"], json!([]));
 
         // During the period, on track follows the straight line.
         let data = app

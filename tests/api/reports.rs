@@ -67,6 +67,14 @@ backend_test! {
                 .collect();
             assert_eq!(paragraphs[..2], ["BÁO CÁO", TITLE]);
             assert!(paragraphs.contains(&"2. Kết quả thực hiện các chỉ tiêu chủ yếu"), "{paragraphs:?}");
+            // Granted and only filed abroad, apart; assessments by industry.
+            for line in [
+                "Sản phẩm đã được cấp văn bằng bảo hộ ở nước ngoài: 1 (1 hồ sơ; tính vào chỉ tiêu)",
+                "Sản phẩm đã nộp đơn ở nước ngoài, chưa được cấp: 1 (1 hồ sơ; chưa tính vào chỉ tiêu)",
+                "Chưa rõ ngành: 1 doanh nghiệp (1 lượt đánh giá)",
+            ] {
+                assert!(paragraphs.iter().any(|p| p.ends_with(line)), "{line} missing from {paragraphs:?}");
+            }
             let tables = read["tables"].as_array().unwrap();
             assert!(
                 tables[0][0][1].as_str().unwrap().starts_with("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc"),

@@ -52,6 +52,7 @@ query YearlyReport($plan: String!, $year: Int!, $asOf: Date, $agency: String!) {
     targets {
       key description targetValue unit actualValue progress onTrack(asOf: $asOf)
       contributingRecords(first: 5) { CONTRIBUTING }
+      breakdown { key count records countsTowardsTarget }
     }
   }
   ocop: ocopProductsAggregate(groupBy: [DISTRICT, STARS]) { keys { value label } count }
@@ -225,6 +226,18 @@ pub struct TargetData {
     pub on_track: bool,
     #[serde(default)]
     pub contributing_records: Vec<RecordTitle>,
+    #[serde(default)]
+    pub breakdown: Vec<BreakdownData>,
+}
+
+/// One line of what a target's figure is made of (`Target.breakdown`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BreakdownData {
+    pub key: Option<String>,
+    pub count: i64,
+    pub records: i64,
+    pub counts_towards_target: bool,
 }
 
 /// A record named by its kind's title field (see [`query`]).
@@ -658,7 +671,7 @@ fn targets(data: &ReportData) -> Vec<Block> {
             ]
         })
         .collect();
-    vec![Block::Table(Table {
+    let mut blocks = vec![Block::Table(Table {
         columns: vec![
             Column::new("Chỉ tiêu", 30, Align::Left),
             Column::new("Mục tiêu", 10, Align::Center),
@@ -669,7 +682,62 @@ fn targets(data: &ReportData) -> Vec<Block> {
         ],
         rows,
         total: None,
-    })]
+    })];
+    for target in &plan.targets {
+        blocks.extend(breakdown(target));
+    }
+    blocks
+}
+
+/// The lines behind `IP_ABROAD` (granted and only filed) and `TECHNOLOGY_ASSESSMENT`
+/// (coverage by industry), as the API states them.
+fn breakdown(target: &TargetData) -> Vec<Block> {
+    let lines: Vec<String> = match target.key.as_str() {
+        "IP_ABROAD" => target
+            .breakdown
+            .iter()
+            .map(|row| {
+                let what = match row.key.as_deref() {
+                    Some("GRANTED") => "Sản phẩm đã được cấp văn bằng bảo hộ ở nước ngoài",
+                    Some("FILED") => "Sản phẩm đã nộp đơn ở nước ngoài, chưa được cấp",
+                    _ => "Khác",
+                };
+                let counts = if row.counts_towards_target {
+                    "tính vào chỉ tiêu"
+                } else {
+                    "chưa tính vào chỉ tiêu"
+                };
+                format!("{what}: {} ({} hồ sơ; {counts})", row.count, row.records)
+            })
+            .collect(),
+        "TECHNOLOGY_ASSESSMENT" => target
+            .breakdown
+            .iter()
+            .map(|row| {
+                let industry = row.key.as_deref().unwrap_or("Chưa rõ ngành");
+                let key = if row.counts_towards_target {
+                    "; ngành công nghiệp chủ lực"
+                } else {
+                    ""
+                };
+                format!(
+                    "{industry}: {} doanh nghiệp ({} lượt đánh giá{key})",
+                    row.count, row.records
+                )
+            })
+            .collect(),
+        _ => return Vec::new(),
+    };
+    let heading = match target.key.as_str() {
+        "IP_ABROAD" => "Chỉ tiêu đăng ký bảo hộ ra nước ngoài, theo tình trạng:",
+        _ => "Chỉ tiêu đánh giá trình độ công nghệ, theo ngành:",
+    };
+    let mut blocks = vec![Block::paragraph(heading)];
+    if lines.is_empty() {
+        blocks.push(Block::no_data());
+    }
+    blocks.extend(lines.into_iter().map(Block::dash));
+    blocks
 }
 
 fn percent(ratio: f64) -> String {
