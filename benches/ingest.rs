@@ -193,10 +193,7 @@ async fn measure(
         &text.replace("{url}", url).replace("bench-", name),
     )
     .unwrap();
-    let engine = Engine {
-        db: db.clone(),
-        feed: ChangeFeed::new(),
-    };
+    let engine = Engine::new(db.clone(), ChangeFeed::new());
     let started = Instant::now();
     let report = engine.run(&definition, Trigger::Cli, None).await.unwrap();
     let seconds = started.elapsed().as_secs_f64();

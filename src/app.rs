@@ -1,7 +1,7 @@
 //! The application as a value: built from settings, then run until a shutdown signal.
 //! `main` and the integration tests build it the same way.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 
 use sea_orm::DatabaseConnection;
@@ -44,6 +44,9 @@ pub struct App {
     feed: crate::store::feed::ChangeFeed,
     connectors: Connectors,
     schedules: bool,
+    shutdown: crate::shutdown::Shutdown,
+    /// How long shutdown waits for in-flight requests and connector runs.
+    shutdown_timeout: std::time::Duration,
 }
 
 /// The connectors defined in the settings' folder, bound to a database and feed.
@@ -56,8 +59,8 @@ pub fn load_connectors(
     Ok(Connectors {
         definitions: std::sync::Arc::new(definitions),
         engine: crate::sync::Engine {
-            db: db.clone(),
-            feed: feed.clone(),
+            lease: std::time::Duration::from_secs(settings.connector_lease_secs.max(1)),
+            ..crate::sync::Engine::new(db.clone(), feed.clone())
         },
     })
 }
@@ -67,7 +70,9 @@ pub async fn open_database(settings: &Settings) -> Result<DatabaseConnection, Ap
     let options = db::Options {
         sqlite_max_size_mb: settings.sqlite_max_size_mb,
     };
-    let db = db::connect_with(&settings.database_url, &options).await?;
+    let mut db = db::connect_with(&settings.database_url, &options).await?;
+    crate::http::prometheus::install();
+    crate::http::prometheus::watch_statements(&mut db);
     db::migrate(&db, &settings.database_url).await?;
     Ok(db)
 }
@@ -115,7 +120,10 @@ impl App {
             })?;
         let limits = settings.limits();
         let feed = crate::store::feed::ChangeFeed::new();
-        let connectors = load_connectors(settings, &db, &feed)?;
+        let shutdown = crate::shutdown::Shutdown::default();
+        let mut connectors = load_connectors(settings, &db, &feed)?;
+        connectors.engine.shutdown = shutdown.signal();
+
         let state = AppState {
             schema: build_schema(db.clone(), &limits, feed.clone(), connectors.clone()),
             introspection_schema: crate::graphql::build_introspection_schema(&limits),
@@ -123,6 +131,9 @@ impl App {
             limits,
             graphiql: settings.graphiql,
             anonymous_reads: settings.anonymous_reads,
+            metrics_token: settings.metrics_token.clone().filter(|t| !t.is_empty()),
+            shutdown: shutdown.signal(),
+            in_flight: Default::default(),
             rate_limits: std::sync::Arc::new(crate::http::rate_limit::RateLimits::new(
                 settings.rate_limit_per_minute,
                 settings.rate_limit_burst,
@@ -137,6 +148,8 @@ impl App {
             feed,
             connectors,
             schedules: settings.schedules,
+            shutdown,
+            shutdown_timeout: std::time::Duration::from_secs(settings.shutdown_timeout_secs),
         })
     }
 
@@ -154,10 +167,13 @@ impl App {
         &self.feed
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves until `signal` completes, then shuts down gracefully: `/readyz` answers 503
+    /// and new requests are refused, subscriptions are closed with a close frame,
+    /// connector runs stop at their next page and let go of their claims, and the
+    /// requests in flight finish, all within the shutdown timeout.
     pub async fn run_until_stopped(
         self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
+        signal: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), AppError> {
         let addr = self.local_addr()?;
         tracing::info!(%addr, database = db::backend_name(&self.state.db), "khcn-hub listening; GraphiQL at /graphql");
@@ -179,10 +195,46 @@ impl App {
             Vec::new()
         };
         let _stop_schedules = AbortOnDrop(schedules);
-        axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(AppError::Serve)
+        let timeout = self.shutdown_timeout;
+        let drained = {
+            let shutdown = self.shutdown.clone();
+            let requests = self.state.in_flight.clone();
+            let runs = self.connectors.engine.runs.clone();
+            async move {
+                signal.await;
+                shutdown.start();
+                tracing::info!(
+                    requests = requests.count(),
+                    connector_runs = runs.count(),
+                    timeout_secs = timeout.as_secs(),
+                    "shutting down: refusing new requests, finishing those in flight"
+                );
+                let finished = async { tokio::join!(requests.idle(), runs.idle()) };
+                if tokio::time::timeout(timeout, finished).await.is_err() {
+                    tracing::warn!(
+                        requests = requests.count(),
+                        connector_runs = runs.count(),
+                        "shutdown timeout reached with work still in flight"
+                    );
+                }
+            }
+        };
+        // After the drain, connections still open (a client that never finishes its
+        // request body) get a second more, then the process exits regardless.
+        let deadline = {
+            let started = self.shutdown.signal();
+            async move {
+                started.started().await;
+                tokio::time::sleep(timeout + std::time::Duration::from_secs(1)).await;
+            }
+        };
+        let server = axum::serve(self.listener, router(self.state)).with_graceful_shutdown(drained);
+        tokio::select! {
+            served = server.into_future() => served.map_err(AppError::Serve)?,
+            () = deadline => tracing::warn!("connections still open after the shutdown timeout were closed"),
+        }
+        tracing::info!("stopped");
+        Ok(())
     }
 }
 

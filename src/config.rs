@@ -202,6 +202,36 @@ pub struct Settings {
     )]
     pub rate_limit_burst: u32,
 
+    /// On SIGTERM, how long to wait for in-flight requests and connector runs to finish
+    /// before exiting.
+    #[arg(
+        long,
+        env = "KHCN_HUB_SHUTDOWN_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub shutdown_timeout_secs: u64,
+
+    /// How long a connector run's claim stands unrenewed (its replica died) before another
+    /// replica takes the run over; a live run renews it every third of this.
+    #[arg(
+        long,
+        env = "KHCN_HUB_CONNECTOR_LEASE_SECS",
+        default_value_t = 45,
+        global = true
+    )]
+    pub connector_lease_secs: u64,
+
+    /// A bearer token `GET /metrics` requires; unset, the metrics are open to anyone who
+    /// can reach the port (keep it internal).
+    #[arg(
+        long,
+        env = "KHCN_HUB_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+
     /// Answer requests without a token (read-only); false requires a token for everything.
     #[arg(long, env = "KHCN_HUB_ANONYMOUS_READS", default_value_t = true, global = true, action = clap::ArgAction::Set)]
     pub anonymous_reads: bool,

@@ -21,6 +21,8 @@ pub mod records;
 pub mod report;
 /// The deterministic sample data set (`seed --sample`).
 pub mod sample;
+/// Graceful shutdown: the signal, and the work in progress it waits for.
+pub mod shutdown;
 /// Data access per domain; owns queries and transactions.
 pub mod store;
 /// Connectors: definitions, sources, the sync engine and its scheduler.

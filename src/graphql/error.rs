@@ -28,6 +28,7 @@ pub mod code {
     pub const DOCUMENT_TOO_LARGE: &str = "DOCUMENT_TOO_LARGE";
     pub const BODY_LIMIT: &str = "BODY_TOO_LARGE";
     pub const TIMEOUT: &str = "TIMEOUT";
+    pub const SHUTTING_DOWN: &str = "SHUTTING_DOWN";
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     pub const FORBIDDEN: &str = "FORBIDDEN";

@@ -34,7 +34,7 @@ impl PlanLoader {
         Self {
             db,
             cache,
-            progress: ReadCache::new(feed),
+            progress: ReadCache::new("target_progress", feed),
         }
     }
 }

@@ -111,7 +111,7 @@ pub fn build_schema(
         .data(plan_loader)
         .data(record_loader)
         .data(totals)
-        .data(Arc::new(AggregateCache::new(feed.clone())))
+        .data(Arc::new(AggregateCache::new("aggregates", feed.clone())))
         .data(feed)
         .data(connectors)
         .finish()

@@ -12,6 +12,7 @@ use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::prometheus::OperationLabel;
 use super::response::{
     APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, ResponseType, error_response, negotiate,
     store_error_response,
@@ -417,6 +418,21 @@ async fn execute(
         Ok(operation) => operation,
         Err(message) => return bad_request(response_type, message),
     };
+    let label = OperationLabel::new(operation.operation_name.as_deref());
+    let mut response =
+        execute_operation(state, response_type, operation, method, caller, headers).await;
+    response.extensions_mut().insert(label);
+    response
+}
+
+async fn execute_operation(
+    state: &AppState,
+    response_type: ResponseType,
+    operation: Operation,
+    method: Method,
+    caller: Caller,
+    headers: &HeaderMap,
+) -> Response {
     if let Err(error) = operation.check_unparsed(&state.limits) {
         return request_error(error, response_type);
     }
@@ -731,6 +747,18 @@ fn render(
     response_type: ResponseType,
     request_error: bool,
 ) -> Response {
+    for error in &response.errors {
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .and_then(|code| match code {
+                async_graphql::Value::String(code) => Some(code.as_str()),
+                _ => None,
+            })
+            .unwrap_or("UNKNOWN");
+        super::prometheus::graphql_error(code);
+    }
     if let Some(id) = super::request_id::current() {
         for error in &mut response.errors {
             error

@@ -19,9 +19,17 @@ pub async fn healthz() -> Json<Value> {
 /// of "not ready" is better than none.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// `GET /readyz`: the database answers and every migration is applied.
+/// `GET /readyz`: the database answers, every migration is applied, and the replica is
+/// not shutting down.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let backend = db::backend_name(&state.db);
+    if state.shutdown.is_started() {
+        // Tells the load balancer to send nothing new while in-flight requests finish.
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "shutting down", "database": backend })),
+        );
+    }
     let Ok(applied) = tokio::time::timeout(READY_TIMEOUT, db::migrations_applied(&state.db)).await
     else {
         tracing::warn!("readiness check: the database did not answer within 2 s");

@@ -2,10 +2,12 @@
 
 pub mod auth;
 pub mod dashboard;
+pub mod drain;
 pub mod export;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
+pub mod prometheus;
 pub mod rate_limit;
 pub mod report;
 pub mod request_id;
@@ -37,7 +39,14 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/{year}/{file}", get(report::yearly))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(prometheus::scrape))
+        // Per matched route, so requests are labelled by their route pattern.
+        .route_layer(axum::middleware::from_fn(prometheus::track))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            drain::middleware,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(panic_response))
         // Outermost, so every response and log line of a request carries its id.

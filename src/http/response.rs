@@ -124,6 +124,7 @@ fn coded_response(
     message: String,
     retryable: bool,
 ) -> Response {
+    super::prometheus::graphql_error(error_code);
     let mut extensions = json!({ "code": error_code });
     if retryable {
         extensions["retryable"] = json!(true);

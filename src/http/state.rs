@@ -21,6 +21,12 @@ pub struct AppState {
     pub anonymous_reads: bool,
     /// Per-token request rates.
     pub rate_limits: std::sync::Arc<RateLimits>,
+    /// The bearer token `/metrics` asks for (`KHCN_HUB_METRICS_TOKEN`); none: open.
+    pub metrics_token: Option<String>,
+    /// Raised on SIGTERM: new requests are refused, subscriptions closed.
+    pub shutdown: crate::shutdown::ShutdownSignal,
+    /// Requests being answered, which shutdown waits for.
+    pub in_flight: crate::shutdown::InFlight,
     /// The faces of report PDFs, read once.
     pub report_fonts: std::sync::Arc<crate::report::ReportFonts>,
 }

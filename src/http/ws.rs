@@ -5,10 +5,12 @@
 
 use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::ws::{CloseFrame, Message, close_code};
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use futures_util::{SinkExt, StreamExt};
 
 use super::state::AppState;
 use crate::domain::auth::Caller;
@@ -71,7 +73,13 @@ pub async fn subscribe(
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
-            GraphQLWebSocket::new(socket, schema, protocol)
+            let _open = OpenSubscription::new();
+            let shutdown = state.shutdown.clone();
+            let (mut sink, stream) = socket.split();
+            // On shutdown the client's side is cut, which ends the session; then the
+            // client is told to go elsewhere with a close frame (1001, going away).
+            let stream = stream.take_until(shutdown.clone().started());
+            GraphQLWebSocket::new_with_pair(&mut sink, stream, schema, protocol)
                 .on_connection_init(move |payload| async move {
                     let token = payload_token(&payload).or(header_token);
                     let caller = caller_for(&state, token).await?;
@@ -80,9 +88,33 @@ pub async fn subscribe(
                     Ok(data)
                 })
                 .serve()
-                .await
+                .await;
+            if shutdown.is_started() {
+                let close = Message::Close(Some(CloseFrame {
+                    code: close_code::AWAY,
+                    reason: "the server is shutting down; reconnect".into(),
+                }));
+                // The client may be gone already; nothing more to do then.
+                let _ = sink.send(close).await;
+            }
         })
         .into_response()
+}
+
+/// Counts an open subscription connection in the metrics while it lives.
+struct OpenSubscription;
+
+impl OpenSubscription {
+    fn new() -> Self {
+        metrics::gauge!("khcn_hub_subscriptions_open").increment(1.0);
+        Self
+    }
+}
+
+impl Drop for OpenSubscription {
+    fn drop(&mut self) {
+        metrics::gauge!("khcn_hub_subscriptions_open").decrement(1.0);
+    }
 }
 
 #[cfg(test)]

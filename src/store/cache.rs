@@ -23,6 +23,8 @@ const MAX_ENTRIES: u64 = 10_000;
 /// unreachable at once; those age out. Concurrent asks for one missing key compute it
 /// once, and the others wait for that value.
 pub struct ReadCache<K, V> {
+    /// Names the cache in the metrics (`khcn_hub_cache_requests_total{cache=…}`).
+    name: &'static str,
     feed: ChangeFeed,
     entries: Cache<(u64, K), Arc<V>>,
 }
@@ -40,12 +42,13 @@ where
     K: Hash + Eq + Send + Sync + 'static,
     V: Send + Sync + 'static,
 {
-    pub fn new(feed: ChangeFeed) -> Self {
-        Self::with_max_age(feed, MAX_AGE)
+    pub fn new(name: &'static str, feed: ChangeFeed) -> Self {
+        Self::with_max_age(name, feed, MAX_AGE)
     }
 
-    pub fn with_max_age(feed: ChangeFeed, max_age: Duration) -> Self {
+    pub fn with_max_age(name: &'static str, feed: ChangeFeed, max_age: Duration) -> Self {
         Self {
+            name,
             feed,
             entries: Cache::builder()
                 .max_capacity(MAX_ENTRIES)
@@ -64,9 +67,22 @@ where
     {
         // Read before loading: a write that lands meanwhile leaves the value stale.
         let generation = self.feed.generation();
-        self.entries
-            .try_get_with((generation, key), async move { load().await.map(Arc::new) })
-            .await
+        let loaded = std::sync::atomic::AtomicBool::new(false);
+        let value = self
+            .entries
+            .try_get_with((generation, key), async {
+                loaded.store(true, std::sync::atomic::Ordering::Relaxed);
+                load().await.map(Arc::new)
+            })
+            .await;
+        let result = if loaded.load(std::sync::atomic::Ordering::Relaxed) {
+            "miss"
+        } else {
+            "hit"
+        };
+        metrics::counter!("khcn_hub_cache_requests_total", "cache" => self.name, "result" => result)
+            .increment(1);
+        value
     }
 }
 
@@ -86,7 +102,7 @@ mod tests {
     #[tokio::test]
     async fn keeps_values_until_a_write_is_published() {
         let feed = ChangeFeed::new();
-        let cache = ReadCache::new(feed.clone());
+        let cache = ReadCache::new("test", feed.clone());
         assert_eq!(load(&cache, "a", 1).await, 1);
         assert_eq!(load(&cache, "a", 2).await, 1, "a fresh value is kept");
         assert_eq!(load(&cache, "b", 3).await, 3, "keys are separate");
@@ -96,7 +112,7 @@ mod tests {
 
     #[tokio::test]
     async fn values_expire() {
-        let cache = ReadCache::with_max_age(ChangeFeed::new(), Duration::from_millis(20));
+        let cache = ReadCache::with_max_age("test", ChangeFeed::new(), Duration::from_millis(20));
         assert_eq!(load(&cache, "a", 1).await, 1);
         tokio::time::sleep(Duration::from_millis(40)).await;
         assert_eq!(
@@ -108,7 +124,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_asks_compute_once() {
-        let cache = ReadCache::<String, u32>::new(ChangeFeed::new());
+        let cache = ReadCache::<String, u32>::new("test", ChangeFeed::new());
         let calls = AtomicUsize::new(0);
         let ask = || {
             cache.get_or_load::<(), _, _>("a".to_owned(), || async {
@@ -124,7 +140,7 @@ mod tests {
 
     #[tokio::test]
     async fn errors_are_not_kept() {
-        let cache = ReadCache::<String, u32>::new(ChangeFeed::new());
+        let cache = ReadCache::<String, u32>::new("test", ChangeFeed::new());
         let failed = cache
             .get_or_load("a".to_owned(), || async { Err("down") })
             .await;

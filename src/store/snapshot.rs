@@ -165,8 +165,12 @@ impl PlanCache {
     /// The current copy, reloaded first when it is missing or too old.
     pub async fn get(&self) -> Result<Arc<PlanSnapshot>, StoreError> {
         if let Some(snapshot) = self.fresh() {
+            metrics::counter!("khcn_hub_cache_requests_total", "cache" => "plan_snapshot", "result" => "hit")
+                .increment(1);
             return Ok(snapshot);
         }
+        metrics::counter!("khcn_hub_cache_requests_total", "cache" => "plan_snapshot", "result" => "miss")
+            .increment(1);
         // One reload at a time; the others wait and then use its result.
         let _reloading = self.reload.lock().await;
         if let Some(snapshot) = self.fresh() {

@@ -71,15 +71,26 @@ pub async fn states(db: &DatabaseConnection) -> Result<Vec<connector_state::Mode
     Ok(connector_state::Entity::find().all(db).await?)
 }
 
-/// How long a claim may stand without a committed page before it is taken to be a
-/// crashed run's (every page renews it; a page's requests time out well before this).
-pub const STALE_CLAIM: chrono::Duration = chrono::Duration::minutes(15);
+/// How long a claim stands without being renewed before it is taken to be a dead
+/// replica's: a running replica renews it every [`heartbeat`] and with every page.
+pub const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(45);
 
-/// Claims the connector for one run; false when another run holds it.
+/// How often a run renews its claim: a third of the lease, so two renewals may be late.
+pub fn heartbeat(lease: std::time::Duration) -> std::time::Duration {
+    (lease / 3).max(std::time::Duration::from_millis(100))
+}
+
+fn expired_before(now: DateTime<FixedOffset>, lease: std::time::Duration) -> DateTime<FixedOffset> {
+    now - chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX)
+}
+
+/// Claims the connector for one run; false when a live run holds it. A claim not renewed
+/// within `lease` is a dead replica's and is taken over.
 pub async fn claim(
     db: &DatabaseConnection,
     name: &str,
     now: DateTime<FixedOffset>,
+    lease: std::time::Duration,
 ) -> Result<bool, StoreError> {
     state(db, name, now).await?;
     let result = connector_state::Entity::update_many()
@@ -88,11 +99,60 @@ pub async fn claim(
         .filter(
             sea_orm::Condition::any()
                 .add(connector_state::Column::RunningSince.is_null())
-                .add(connector_state::Column::RunningSince.lt(now - STALE_CLAIM)),
+                .add(connector_state::Column::RunningSince.lt(expired_before(now, lease))),
         )
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Renews a held claim (the run's heartbeat); a released claim stays released.
+pub async fn renew(
+    db: &DatabaseConnection,
+    name: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<(), StoreError> {
+    connector_state::Entity::update_many()
+        .col_expr(connector_state::Column::RunningSince, Expr::val(now))
+        .filter(connector_state::Column::Name.eq(name))
+        .filter(connector_state::Column::RunningSince.is_not_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Whether a run holds a claim its replica stopped renewing: that run died mid-way and
+/// another replica should take it over.
+pub async fn abandoned(
+    db: &DatabaseConnection,
+    name: &str,
+    now: DateTime<FixedOffset>,
+    lease: std::time::Duration,
+) -> Result<bool, StoreError> {
+    let state = state(db, name, now).await?;
+    Ok(state
+        .running_since
+        .is_some_and(|since| since < expired_before(now, lease)))
+}
+
+/// Closes the runs a dead replica left open (called by the run that took the claim over).
+pub async fn close_abandoned_runs(
+    db: &DatabaseConnection,
+    name: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<u64, StoreError> {
+    let closed = sync_runs::Entity::update_many()
+        .col_expr(sync_runs::Column::Status, Expr::val("FAILED"))
+        .col_expr(
+            sync_runs::Column::Error,
+            Expr::val("abandoned: the replica running it stopped; another run took over from its last committed page"),
+        )
+        .col_expr(sync_runs::Column::FinishedAt, Expr::val(now))
+        .filter(sync_runs::Column::Connector.eq(name))
+        .filter(sync_runs::Column::FinishedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(closed.rows_affected)
 }
 
 /// Saves where the next page starts, in the transaction that committed this page.
@@ -180,6 +240,24 @@ pub async fn finish(
         )));
     }
     Ok(active.update(db).await?)
+}
+
+/// Lets go of a connector's claim without judging the run (it was interrupted).
+pub async fn release(
+    db: &DatabaseConnection,
+    name: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<(), StoreError> {
+    connector_state::Entity::update_many()
+        .col_expr(
+            connector_state::Column::RunningSince,
+            Expr::val(Option::<DateTime<FixedOffset>>::None),
+        )
+        .col_expr(connector_state::Column::UpdatedAt, Expr::val(now))
+        .filter(connector_state::Column::Name.eq(name))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Lifts a pause (an admin's decision).

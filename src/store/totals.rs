@@ -22,7 +22,7 @@ fn key(table: &str, query: &ListQuery) -> String {
 
 impl TotalsCache {
     pub fn new(feed: ChangeFeed) -> Self {
-        Self(ReadCache::new(feed))
+        Self(ReadCache::new("totals", feed))
     }
 
     /// The number of rows `query` matches, from the cache when fresh.

@@ -30,6 +30,8 @@ pub enum SyncError {
     Disabled { name: String, reason: String },
     #[error("no connector is named {0:?}")]
     Unknown(String),
+    #[error("interrupted: the server shut down; the next run resumes from the last committed page")]
+    Interrupted,
 }
 
 impl From<sea_orm::DbErr> for SyncError {

@@ -38,6 +38,8 @@ pub enum Trigger {
     CatchUp,
     Manual,
     Cli,
+    /// Carrying on a run a stopped replica left.
+    TakeOver,
 }
 
 impl Trigger {
@@ -47,6 +49,7 @@ impl Trigger {
             Trigger::CatchUp => "CATCH_UP",
             Trigger::Manual => "MANUAL",
             Trigger::Cli => "CLI",
+            Trigger::TakeOver => "TAKE_OVER",
         }
     }
 }
@@ -69,6 +72,12 @@ pub type Progress<'a> = &'a (dyn Fn(&Counts) + Send + Sync);
 pub struct Engine {
     pub db: DatabaseConnection,
     pub feed: ChangeFeed,
+    /// Raised when the server shuts down: runs stop at their next page.
+    pub shutdown: crate::shutdown::ShutdownSignal,
+    /// The runs going in this process.
+    pub runs: crate::shutdown::InFlight,
+    /// How long a run's claim stands unrenewed before another replica takes it over.
+    pub lease: std::time::Duration,
 }
 
 enum AnySource {
@@ -259,6 +268,15 @@ fn now() -> DateTime<FixedOffset> {
 }
 
 impl Engine {
+    pub fn new(db: DatabaseConnection, feed: ChangeFeed) -> Self {
+        Self {
+            db,
+            feed,
+            shutdown: Default::default(),
+            runs: Default::default(),
+            lease: store::DEFAULT_LEASE,
+        }
+    }
     /// Runs a connector once; a failed run is reported, not returned as an error.
     pub async fn run(
         &self,
@@ -277,14 +295,27 @@ impl Engine {
         definition: &Definition,
         trigger: Trigger,
     ) -> Result<i32, SyncError> {
+        if self.shutdown.is_started() {
+            return Err(SyncError::Interrupted);
+        }
         if let Some(reason) = definition.disabled_reason() {
             return Err(SyncError::Disabled {
                 name: definition.name.clone(),
                 reason,
             });
         }
-        if !store::claim(&self.db, &definition.name, now()).await? {
+        if !store::claim(&self.db, &definition.name, now(), self.lease).await? {
             return Err(SyncError::Busy(definition.name.clone()));
+        }
+        // Holding the claim, no other run is alive: any run still open was a dead
+        // replica's, and this one carries on from its last committed page.
+        let closed = store::close_abandoned_runs(&self.db, &definition.name, now()).await?;
+        if closed > 0 {
+            tracing::warn!(
+                connector = definition.name,
+                runs = closed,
+                "taking over a run a stopped replica left; resuming from its last committed page"
+            );
         }
         match store::start_run(&self.db, &definition.name, trigger.as_str(), now()).await {
             Ok(run) => Ok(run.id),
@@ -303,8 +334,37 @@ impl Engine {
         run_id: i32,
         progress: Option<Progress<'_>>,
     ) -> Result<RunReport, SyncError> {
+        let _running = self.runs.enter();
+        let _heartbeat = self.heartbeat(&definition.name);
         let mut counts = Counts::default();
         let result = self.pages(definition, run_id, &mut counts, progress).await;
+        if let Err(SyncError::Interrupted) = result {
+            // Not the registry's fault: no failure is counted, and the claim is let go
+            // so another replica resumes from the last committed page at its next tick.
+            tracing::info!(
+                connector = definition.name,
+                "a connector run stopped for shutdown"
+            );
+            record_run(&definition.name, "INTERRUPTED", counts);
+            let error = SyncError::Interrupted.to_string();
+            store::update_run(
+                &self.db,
+                run_id,
+                counts,
+                Some("FAILED"),
+                Some(&error),
+                Some(now()),
+            )
+            .await?;
+            store::release(&self.db, &definition.name, now()).await?;
+            return Ok(RunReport {
+                run_id,
+                succeeded: false,
+                counts,
+                error: Some(error),
+                paused: false,
+            });
+        }
         let (succeeded, error) = match &result {
             Ok(()) => (true, None),
             Err(error) => (false, Some(error.to_string())),
@@ -313,6 +373,7 @@ impl Engine {
             tracing::warn!(connector = definition.name, %error, "a connector run failed");
         }
         let status = if succeeded { "SUCCEEDED" } else { "FAILED" };
+        record_run(&definition.name, status, counts);
         store::update_run(
             &self.db,
             run_id,
@@ -340,6 +401,24 @@ impl Engine {
         })
     }
 
+    /// Renews the run's claim until dropped, so a slow page does not look like a dead
+    /// replica, and a dead replica's claim lapses within the lease.
+    fn heartbeat(&self, name: &str) -> AbortOnDrop {
+        let db = self.db.clone();
+        let name = name.to_owned();
+        let every = store::heartbeat(self.lease);
+        AbortOnDrop(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                if let Err(error) = store::renew(&db, &name, now()).await {
+                    tracing::warn!(connector = name, error = %crate::store::error_chain(&error), "cannot renew a connector's claim");
+                }
+            }
+        }))
+    }
+
     async fn pages(
         &self,
         definition: &Definition,
@@ -364,6 +443,9 @@ impl Engine {
         let mut source = open_source(definition, run.watermark.clone(), run.validators.clone())?;
         let mut restarted = false;
         loop {
+            if self.shutdown.is_started() {
+                return Err(SyncError::Interrupted);
+            }
             let page = match source.fetch(run.cursor.as_deref()).await {
                 Ok(page) => page,
                 Err(SyncError::Fetch(error))
@@ -544,6 +626,37 @@ struct RunState<'a> {
     watermark: Option<String>,
     snapshot_started_at: Option<DateTime<FixedOffset>>,
     validators: http::Validators,
+}
+
+/// A finished run in the metrics.
+fn record_run(connector: &str, status: &'static str, counts: store::Counts) {
+    let name = connector.to_owned();
+    metrics::counter!("khcn_hub_connector_runs_total", "connector" => name.clone(), "status" => status)
+        .increment(1);
+    for (outcome, value) in [
+        ("fetched", counts.fetched),
+        ("created", counts.created),
+        ("updated", counts.updated),
+        ("unchanged", counts.unchanged),
+        ("withdrawn", counts.withdrawn),
+        ("quarantined", counts.quarantined),
+    ] {
+        metrics::counter!("khcn_hub_connector_records_total", "connector" => name.clone(), "outcome" => outcome)
+            .increment(u64::try_from(value).unwrap_or(0));
+    }
+    if status == "SUCCEEDED" {
+        metrics::gauge!("khcn_hub_connector_last_success_timestamp_seconds", "connector" => name)
+            .set(chrono::Utc::now().timestamp() as f64);
+    }
+}
+
+/// Stops a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! connector: it sleeps until the next fire time (Asia/Ho_Chi_Minh), skips paused
 //! connectors, and never starts a run while one is going (the database claim also keeps
 //! `khcn-hub sync` from overlapping). After a restart, a missed schedule gives one
-//! catch-up run, not a burst.
+//! catch-up run, not a burst. A run whose replica died (its claim was not renewed within
+//! the lease) is taken over by the next replica that looks, from its last committed page.
 
 use std::sync::Arc;
 
@@ -115,9 +116,41 @@ async fn schedule(engine: Engine, definition: Definition) {
         let Some(next) = definition.next_run_after(Utc::now()) else {
             return;
         };
-        let wait = (next - Utc::now()).to_std().unwrap_or_default();
-        tokio::time::sleep(wait).await;
+        // Until the next fire time, look every heartbeat for a run whose replica died
+        // (its claim lapsed) and carry it on.
+        let every = store::heartbeat(engine.lease);
+        loop {
+            let left = (next - Utc::now()).to_std().unwrap_or_default();
+            if left.is_zero() {
+                break;
+            }
+            tokio::time::sleep(left.min(every)).await;
+            if Utc::now() < next && taken_over(&engine, &definition).await {
+                run_once(&engine, &definition, Trigger::TakeOver).await;
+            }
+        }
         run_once(&engine, &definition, Trigger::Schedule).await;
+    }
+}
+
+/// Whether a run of this connector was left by a replica that stopped renewing its claim.
+async fn taken_over(engine: &Engine, definition: &Definition) -> bool {
+    if engine.shutdown.is_started() {
+        return false;
+    }
+    match store::abandoned(
+        &engine.db,
+        &definition.name,
+        Utc::now().fixed_offset(),
+        engine.lease,
+    )
+    .await
+    {
+        Ok(abandoned) => abandoned,
+        Err(error) => {
+            tracing::warn!(connector = definition.name, error = %crate::store::error_chain(&error), "cannot read a connector's claim");
+            false
+        }
     }
 }
 

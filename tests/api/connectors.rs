@@ -409,6 +409,47 @@ backend_test! {
     }
 }
 
+backend_test! {
+    async fn a_run_stops_at_a_page_on_shutdown_and_another_replica_resumes_it(app) {
+        let state = Faulty { fault: Script::default(), attempts: Arc::new(AtomicUsize::new(0)) };
+        let url = serve(Router::new().route("/ip", get(faulty)).with_state(state.clone())).await;
+        let text = IP_JSON.replace("{name}", "ip-shutdown").replace("{path}", "ip")
+            .replace("{pagination}", r#"{ style = "page", size = 3 }"#) + FAST_HTTP;
+        let definition = definition(&text, &url);
+
+        // Replica A shuts down once its first page is committed.
+        let shutdown = khcn_hub::shutdown::Shutdown::default();
+        let mut replica_a = khcn_hub::sync::Engine::new(app.db.clone(), app.feed.clone());
+        replica_a.shutdown = shutdown.signal();
+        let run = replica_a.begin_run(&definition, khcn_hub::sync::Trigger::Schedule).await.unwrap();
+        let stop_after_first_page = |counts: &khcn_hub::store::sync::Counts| {
+            if counts.fetched >= 3 {
+                shutdown.start();
+            }
+        };
+        let stopped = replica_a.continue_run(&definition, run, Some(&stop_after_first_page)).await.unwrap();
+        assert!(!stopped.succeeded);
+        assert!(stopped.error.as_deref().unwrap().starts_with("interrupted"), "{:?}", stopped.error);
+        assert_eq!(stopped.counts.created, 3, "the first page was committed, no more");
+        assert_eq!(replica_a.runs.count(), 0);
+        let refused = replica_a.begin_run(&definition, khcn_hub::sync::Trigger::Schedule).await;
+        assert!(matches!(refused, Err(khcn_hub::sync::SyncError::Interrupted)), "no new run once shutting down: {refused:?}");
+        use sea_orm::EntityTrait;
+        let saved = khcn_hub::db::entities::connector_state::Entity::find_by_id("ip-shutdown".to_owned()).one(&app.db).await.unwrap().unwrap();
+        assert_eq!(saved.running_since, None, "the claim was let go");
+        assert_eq!(saved.consecutive_failures, 0, "an interrupted run is not a failed one");
+        assert_eq!(saved.cursor.as_deref(), Some("2"));
+
+        // Replica B takes it over at once, from the page after the last committed one.
+        let replica_b = khcn_hub::sync::Engine::new(app.db.clone(), app.feed.clone());
+        let resumed = replica_b.run(&definition, khcn_hub::sync::Trigger::Schedule, None).await.unwrap();
+        assert!(resumed.succeeded, "{:?}", resumed.error);
+        assert_eq!(resumed.counts.fetched, 4, "pages 2 and 3 only");
+        let data = app.query(r#"{ ipRights(filter: {name: {contains: "Nhãn hiệu"}}, first: 50) { totalCount } }"#).await;
+        assert_eq!(data["ipRights"]["totalCount"], ROWS, "nothing lost, nothing twice");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // EPCIS
 // ---------------------------------------------------------------------------------------
@@ -1035,7 +1076,7 @@ backend_test! {
         script.set(Ckan { rows: (0..3).map(ocop_row).collect(), refuse: false });
         let url = serve(Router::new().route("/api/3/action/datastore_search", get(ckan_search)).with_state(script)).await;
         let definition = definition(OCOP_CKAN, &url);
-        let engine = khcn_hub::sync::Engine { db: app.db.clone(), feed: khcn_hub::store::feed::ChangeFeed::new() };
+        let engine = khcn_hub::sync::Engine::new(app.db.clone(), khcn_hub::store::feed::ChangeFeed::new());
         let first = engine.begin_run(&definition, khcn_hub::sync::Trigger::Manual).await.unwrap();
         let second = engine.begin_run(&definition, khcn_hub::sync::Trigger::Schedule).await;
         assert!(matches!(second, Err(khcn_hub::sync::SyncError::Busy(_))), "{second:?}");

@@ -81,10 +81,7 @@ impl Counted {
         let feed = khcn_hub::store::feed::ChangeFeed::new();
         let connectors = khcn_hub::sync::scheduler::Connectors {
             definitions: std::sync::Arc::new(Vec::new()),
-            engine: khcn_hub::sync::Engine {
-                db: db.clone(),
-                feed: feed.clone(),
-            },
+            engine: khcn_hub::sync::Engine::new(db.clone(), feed.clone()),
         };
         let schema = build_schema(db.clone(), &limits, feed.clone(), connectors);
         // The first query loads the in-memory plan snapshot; count from the second on.

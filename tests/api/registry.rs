@@ -30,10 +30,7 @@ pub fn definition(text: &str, url: &str) -> Definition {
 
 /// Runs a definition once against the app's database.
 pub async fn sync_once(app: &TestApp, definition: &Definition) -> RunReport {
-    let engine = Engine {
-        db: app.db.clone(),
-        feed: app.feed.clone(),
-    };
+    let engine = Engine::new(app.db.clone(), app.feed.clone());
     engine.run(definition, Trigger::Cli, None).await.unwrap()
 }
 

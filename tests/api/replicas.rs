@@ -1,0 +1,237 @@
+//! Several `khcn-hub serve` processes on one PostgreSQL database.
+
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::Query;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestDatabase};
+use crate::registry::serve;
+
+const ROWS: usize = 30;
+
+/// A registry that takes its time over each page, so a run is caught mid-way.
+async fn slow_pages(Query(q): Query<HashMap<String, String>>) -> axum::Json<Value> {
+    let page: usize = q["page"].parse().unwrap();
+    let size: usize = q["per_page"].parse().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let start = (page - 1) * size;
+    let rows: Vec<Value> = (start..(start + size).min(ROWS))
+        .map(|i| json!({ "so_don": format!("4-2024-{i:05}"), "ten": format!("Nhãn hiệu chuyển giao {i}"), "loai": "TRADEMARK", "quoc_gia": "VN" }))
+        .collect();
+    axum::Json(json!({ "data": rows }))
+}
+
+const CONNECTOR: &str = r#"
+name = "ip-takeover"
+kind = "http_json"
+record_kind = "IP_RIGHT"
+schedule = "0 4 1 1 *"
+url = "{url}/ip"
+[http_json]
+records_pointer = "/data"
+pagination = { style = "page", size = 3 }
+[http]
+connect_timeout_secs = 2
+timeout_secs = 5
+[fields]
+externalId = "/so_don"
+name = "/ten"
+kind = "/loai"
+jurisdiction = "/quoc_gia"
+"#;
+
+struct Replica {
+    child: tokio::process::Child,
+    base: String,
+}
+
+async fn start_replica(
+    database_url: &str,
+    connectors: &std::path::Path,
+    log: &std::path::Path,
+) -> Replica {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_khcn-hub"))
+        .arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env("KHCN_HUB_BIND", format!("127.0.0.1:{port}"))
+        .env("KHCN_HUB_CONNECTORS", connectors)
+        .env("KHCN_HUB_CONNECTOR_LEASE_SECS", "3")
+        .env("KHCN_HUB_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return Replica { child, base };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "a replica did not start:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+async fn query(database: &sea_orm::DatabaseConnection, sql: &str) -> Vec<sea_orm::QueryResult> {
+    use sea_orm::ConnectionTrait;
+    database
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            sql,
+        ))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_run_whose_replica_is_killed_is_finished_by_another() {
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    khcn_hub::sync::http::install_crypto_provider();
+    let registry = serve(Router::new().route("/ip", get(slow_pages))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let connectors = dir.path().join("connectors");
+    std::fs::create_dir(&connectors).unwrap();
+    std::fs::write(
+        connectors.join("ip-takeover.toml"),
+        CONNECTOR.replace("{url}", &registry),
+    )
+    .unwrap();
+
+    let mut a = start_replica(&database.url, &connectors, &dir.path().join("a.log")).await;
+    let token = {
+        let created = std::process::Command::new(env!("CARGO_BIN_EXE_khcn-hub"))
+            .args(["token", "create", "--role", "admin"])
+            .env("DATABASE_URL", &database.url)
+            .env("KHCN_HUB_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(created.status.success());
+        String::from_utf8(created.stdout)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    let db = sea_orm::Database::connect(&database.url).await.unwrap();
+    let client = reqwest::Client::new();
+    let started = client
+        .post(format!("{}/graphql", a.base))
+        .bearer_auth(&token)
+        .json(
+            &json!({ "query": r#"mutation { runConnector(name: "ip-takeover") { id status } }"# }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let started: Value = started.json().await.unwrap();
+    assert_eq!(
+        started["data"]["runConnector"]["status"], "RUNNING",
+        "{started}"
+    );
+
+    // Replica A has committed a few pages, not all: kill it without warning.
+    let committed = |db: &sea_orm::DatabaseConnection| {
+        let db = db.clone();
+        async move {
+            let rows = query(
+                &db,
+                "SELECT count(*) AS n FROM ip_rights WHERE source = 'connector:ip-takeover'",
+            )
+            .await;
+            rows[0].try_get::<i64>("", "n").unwrap()
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while committed(&db).await < 6 {
+        assert!(Instant::now() < deadline, "replica A committed nothing");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    a.child.start_kill().unwrap();
+    a.child.wait().await.unwrap();
+    let at_kill = committed(&db).await;
+    assert!(
+        at_kill < ROWS as i64,
+        "the run finished before the kill ({at_kill} rows)"
+    );
+    let killed_at = Instant::now();
+
+    // Replica B notices the lapsed claim and finishes the run, within 60 s.
+    let mut b = start_replica(&database.url, &connectors, &dir.path().join("b.log")).await;
+    let finished = loop {
+        let runs = query(&db, "SELECT trigger, status, error FROM sync_runs WHERE connector = 'ip-takeover' ORDER BY id").await;
+        let runs: Vec<(String, String, Option<String>)> = runs
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get("", "trigger").unwrap(),
+                    r.try_get("", "status").unwrap(),
+                    r.try_get("", "error").unwrap(),
+                )
+            })
+            .collect();
+        if runs
+            .iter()
+            .any(|(trigger, status, _)| trigger == "TAKE_OVER" && status == "SUCCEEDED")
+        {
+            break runs;
+        }
+        assert!(
+            killed_at.elapsed() < Duration::from_secs(60),
+            "no replica took the run over within 60 s: {runs:?}\n{}",
+            std::fs::read_to_string(dir.path().join("b.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let taken_over_in = killed_at.elapsed();
+    eprintln!(
+        "taken over and finished {:.1} s after the kill",
+        taken_over_in.as_secs_f64()
+    );
+
+    // Every row once; the dead run closed as abandoned; the claim free.
+    let ids = query(&db, "SELECT count(*) AS n, count(DISTINCT external_id) AS d FROM ip_rights WHERE source = 'connector:ip-takeover'").await;
+    assert_eq!(
+        ids[0].try_get::<i64>("", "n").unwrap(),
+        ROWS as i64,
+        "nothing lost, nothing twice"
+    );
+    assert_eq!(ids[0].try_get::<i64>("", "d").unwrap(), ROWS as i64);
+    assert_eq!(finished.len(), 2, "{finished:?}");
+    assert_eq!(finished[0].1, "FAILED");
+    assert!(
+        finished[0].2.as_deref().unwrap().starts_with("abandoned"),
+        "{finished:?}"
+    );
+    let state = query(&db, "SELECT running_since IS NULL AS free, cursor FROM connector_state WHERE name = 'ip-takeover'").await;
+    assert!(state[0].try_get::<bool>("", "free").unwrap());
+    assert_eq!(
+        state[0].try_get::<Option<String>>("", "cursor").unwrap(),
+        None,
+        "the run went to the end"
+    );
+    b.child.start_kill().unwrap();
+    let _ = b.child.wait().await;
+}
