@@ -124,6 +124,11 @@ impl App {
         let mut connectors = load_connectors(settings, &db, &feed)?;
         connectors.engine.shutdown = shutdown.signal();
 
+        let rate_limits = std::sync::Arc::new(crate::http::rate_limit::RateLimits::for_database(
+            &db,
+            settings.rate_limit_per_minute,
+            settings.rate_limit_burst,
+        ));
         let state = AppState {
             schema: build_schema(db.clone(), &limits, feed.clone(), connectors.clone()),
             introspection_schema: crate::graphql::build_introspection_schema(&limits),
@@ -134,10 +139,7 @@ impl App {
             metrics_token: settings.metrics_token.clone().filter(|t| !t.is_empty()),
             shutdown: shutdown.signal(),
             in_flight: Default::default(),
-            rate_limits: std::sync::Arc::new(crate::http::rate_limit::RateLimits::new(
-                settings.rate_limit_per_minute,
-                settings.rate_limit_burst,
-            )),
+            rate_limits,
             report_fonts: std::sync::Arc::new(crate::report::ReportFonts::new(
                 settings.report_fonts.clone(),
             )),

@@ -13,6 +13,7 @@ mod m20260106_000001_index_links_in_link_order;
 mod m20261206_000001_create_search_entries;
 mod m20261206_000002_index_every_order;
 mod m20261207_000001_add_reporting_bodies;
+mod m20261207_000002_create_rate_limit_buckets;
 pub mod record_table;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_create_search_entries::Migration),
             Box::new(m20261206_000002_index_every_order::Migration),
             Box::new(m20261207_000001_add_reporting_bodies::Migration),
+            Box::new(m20261207_000002_create_rate_limit_buckets::Migration),
         ]
     }
 }

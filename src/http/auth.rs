@@ -74,7 +74,7 @@ pub async fn caller(
     match authenticate(&state.db, token, Utc::now().fixed_offset()).await {
         Ok(Ok(caller)) => {
             if let Caller::Token { token_id, .. } = &caller
-                && let Err(wait) = state.rate_limits.check(*token_id)
+                && let Err(wait) = state.rate_limits.take(*token_id).await
             {
                 return Err(rate_limited(response_type, wait));
             }

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod links;
 pub mod organisations;
 pub mod plan;
+pub mod rate_limits;
 pub mod records;
 pub mod reporting;
 pub mod search;

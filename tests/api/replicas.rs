@@ -235,3 +235,80 @@ async fn a_run_whose_replica_is_killed_is_finished_by_another() {
     b.child.start_kill().unwrap();
     let _ = b.child.wait().await;
 }
+
+#[tokio::test]
+async fn a_tokens_rate_limit_holds_across_replicas() {
+    let limit = |s: &mut khcn_hub::config::Settings| {
+        s.rate_limit_per_minute = 60;
+        s.rate_limit_burst = 3;
+    };
+    let Some(first) = crate::helpers::TestApp::spawn_with(Backend::Postgres, limit).await else {
+        return;
+    };
+    // A second replica on the same database.
+    let mut settings = khcn_hub::config::Settings::with_database(first.database_url());
+    settings.bind = "127.0.0.1:0".parse().unwrap();
+    limit(&mut settings);
+    let second = khcn_hub::app::App::build(&settings).await.unwrap();
+    let second_base = format!("http://{}", second.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(second.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+
+    let created = std::process::Command::new(env!("CARGO_BIN_EXE_khcn-hub"))
+        .args(["token", "create", "--role", "analyst"])
+        .env("DATABASE_URL", first.database_url())
+        .env("KHCN_HUB_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(created.status.success());
+    let token = String::from_utf8(created.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_owned();
+    let ask = |base: String| {
+        let client = first.client.clone();
+        let token = token.clone();
+        async move {
+            client
+                .post(format!("{base}/graphql"))
+                .bearer_auth(token)
+                .json(&json!({ "query": "{ plans { code } }" }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A burst of three, spent across both replicas.
+    let mut statuses = Vec::new();
+    for base in [&first.address, &first.address, &second_base] {
+        statuses.push(ask(base.clone()).await.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200]);
+    let refused = ask(second_base.clone()).await;
+    assert_eq!(
+        refused.status(),
+        429,
+        "the fourth request, on the other replica"
+    );
+    let wait: f64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1.0..=2.0).contains(&wait),
+        "one request's allowance comes back within a second: {wait}"
+    );
+    assert_eq!(
+        ask(first.address.clone()).await.status(),
+        429,
+        "and on the first"
+    );
+    let _ = stop.send(());
+    serving.await.unwrap().unwrap();
+}
