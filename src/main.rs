@@ -23,8 +23,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     khcn_hub::sync::http::install_crypto_provider();
-    khcn_hub::telemetry::init(&cli.settings.log);
-    match run(cli).await {
+    let telemetry = khcn_hub::telemetry::init(&cli.settings.log);
+    let outcome = run(cli).await;
+    telemetry.shutdown().await;
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             let _ = writeln!(std::io::stderr(), "khcn-hub: error: {error:#}");

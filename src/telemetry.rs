@@ -1,20 +1,176 @@
-//! Logging, set up once for the binary. Logs go to stderr so `khcn-hub schema` output
-//! stays clean.
+//! Logging and tracing, set up once for the binary. Logs go to stderr so `khcn-hub schema`
+//! output stays clean. With the standard `OTEL_EXPORTER_OTLP_ENDPOINT` (or
+//! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) set, spans are also exported as OpenTelemetry
+//! traces over OTLP/HTTP (protobuf): one per request, with children for GraphQL execution,
+//! each SQL statement and each connector page. Off by default.
 
+use std::time::{Duration, SystemTime};
+
+use opentelemetry::trace::{Span as _, TraceContextExt as _, Tracer as _, TracerProvider as _};
+use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+/// The service name spans carry (`service.name`), unless `OTEL_SERVICE_NAME` says otherwise.
+const SERVICE: &str = "khcn-hub";
+
+/// Whether spans are exported (checked before building a span by hand).
+static EXPORTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Keeps the trace exporter alive; [`Telemetry::shutdown`] flushes what is left.
+#[derive(Debug, Default)]
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    /// Sends the spans not yet exported; call before the process exits.
+    pub async fn shutdown(self) {
+        if let Some(provider) = self.provider {
+            // The exporter's batch thread hands each export to this runtime: wait off it.
+            let flushed = tokio::task::spawn_blocking(move || provider.shutdown()).await;
+            if let Ok(Err(error)) = flushed {
+                tracing::warn!(%error, "traces not flushed at exit");
+            }
+        }
+    }
+}
 
 /// Installs the global subscriber. `filter` uses `tracing` EnvFilter syntax; an invalid
-/// filter falls back to `info` and says so.
-pub fn init(filter: &str) {
+/// filter falls back to `info` and says so. Must run inside the Tokio runtime when OTLP
+/// export is on (exports are sent from it).
+pub fn init(filter: &str) -> Telemetry {
     let (env_filter, invalid) = match EnvFilter::try_new(filter) {
         Ok(f) => (f, None),
         Err(e) => (EnvFilter::new("info"), Some(e)),
     };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(env_filter)
-        .with_writer(std::io::stderr)
+    let (provider, otlp_error) = match otlp_provider() {
+        Ok(provider) => (provider, None),
+        Err(error) => (None, Some(error)),
+    };
+    let otel = provider.as_ref().map(|provider| {
+        opentelemetry::global::set_tracer_provider(provider.clone());
+        EXPORTING.store(true, std::sync::atomic::Ordering::Relaxed);
+        tracing_opentelemetry::layer().with_tracer(provider.tracer(SERVICE))
+    });
+    let _ = tracing_subscriber::registry()
+        .with(env_filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(otel)
         .try_init();
     if let Some(error) = invalid {
         tracing::warn!(%error, filter, "invalid log filter; using `info`");
     }
+    if let Some(error) = otlp_error {
+        tracing::warn!(%error, "OTLP trace export is off: the exporter could not be built");
+    }
+    Telemetry { provider }
+}
+
+/// A tracer provider exporting to the OTLP endpoint in the environment, if one is set.
+fn otlp_provider() -> Result<Option<SdkTracerProvider>, String> {
+    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+    if !set("OTEL_EXPORTER_OTLP_ENDPOINT") && !set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+        return Ok(None);
+    }
+    let runtime = tokio::runtime::Handle::try_current().map_err(|e| e.to_string())?;
+    // The endpoint, headers, timeout and compression come from the standard OTEL_*
+    // variables; the requests go out through the hub's own HTTP client.
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+        .with_http_client(OtlpClient {
+            client: reqwest::Client::new(),
+            runtime,
+        })
+        .build()
+        .map_err(|e| e.to_string())?;
+    let service = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| SERVICE.to_owned());
+    Ok(Some(
+        SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_resource(
+                opentelemetry_sdk::Resource::builder()
+                    .with_service_name(service)
+                    .build(),
+            )
+            .build(),
+    ))
+}
+
+/// Sends OTLP requests with reqwest on the hub's runtime (the exporter's batch thread
+/// has none of its own).
+#[derive(Debug)]
+struct OtlpClient {
+    client: reqwest::Client,
+    runtime: tokio::runtime::Handle,
+}
+
+/// Longest an export may take before it is given up.
+const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[async_trait::async_trait]
+impl opentelemetry_http::HttpClient for OtlpClient {
+    async fn send_bytes(
+        &self,
+        request: opentelemetry_http::Request<opentelemetry_http::Bytes>,
+    ) -> Result<
+        opentelemetry_http::Response<opentelemetry_http::Bytes>,
+        opentelemetry_http::HttpError,
+    > {
+        let client = self.client.clone();
+        let sent = self.runtime.spawn(async move {
+            let (parts, body) = request.into_parts();
+            let response = client
+                .request(parts.method, parts.uri.to_string())
+                .headers(parts.headers)
+                .body(body)
+                .timeout(EXPORT_TIMEOUT)
+                .send()
+                .await?;
+            let mut answer = opentelemetry_http::Response::builder().status(response.status());
+            if let Some(headers) = answer.headers_mut() {
+                *headers = response.headers().clone();
+            }
+            let body = response.bytes().await?;
+            Ok::<_, opentelemetry_http::HttpError>(answer.body(body)?)
+        });
+        sent.await?
+    }
+}
+
+/// Records a finished SQL statement as a child span of the current one (the request or
+/// connector page that sent it), with its real start and end. Only when traces are
+/// exported.
+pub fn sql_span(sql: &str, elapsed: Duration, failed: bool) {
+    if !EXPORTING.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let parent = tracing::Span::current().context();
+    if !parent.span().span_context().is_valid() {
+        return;
+    }
+    let tracer = opentelemetry::global::tracer(SERVICE);
+    let end = SystemTime::now();
+    let operation = sql
+        .split_whitespace()
+        .next()
+        .unwrap_or("SQL")
+        .to_uppercase();
+    let mut span = tracer
+        .span_builder(operation)
+        .with_kind(opentelemetry::trace::SpanKind::Client)
+        .with_start_time(end.checked_sub(elapsed).unwrap_or(end))
+        .with_attributes([opentelemetry::KeyValue::new(
+            "db.query.text",
+            sql.chars().take(2_000).collect::<String>(),
+        )])
+        .start_with_context(&tracer, &parent);
+    if failed {
+        span.set_status(opentelemetry::trace::Status::error("the statement failed"));
+    }
+    span.end_with_timestamp(end);
 }

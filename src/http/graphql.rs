@@ -535,7 +535,13 @@ async fn run(
     } else {
         &state.schema
     };
-    let mut response = match tokio::time::timeout(limit, schema.execute(request)).await {
+    let span = tracing::info_span!(
+        "graphql.execute",
+        otel.name = "GraphQL execute",
+        graphql.operation.name = operation_name.unwrap_or_default(),
+    );
+    let executed = tracing::Instrument::instrument(schema.execute(request), span);
+    let mut response = match tokio::time::timeout(limit, executed).await {
         Ok(response) => response,
         Err(_) => {
             return error_response(

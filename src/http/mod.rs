@@ -47,11 +47,25 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             drain::middleware,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(CatchPanicLayer::custom(panic_response))
         // Outermost, so every response and log line of a request carries its id.
         .layer(axum::middleware::from_fn(request_id::middleware))
         .with_state(state)
+}
+
+/// Names the request's root span after the matched route (`POST /graphql`,
+/// `GET /export/{file}`), then opens the per-request span `TraceLayer` logs with.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    if let Some(route) = request.extensions().get::<axum::extract::MatchedPath>() {
+        let root = tracing::Span::current();
+        root.record(
+            "otel.name",
+            format!("{} {}", request.method(), route.as_str()),
+        );
+        root.record("http.route", route.as_str());
+    }
+    tower_http::trace::MakeSpan::make_span(&mut tower_http::trace::DefaultMakeSpan::new(), request)
 }
 
 /// A handler that panicked answers 500 with a GraphQL-shaped error; the panic message

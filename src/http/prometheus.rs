@@ -143,12 +143,14 @@ pub fn graphql_error(code: &str) {
     metrics::counter!("khcn_hub_graphql_errors_total", "code" => code.to_owned()).increment(1);
 }
 
-/// Counts each statement the connection sends, and times it.
+/// Counts each statement the connection sends, times it, and traces it (when traces are
+/// exported).
 pub fn watch_statements(db: &mut sea_orm::DatabaseConnection) {
     db.set_metric_callback(|info| {
         metrics::counter!("khcn_hub_sql_statements_total").increment(1);
         metrics::histogram!("khcn_hub_sql_statement_duration_seconds")
             .record(info.elapsed.as_secs_f64());
+        crate::telemetry::sql_span(&info.statement.sql, info.elapsed, info.failed);
     });
 }
 

@@ -47,7 +47,16 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|v| sane(v))
         .map_or_else(new_id, str::to_owned);
-    let span = tracing::info_span!("request", request_id = %id);
+    // The request's root span (and its trace's root when traces are exported); routing
+    // names it after the matched route (see `http::request_span`).
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        otel.name = %format!("{} {}", request.method(), request.uri().path()),
+        otel.kind = "server",
+        http.request.method = %request.method(),
+        http.route = tracing::field::Empty,
+    );
     let mut response = REQUEST_ID
         .scope(id.clone(), next.run(request).instrument(span))
         .await;

@@ -28,6 +28,8 @@ use crate::domain::validate::Checker;
 use crate::records::draft::Refs;
 use crate::records::{Kind, with_kind};
 use crate::store::feed::ChangeFeed;
+use tracing::Instrument as _;
+
 use crate::store::sync::{self as store, Counts, Rejected, StagedRow};
 use crate::store::writes::begin;
 
@@ -446,7 +448,18 @@ impl Engine {
             if self.shutdown.is_started() {
                 return Err(SyncError::Interrupted);
             }
-            let page = match source.fetch(run.cursor.as_deref()).await {
+            // One span per page (fetch and commit), the run's statements beneath it.
+            let page_span = tracing::info_span!(
+                "connector.page",
+                otel.name = %format!("connector page {}", definition.name),
+                connector = %definition.name,
+                cursor = run.cursor.as_deref().unwrap_or(""),
+            );
+            let page = match source
+                .fetch(run.cursor.as_deref())
+                .instrument(page_span.clone())
+                .await
+            {
                 Ok(page) => page,
                 Err(SyncError::Fetch(error))
                     if source.restartable()
@@ -463,7 +476,9 @@ impl Engine {
                 }
                 Err(error) => return Err(error),
             };
-            self.commit_page::<K>(&mut run, &page, counts).await?;
+            self.commit_page::<K>(&mut run, &page, counts)
+                .instrument(page_span)
+                .await?;
             if let Some(progress) = progress {
                 progress(counts);
             }

@@ -30,3 +30,4 @@ mod schema;
 mod schemathesis;
 mod shutdown;
 mod subscriptions;
+mod tracing;
