@@ -288,9 +288,65 @@ fn selection(columns: &[&str]) -> String {
         .join(" ")
 }
 
-/// A cell's text: the value at `path` in `node`; lists joined with "; ".
-fn cell(node: &Value, path: &str) -> String {
-    fn at(value: &Value, path: &[&str], out: &mut Vec<String>) {
+/// One exported value: its text (what CSV writes, unchanged) and what a spreadsheet
+/// should hold (a number, a date, a boolean, or the text).
+#[derive(Debug, Clone, PartialEq)]
+struct Cell {
+    text: String,
+    typed: Typed,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Typed {
+    Text,
+    Number(f64),
+    Bool(bool),
+    Date(chrono::NaiveDate),
+    /// The local time of the value (the offset it was written with).
+    DateTime(chrono::NaiveDateTime),
+}
+
+impl Cell {
+    /// The value at `path` in `node`: a single JSON number, boolean, date or timestamp keeps
+    /// its type; several values (a list) are joined with "; " as text.
+    fn at(node: &Value, path: &str) -> Self {
+        let leaves = leaves(node, path);
+        let typed = match leaves.as_slice() {
+            [Value::Number(n)] => n.as_f64().map_or(Typed::Text, Typed::Number),
+            [Value::Bool(b)] => Typed::Bool(*b),
+            [Value::String(s)] => typed_text(s),
+            _ => Typed::Text,
+        };
+        let text = leaves
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        Cell { text, typed }
+    }
+}
+
+/// A date (`2019-08-27`) or an RFC 3339 timestamp as such; anything else is text.
+fn typed_text(text: &str) -> Typed {
+    if text.len() == 10
+        && let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+    {
+        return Typed::Date(date);
+    }
+    if text.len() >= 20
+        && let Ok(at) = chrono::DateTime::parse_from_rfc3339(text)
+    {
+        return Typed::DateTime(at.naive_local());
+    }
+    Typed::Text
+}
+
+/// The non-null values at `path` in `node`, through lists.
+fn leaves(node: &Value, path: &str) -> Vec<Value> {
+    fn at(value: &Value, path: &[&str], out: &mut Vec<Value>) {
         match (value, path.split_first()) {
             (Value::Array(items), _) => {
                 for item in items {
@@ -303,15 +359,14 @@ fn cell(node: &Value, path: &str) -> String {
                 }
             }
             (Value::Null, _) => {}
-            (Value::String(s), None) => out.push(s.clone()),
-            (other, None) => out.push(other.to_string()),
+            (leaf, None) => out.push(leaf.clone()),
             _ => {}
         }
     }
     let parts: Vec<&str> = path.split('.').collect();
     let mut out = Vec::new();
     at(node, &parts, &mut out);
-    out.join("; ")
+    out
 }
 
 /// Runs one GraphQL document as the caller; the data, or the refusal its errors make.
@@ -359,7 +414,7 @@ enum PageSource {
         after: Option<String>,
         done: bool,
     },
-    Once(Option<Vec<Vec<String>>>),
+    Once(Option<Vec<Vec<Cell>>>),
 }
 
 impl Rows {
@@ -367,7 +422,7 @@ impl Rows {
         &mut self,
         state: &AppState,
         caller: &Caller,
-    ) -> Result<Option<Vec<Vec<String>>>, Refusal> {
+    ) -> Result<Option<Vec<Vec<Cell>>>, Refusal> {
         match &mut self.pages {
             PageSource::Once(rows) => Ok(rows.take()),
             PageSource::List {
@@ -390,7 +445,7 @@ impl Rows {
                 let nodes = page["nodes"].as_array().cloned().unwrap_or_default();
                 let rows = nodes
                     .iter()
-                    .map(|node| kind.columns.iter().map(|c| cell(node, c)).collect())
+                    .map(|node| kind.columns.iter().map(|c| Cell::at(node, c)).collect())
                     .collect();
                 let next = page["pageInfo"]["hasNextPage"].as_bool().unwrap_or(false);
                 *after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
@@ -497,14 +552,14 @@ async fn aggregate_rows(
             let mut cells = Vec::new();
             let keys = row["keys"].as_array().cloned().unwrap_or_default();
             for key in &keys {
-                cells.push(cell(key, "value"));
-                cells.push(cell(key, "label"));
+                cells.push(Cell::at(key, "value"));
+                cells.push(Cell::at(key, "label"));
             }
-            cells.push(cell(row, "count"));
+            cells.push(Cell::at(row, "count"));
             let values = row["metrics"].as_array().cloned().unwrap_or_default();
             for value in &values {
                 for stat in ["sum", "avg", "min", "max"] {
-                    cells.push(cell(value, stat));
+                    cells.push(Cell::at(value, stat));
                 }
             }
             cells
@@ -516,7 +571,7 @@ async fn aggregate_rows(
     })
 }
 
-fn csv_line(cells: &[String]) -> Vec<u8> {
+fn csv_line<T: AsRef<[u8]>>(cells: impl IntoIterator<Item = T>) -> Vec<u8> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
@@ -553,7 +608,7 @@ async fn respond(
             let mut head = vec![0xEF, 0xBB, 0xBF];
             head.extend(csv_line(&rows.header));
             for row in &first {
-                head.extend(csv_line(row));
+                head.extend(csv_line(row.iter().map(|c| &c.text)));
             }
             let stream = futures_util::stream::unfold(
                 (Some(head), rows, state, caller),
@@ -565,7 +620,7 @@ async fn respond(
                         Ok(Some(page)) => {
                             let mut chunk = Vec::new();
                             for row in &page {
-                                chunk.extend(csv_line(row));
+                                chunk.extend(csv_line(row.iter().map(|c| &c.text)));
                             }
                             Some((Ok(chunk), (None, rows, state, caller)))
                         }
@@ -585,7 +640,7 @@ async fn respond(
             let headers = attachment(&format!("{file_stem}.csv"), "text/csv; charset=utf-8");
             (StatusCode::OK, headers, Body::from_stream(stream)).into_response()
         }
-        Format::Xlsx => match xlsx(&state, &caller, rows, first).await {
+        Format::Xlsx => match xlsx(&state, &caller, rows, first, &file_stem).await {
             Ok(bytes) => {
                 let headers = attachment(
                     &format!("{file_stem}.xlsx"),
@@ -598,12 +653,17 @@ async fn respond(
     }
 }
 
+/// The workbook: one sheet named after the export, the header row bold and frozen,
+/// columns as wide as the header and first page need, numbers, booleans and dates typed.
+/// Rows are written as pages arrive (constant memory).
 async fn xlsx(
     state: &AppState,
     caller: &Caller,
     mut rows: Rows,
-    first: Vec<Vec<String>>,
+    first: Vec<Vec<Cell>>,
+    name: &str,
 ) -> Result<Vec<u8>, Refusal> {
+    use rust_xlsxwriter::{Format, Workbook};
     let failed = |e: &dyn std::fmt::Display| {
         tracing::error!(detail = %e, "a spreadsheet export could not be written");
         Refusal {
@@ -613,9 +673,18 @@ async fn xlsx(
                 .to_owned(),
         }
     };
-    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet_with_constant_memory();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
+    sheet.set_name(sheet_name(name)).map_err(|e| failed(&e))?;
+    sheet.set_freeze_panes(1, 0).map_err(|e| failed(&e))?;
+    for (col, width) in column_widths(&rows.header, &first).into_iter().enumerate() {
+        sheet
+            .set_column_width(col as u16, width)
+            .map_err(|e| failed(&e))?;
+    }
+    let bold = Format::new().set_bold();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let date_time = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
     for (col, name) in rows.header.iter().enumerate() {
         sheet
             .write_string_with_format(0, col as u16, name, &bold)
@@ -631,19 +700,79 @@ async fn xlsx(
                     XLSX_MAX_ROWS - 1
                 )));
             }
-            for (col, value) in row.iter().enumerate() {
-                if value.is_empty() {
+            for (col, cell) in row.iter().enumerate() {
+                if cell.text.is_empty() {
                     continue;
                 }
-                sheet
-                    .write_string(row_index, col as u16, value)
-                    .map_err(|e| failed(&e))?;
+                let col = col as u16;
+                let written = match &cell.typed {
+                    Typed::Number(n) => sheet.write_number(row_index, col, *n).map(|_| ()),
+                    Typed::Bool(b) => sheet.write_boolean(row_index, col, *b).map(|_| ()),
+                    Typed::Date(d) => excel_date(*d)
+                        .and_then(|d| sheet.write_datetime_with_format(row_index, col, &d, &date))
+                        .map(|_| ()),
+                    Typed::DateTime(t) => excel_date(t.date())
+                        .and_then(|d| {
+                            use chrono::Timelike;
+                            d.and_hms(t.hour() as u16, t.minute() as u8, f64::from(t.second()))
+                        })
+                        .and_then(|d| {
+                            sheet.write_datetime_with_format(row_index, col, &d, &date_time)
+                        })
+                        .map(|_| ()),
+                    Typed::Text => sheet.write_string(row_index, col, &cell.text).map(|_| ()),
+                };
+                written.map_err(|e| failed(&e))?;
             }
             row_index += 1;
         }
         page = rows.next_page(state, caller).await?;
     }
     workbook.save_to_buffer().map_err(|e| failed(&e))
+}
+
+fn excel_date(
+    date: chrono::NaiveDate,
+) -> Result<rust_xlsxwriter::ExcelDateTime, rust_xlsxwriter::XlsxError> {
+    use chrono::Datelike;
+    let year = u16::try_from(date.year()).unwrap_or(0);
+    rust_xlsxwriter::ExcelDateTime::from_ymd(year, date.month() as u8, date.day() as u8)
+}
+
+/// A sheet name Excel accepts: at most 31 characters, none of `[]:*?/\`.
+fn sheet_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '-' } else { c })
+        .take(31)
+        .collect();
+    if cleaned.trim().is_empty() {
+        "export".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+/// Widths, in characters, that fit the header and the first page: from 8 to 60.
+fn column_widths(header: &[String], first: &[Vec<Cell>]) -> Vec<f64> {
+    header
+        .iter()
+        .enumerate()
+        .map(|(col, name)| {
+            let widest = first
+                .iter()
+                .filter_map(|row| row.get(col))
+                .map(|cell| match cell.typed {
+                    Typed::Date(_) => 10,
+                    Typed::DateTime(_) => 19,
+                    _ => cell.text.chars().count(),
+                })
+                .chain(std::iter::once(name.chars().count()))
+                .max()
+                .unwrap_or(8);
+            (widest + 2).clamp(8, 60) as f64
+        })
+        .collect()
 }
 
 /// The export a request names and who asks for it, or the response refusing it.
@@ -763,12 +892,49 @@ mod tests {
             "id": "IpRight:1", "stars": 4, "producer": { "name": "HTX Tân Thuận" },
             "tasks": [{ "code": "IV.1" }, { "code": "V.4" }], "commune": null,
         });
-        assert_eq!(cell(&node, "id"), "IpRight:1");
-        assert_eq!(cell(&node, "stars"), "4");
-        assert_eq!(cell(&node, "producer.name"), "HTX Tân Thuận");
-        assert_eq!(cell(&node, "tasks.code"), "IV.1; V.4");
-        assert_eq!(cell(&node, "commune"), "");
-        assert_eq!(cell(&node, "missing.path"), "");
+        assert_eq!(Cell::at(&node, "id").text, "IpRight:1");
+        assert_eq!(Cell::at(&node, "stars").text, "4");
+        assert_eq!(Cell::at(&node, "producer.name").text, "HTX Tân Thuận");
+        assert_eq!(Cell::at(&node, "tasks.code").text, "IV.1; V.4");
+        assert_eq!(Cell::at(&node, "commune").text, "");
+        assert_eq!(Cell::at(&node, "missing.path").text, "");
+    }
+
+    #[test]
+    fn cells_keep_numbers_booleans_and_dates_typed() {
+        let node = serde_json::json!({
+            "stars": 4, "avg": 3.5, "farm": true, "year": 2019,
+            "certifiedOn": "2019-08-27", "at": "2024-05-01T08:30:00+07:00",
+            "code": "2019-08-27-x", "tasks": [{ "code": "1" }, { "code": "2" }],
+        });
+        assert_eq!(Cell::at(&node, "stars").typed, Typed::Number(4.0));
+        assert_eq!(Cell::at(&node, "avg").typed, Typed::Number(3.5));
+        assert_eq!(Cell::at(&node, "farm").typed, Typed::Bool(true));
+        assert_eq!(Cell::at(&node, "farm").text, "true");
+        assert_eq!(Cell::at(&node, "year").typed, Typed::Number(2019.0));
+        assert_eq!(
+            Cell::at(&node, "certifiedOn").typed,
+            Typed::Date(chrono::NaiveDate::from_ymd_opt(2019, 8, 27).unwrap())
+        );
+        let at = Cell::at(&node, "at");
+        assert_eq!(at.text, "2024-05-01T08:30:00+07:00", "CSV keeps the text");
+        assert_eq!(
+            at.typed,
+            Typed::DateTime(
+                chrono::NaiveDate::from_ymd_opt(2024, 5, 1)
+                    .unwrap()
+                    .and_hms_opt(8, 30, 0)
+                    .unwrap()
+            )
+        );
+        assert_eq!(Cell::at(&node, "code").typed, Typed::Text);
+        assert_eq!(
+            Cell::at(&node, "tasks.code").typed,
+            Typed::Text,
+            "a list is text"
+        );
+        assert_eq!(sheet_name("a/b:c*d?e[f]"), "a-b-c-d-e-f-");
+        assert_eq!(sheet_name(&"x".repeat(40)).len(), 31);
     }
 
     #[test]

@@ -429,6 +429,67 @@ backend_test! {
 }
 
 backend_test! {
+    async fn spreadsheets_hold_numbers_dates_and_booleans_as_such(app) {
+        fixtures::load(&app.db).await;
+        use calamine::{Data, Reader};
+        use chrono::Datelike;
+        let workbook = |path: &'static str| {
+            let app = &app;
+            async move {
+                let response = app.client.get(app.url(path)).send().await.unwrap();
+                assert_eq!(response.status(), 200, "{path}");
+                response.bytes().await.unwrap().to_vec()
+            }
+        };
+        let bytes = workbook("/export/ocop-products.xlsx").await;
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
+        assert_eq!(book.sheet_names(), ["ocop-products"]);
+        let sheet = book.worksheet_range("ocop-products").unwrap();
+        let header: Vec<String> = (0..sheet.width()).map(|c| sheet.get((0, c)).unwrap().to_string()).collect();
+        let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let (stars, certified, year, name) = (column("stars"), column("certifiedOn"), column("evaluationYear"), column("name"));
+        let mut dates = 0;
+        for row in 1..sheet.height() {
+            assert!(matches!(sheet.get((row, stars)), Some(Data::Float(_))), "stars: {:?}", sheet.get((row, stars)));
+            assert!(matches!(sheet.get((row, name)), Some(Data::String(_))));
+            match sheet.get((row, certified)) {
+                Some(Data::DateTime(at)) => {
+                    dates += 1;
+                    assert!(matches!(sheet.get((row, year)), Some(Data::Float(y)) if *y as i32 == at.as_datetime().unwrap().date().year()));
+                }
+                Some(Data::Empty) | None => {}
+                other => panic!("certifiedOn is not a date: {other:?}"),
+            }
+        }
+        assert!(dates > 0, "some products have a certification date");
+        // The header row is frozen and the columns have widths.
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(), &mut xml).unwrap();
+        assert!(xml.contains(r#"ySplit="1""#) && xml.contains(r#"state="frozen""#), "{}", &xml[..xml.len().min(600)]);
+        assert!(xml.contains("<col "), "column widths");
+
+        // Booleans as booleans.
+        let bytes = workbook("/export/ip-rights.xlsx").await;
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+        let farm = (0..sheet.width()).find(|c| *sheet.get((0, *c)).unwrap() == "farmProduct").unwrap();
+        assert!((1..sheet.height()).all(|r| matches!(sheet.get((r, farm)), Some(Data::Bool(_)))));
+
+        // Aggregates too: counts and averages are numbers.
+        let bytes = workbook("/export/aggregate/ocop-products.xlsx?groupBy=district&metrics=stars").await;
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+        assert_eq!(sheet.get((0, 2)).unwrap().to_string(), "count");
+        for row in 1..sheet.height() {
+            assert!(matches!(sheet.get((row, 2)), Some(Data::Float(n)) if *n >= 1.0));
+            assert!(matches!(sheet.get((row, 4)), Some(Data::Float(_))), "starsAvg");
+        }
+    }
+}
+
+backend_test! {
     async fn a_group_by_over_200_000_rows_runs_in_the_database(app) {
         // 200,000 events, one a day through 2024 (366 days), written in one statement.
         let sql = match app.backend {
