@@ -136,6 +136,7 @@ impl App {
             limits,
             graphiql: settings.graphiql,
             anonymous_reads: settings.anonymous_reads,
+            persisted_only: settings.persisted_only,
             metrics_token: settings.metrics_token.clone().filter(|t| !t.is_empty()),
             shutdown: shutdown.signal(),
             in_flight: Default::default(),

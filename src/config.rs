@@ -70,6 +70,11 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: std::path::PathBuf,
     },
+    /// Manage persisted GraphQL documents (the allow-list of KHCN_HUB_PERSISTED_ONLY).
+    Persisted {
+        #[command(subcommand)]
+        action: PersistedCommand,
+    },
     /// Run connectors now, with a progress bar and a summary table.
     Sync {
         /// The connector to run (its `name`).
@@ -78,6 +83,16 @@ pub enum Command {
         /// Run every enabled connector.
         #[arg(long)]
         all: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum PersistedCommand {
+    /// Allow the GraphQL documents in these files; prints each one's SHA-256 (the hash
+    /// clients send as extensions.persistedQuery.sha256Hash).
+    Add {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<std::path::PathBuf>,
     },
 }
 
@@ -231,6 +246,11 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub metrics_token: Option<String>,
+
+    /// Run only GraphQL documents registered with `khcn-hub persisted add` (or sent by an
+    /// admin); others are refused. For public deployments.
+    #[arg(long, env = "KHCN_HUB_PERSISTED_ONLY", default_value_t = false, global = true, action = clap::ArgAction::Set)]
+    pub persisted_only: bool,
 
     /// Answer requests without a token (read-only); false requires a token for everything.
     #[arg(long, env = "KHCN_HUB_ANONYMOUS_READS", default_value_t = true, global = true, action = clap::ArgAction::Set)]

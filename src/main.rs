@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use khcn_hub::app::{self, App};
-use khcn_hub::config::{Cli, Command, Settings, TokenCommand};
+use khcn_hub::config::{Cli, Command, PersistedCommand, Settings, TokenCommand};
 use khcn_hub::domain::auth::{Role, parse_lifetime};
 use khcn_hub::sample::SampleSize;
 use khcn_hub::store::tokens;
@@ -62,6 +62,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             output,
         } => report(&settings, year, agency.as_deref(), format, &output).await?,
+        Command::Persisted {
+            action: PersistedCommand::Add { files },
+        } => {
+            let db = app::open_database(&settings).await?;
+            let mut out = std::io::stdout().lock();
+            for file in files {
+                let document = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                // A document that does not parse would only ever fail: refuse it here.
+                async_graphql::parser::parse_query(&document)
+                    .with_context(|| format!("{} is not a GraphQL document", file.display()))?;
+                let hash = khcn_hub::store::persisted::save(&db, &document, true).await?;
+                writeln!(out, "{hash}  {}", file.display()).context("cannot write to stdout")?;
+            }
+        }
         Command::Schema => {
             let mut out = std::io::stdout().lock();
             write!(out, "{}", khcn_hub::graphql::sdl()).context("cannot write to stdout")?;

@@ -14,6 +14,7 @@ mod m20261206_000001_create_search_entries;
 mod m20261206_000002_index_every_order;
 mod m20261207_000001_add_reporting_bodies;
 mod m20261207_000002_create_rate_limit_buckets;
+mod m20261207_000003_create_persisted_queries;
 pub mod record_table;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000002_index_every_order::Migration),
             Box::new(m20261207_000001_add_reporting_bodies::Migration),
             Box::new(m20261207_000002_create_rate_limit_buckets::Migration),
+            Box::new(m20261207_000003_create_persisted_queries::Migration),
         ]
     }
 }

@@ -100,7 +100,8 @@ pub async fn get(
         Ok(caller) => caller,
         Err(refusal) => return refusal,
     };
-    execute(
+    let anonymous = matches!(caller, Caller::Anonymous);
+    let response = execute(
         &state,
         response_type,
         request,
@@ -108,7 +109,58 @@ pub async fn get(
         caller,
         &headers,
     )
-    .await
+    .await;
+    if anonymous {
+        cacheable(response, headers.get(header::IF_NONE_MATCH)).await
+    } else {
+        response
+    }
+}
+
+/// How long an HTTP cache may keep an anonymous answer: the hub's own read caches keep
+/// values as long.
+const PUBLIC_MAX_AGE: &str = "public, max-age=5";
+
+/// An anonymous GET answer without errors gets an `ETag` (a hash of the body) and
+/// `Cache-Control`, so a cache in front can serve it; `If-None-Match` with that tag is
+/// answered 304.
+async fn cacheable(response: Response, if_none_match: Option<&HeaderValue>) -> Response {
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let clean = serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .is_some_and(|answer| answer.get("errors").is_none());
+    if clean {
+        use sha2::{Digest, Sha256};
+        let tag = format!("\"{}\"", &hex::encode(Sha256::digest(&bytes))[..32]);
+        if let Ok(tag) = HeaderValue::from_str(&tag) {
+            let fresh = if_none_match.is_some_and(|asked| {
+                asked
+                    .to_str()
+                    .is_ok_and(|asked| asked.split(',').any(|t| t.trim() == tag))
+            });
+            parts.headers.insert(header::ETAG, tag);
+            parts.headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(PUBLIC_MAX_AGE),
+            );
+            parts.headers.insert(
+                header::VARY,
+                HeaderValue::from_static("Accept, Authorization"),
+            );
+            if fresh {
+                parts.status = StatusCode::NOT_MODIFIED;
+                parts.headers.remove(header::CONTENT_LENGTH);
+                return Response::from_parts(parts, Body::empty());
+            }
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// `POST /graphql` with a JSON body.
@@ -414,6 +466,19 @@ async fn execute(
     caller: Caller,
     headers: &HeaderMap,
 ) -> Response {
+    let mut params = params;
+    match super::persisted::resolve(
+        state,
+        &caller,
+        params.query.as_ref(),
+        params.extensions.as_ref(),
+        response_type,
+    )
+    .await
+    {
+        Ok(query) => params.query = query.map(Value::String).or(params.query),
+        Err(refusal) => return *refusal,
+    }
     let operation = match Operation::from_params(params) {
         Ok(operation) => operation,
         Err(message) => return bad_request(response_type, message),

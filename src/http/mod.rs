@@ -7,6 +7,7 @@ pub mod export;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
+pub mod persisted;
 pub mod prometheus;
 pub mod rate_limit;
 pub mod report;

@@ -17,6 +17,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Serve GraphiQL to browsers at `GET /graphql`.
     pub graphiql: bool,
+    /// Run only documents an operator allowed (`KHCN_HUB_PERSISTED_ONLY`).
+    pub persisted_only: bool,
     /// Answer requests without a token.
     pub anonymous_reads: bool,
     /// Per-token request rates.

@@ -10,6 +10,7 @@ pub mod feed;
 pub mod idempotency;
 pub mod links;
 pub mod organisations;
+pub mod persisted;
 pub mod plan;
 pub mod rate_limits;
 pub mod records;

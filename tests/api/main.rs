@@ -19,6 +19,7 @@ mod kinds;
 mod metrics;
 mod mutations;
 mod n_plus_one;
+mod persisted;
 mod plan_fidelity;
 mod plan_queries;
 mod records;
