@@ -197,7 +197,7 @@ impl App {
         } else {
             Vec::new()
         };
-        let _stop_schedules = AbortOnDrop(schedules);
+        let _stop_schedules = crate::shutdown::AbortOnDrop(schedules);
         let timeout = self.shutdown_timeout;
         let drained = {
             let shutdown = self.shutdown.clone();
@@ -238,17 +238,6 @@ impl App {
         }
         tracing::info!("stopped");
         Ok(())
-    }
-}
-
-/// Stops the schedule tasks when the server stops.
-struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        for task in &self.0 {
-            task.abort();
-        }
     }
 }
 

@@ -97,6 +97,19 @@ impl Drop for InFlightGuard {
     }
 }
 
+/// Background tasks that stop when this is dropped (a server's schedules, a run's
+/// heartbeat).
+#[derive(Debug)]
+pub struct AbortOnDrop(pub Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

@@ -125,40 +125,35 @@ const PUBLIC_MAX_AGE: &str = "public, max-age=5";
 /// `Cache-Control`, so a cache in front can serve it; `If-None-Match` with that tag is
 /// answered 304.
 async fn cacheable(response: Response, if_none_match: Option<&HeaderValue>) -> Response {
-    if response.status() != StatusCode::OK {
+    use sha2::{Digest, Sha256};
+    if response.status() != StatusCode::OK || response.extensions().get::<WithoutErrors>().is_none()
+    {
         return response;
     }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let clean = serde_json::from_slice::<Value>(&bytes)
-        .ok()
-        .is_some_and(|answer| answer.get("errors").is_none());
-    if clean {
-        use sha2::{Digest, Sha256};
-        let tag = format!("\"{}\"", &hex::encode(Sha256::digest(&bytes))[..32]);
-        if let Ok(tag) = HeaderValue::from_str(&tag) {
-            let fresh = if_none_match.is_some_and(|asked| {
-                asked
-                    .to_str()
-                    .is_ok_and(|asked| asked.split(',').any(|t| t.trim() == tag))
-            });
-            parts.headers.insert(header::ETAG, tag);
-            parts.headers.insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static(PUBLIC_MAX_AGE),
-            );
-            parts.headers.insert(
-                header::VARY,
-                HeaderValue::from_static("Accept, Authorization"),
-            );
-            if fresh {
-                parts.status = StatusCode::NOT_MODIFIED;
-                parts.headers.remove(header::CONTENT_LENGTH);
-                return Response::from_parts(parts, Body::empty());
-            }
-        }
+    // 32 hex digits of the body's SHA-256, quoted: always a valid header value.
+    let tag = format!("\"{}\"", &hex::encode(Sha256::digest(&bytes))[..32]);
+    let fresh = if_none_match
+        .and_then(|asked| asked.to_str().ok())
+        .is_some_and(|asked| asked.split(',').any(|t| t.trim() == tag));
+    if let Ok(tag) = HeaderValue::from_str(&tag) {
+        parts.headers.insert(header::ETAG, tag);
+    }
+    parts.headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(PUBLIC_MAX_AGE),
+    );
+    parts.headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Authorization"),
+    );
+    if fresh {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::empty());
     }
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -878,8 +873,15 @@ fn render(
         http.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
+    if response.errors.is_empty() {
+        http.extensions_mut().insert(WithoutErrors);
+    }
     http
 }
+
+/// Marks a rendered answer that carries no GraphQL error (see [`cacheable`]).
+#[derive(Debug, Clone, Copy)]
+struct WithoutErrors;
 
 /// The status for errors that come from the database's state rather than the request:
 /// 503 when it is out of reach, 507 when it is full.

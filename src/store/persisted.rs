@@ -1,6 +1,7 @@
 //! Persisted GraphQL documents, by SHA-256 (see the `persisted_queries` migration).
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sha2::{Digest, Sha256};
 
 use super::StoreError;
@@ -17,17 +18,18 @@ pub struct Persisted {
     pub allowed: bool,
 }
 
+fn column(name: &str) -> Alias {
+    Alias::new(name)
+}
+
 pub async fn find(db: &DatabaseConnection, hash: &str) -> Result<Option<Persisted>, StoreError> {
-    let backend = db.get_database_backend();
+    let select = Query::select()
+        .columns([column("query"), column("allowed")])
+        .from(column("persisted_queries"))
+        .and_where(Expr::col(column("hash")).eq(hash))
+        .to_owned();
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            placeholders(
-                backend,
-                "SELECT query, allowed FROM persisted_queries WHERE hash = ?",
-            ),
-            [Value::from(hash)],
-        ))
+        .query_one_raw(db.get_database_backend().build(&select))
         .await?;
     Ok(match row {
         Some(row) => Some(Persisted {
@@ -46,42 +48,33 @@ pub async fn save(
     allowed: bool,
 ) -> Result<String, StoreError> {
     let hash = hash(query);
-    let backend = db.get_database_backend();
-    let now = chrono::Utc::now().fixed_offset();
-    db.execute_raw(Statement::from_sql_and_values(
-        backend,
-        placeholders(
-            backend,
-            "INSERT INTO persisted_queries (hash, query, allowed, created_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (hash) DO UPDATE SET allowed = persisted_queries.allowed OR excluded.allowed",
-        ),
-        [
-            Value::from(hash.as_str()),
-            Value::from(query),
-            Value::from(allowed),
-            Value::from(now),
-        ],
-    ))
-    .await?;
+    let insert = Query::insert()
+        .into_table(column("persisted_queries"))
+        .columns([
+            column("hash"),
+            column("query"),
+            column("allowed"),
+            column("created_at"),
+        ])
+        .values([
+            hash.clone().into(),
+            query.into(),
+            allowed.into(),
+            chrono::Utc::now().fixed_offset().into(),
+        ])
+        .map_err(|e| StoreError::Invalid(e.to_string()))?
+        .on_conflict(
+            OnConflict::column(column("hash"))
+                .value(
+                    column("allowed"),
+                    Expr::cust("persisted_queries.allowed OR excluded.allowed"),
+                )
+                .to_owned(),
+        )
+        .to_owned();
+    db.execute_raw(db.get_database_backend().build(&insert))
+        .await?;
     Ok(hash)
-}
-
-/// `?` placeholders as the backend writes them.
-fn placeholders(backend: sea_orm::DbBackend, sql: &str) -> String {
-    if backend != sea_orm::DbBackend::Postgres {
-        return sql.to_owned();
-    }
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -65,16 +65,26 @@ pub async fn plan_contributions(
     let (abroad, filed) = rights_abroad(db).await?;
     all.counted.insert(TargetKey::IpAbroad, abroad);
     all.breakdowns.insert(TargetKey::IpAbroad, filed);
-    let key_industries = KeyIndustries::bundled()
-        .map_err(|e| StoreError::Invalid(e.to_string()))?
-        .keys();
-    let (assessed, coverage) = technology_assessments(db, issued.year(), &key_industries).await?;
+    let key_industries = key_industries()?;
+    let (assessed, coverage) = technology_assessments(db, issued.year(), key_industries).await?;
     all.counted
         .insert(TargetKey::TechnologyAssessment, assessed);
     all.breakdowns
         .insert(TargetKey::TechnologyAssessment, coverage);
     all.key_industries = key_industries.len();
     Ok(all)
+}
+
+/// The key industries' folded names, read from the bundled file once.
+fn key_industries() -> Result<&'static [String], StoreError> {
+    static KEYS: std::sync::LazyLock<Result<Vec<String>, String>> =
+        std::sync::LazyLock::new(|| {
+            KeyIndustries::bundled()
+                .map(|list| list.keys())
+                .map_err(|e| e.to_string())
+        });
+    KEYS.as_deref()
+        .map_err(|message| StoreError::Invalid(message.clone()))
 }
 
 fn contribution(kind: RecordKind, id: i32, year: Option<i32>) -> Contribution<RecordRef> {

@@ -405,11 +405,11 @@ impl Engine {
 
     /// Renews the run's claim until dropped, so a slow page does not look like a dead
     /// replica, and a dead replica's claim lapses within the lease.
-    fn heartbeat(&self, name: &str) -> AbortOnDrop {
+    fn heartbeat(&self, name: &str) -> crate::shutdown::AbortOnDrop {
         let db = self.db.clone();
         let name = name.to_owned();
         let every = store::heartbeat(self.lease);
-        AbortOnDrop(tokio::spawn(async move {
+        crate::shutdown::AbortOnDrop(vec![tokio::spawn(async move {
             let mut ticks = tokio::time::interval(every);
             ticks.tick().await;
             loop {
@@ -418,7 +418,7 @@ impl Engine {
                     tracing::warn!(connector = name, error = %crate::store::error_chain(&error), "cannot renew a connector's claim");
                 }
             }
-        }))
+        })])
     }
 
     async fn pages(
@@ -662,15 +662,6 @@ fn record_run(connector: &str, status: &'static str, counts: store::Counts) {
     if status == "SUCCEEDED" {
         metrics::gauge!("khcn_hub_connector_last_success_timestamp_seconds", "connector" => name)
             .set(chrono::Utc::now().timestamp() as f64);
-    }
-}
-
-/// Stops a background task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 

@@ -366,3 +366,74 @@ macro_rules! backend_test {
         }
     };
 }
+
+/// A `khcn-hub serve` process of its own (for signals, `kill -9` and several replicas),
+/// its log in a file; killed when dropped.
+pub struct HubProcess {
+    pub child: tokio::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    pub port: u16,
+    log: std::path::PathBuf,
+}
+
+impl HubProcess {
+    /// Starts `serve` on `database_url` with `env` set, and waits until `/readyz` says 200.
+    pub async fn start(database_url: &str, env: &[(&str, &str)], log: &std::path::Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_khcn-hub"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("KHCN_HUB_BIND", format!("127.0.0.1:{port}"))
+            .env("KHCN_HUB_LOG", "info")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let process = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            log: log.to_owned(),
+        };
+        for _ in 0..300 {
+            if process.readyz().await == Some(200) {
+                return process;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the hub did not start:\n{}", process.log());
+    }
+
+    /// `/readyz`'s status, or `None` when nothing answers.
+    pub async fn readyz(&self) -> Option<u16> {
+        khcn_hub::sync::http::install_crypto_provider();
+        reqwest::Client::new()
+            .get(format!("{}/readyz", self.base))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .ok()
+    }
+
+    /// What the process has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        let pid = self.child.id().expect("the process is running").to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+}

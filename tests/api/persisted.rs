@@ -167,15 +167,7 @@ backend_test! {
         // An answer with errors, or one for a token, is not marked cacheable.
         let failed = app.client.get(app.url("/graphql?query=%7B%20nope%20%7D")).header("accept", "application/json").send().await.unwrap();
         assert!(failed.headers().get("etag").is_none());
-        let token = {
-            let created = std::process::Command::new(env!("CARGO_BIN_EXE_khcn-hub"))
-                .args(["token", "create", "--role", "analyst"])
-                .env("DATABASE_URL", app.database_url())
-                .env("KHCN_HUB_LOG", "warn")
-                .output()
-                .unwrap();
-            String::from_utf8(created.stdout).unwrap().lines().last().unwrap().trim().to_owned()
-        };
+        let token = app.token("analyst", None).await;
         let private = app.client.get(&url).header("accept", "application/json").bearer_auth(token).send().await.unwrap();
         assert_eq!(private.status(), 200);
         assert!(private.headers().get("etag").is_none());

@@ -1,7 +1,6 @@
 //! Several `khcn-hub serve` processes on one PostgreSQL database.
 
 use std::collections::HashMap;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -9,7 +8,9 @@ use axum::extract::Query;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestDatabase};
+use khcn_hub::domain::auth::Role;
+
+use crate::helpers::{Backend, HubProcess, TestDatabase};
 use crate::registry::serve;
 
 const ROWS: usize = 30;
@@ -45,50 +46,21 @@ kind = "/loai"
 jurisdiction = "/quoc_gia"
 "#;
 
-struct Replica {
-    child: tokio::process::Child,
-    base: String,
-}
-
 async fn start_replica(
     database_url: &str,
     connectors: &std::path::Path,
     log: &std::path::Path,
-) -> Replica {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_khcn-hub"))
-        .arg("serve")
-        .env("DATABASE_URL", database_url)
-        .env("KHCN_HUB_BIND", format!("127.0.0.1:{port}"))
-        .env("KHCN_HUB_CONNECTORS", connectors)
-        .env("KHCN_HUB_CONNECTOR_LEASE_SECS", "3")
-        .env("KHCN_HUB_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return Replica { child, base };
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "a replica did not start:\n{}",
-        std::fs::read_to_string(log).unwrap_or_default()
-    );
+) -> HubProcess {
+    let connectors = connectors.to_str().expect("a UTF-8 path");
+    HubProcess::start(
+        database_url,
+        &[
+            ("KHCN_HUB_CONNECTORS", connectors),
+            ("KHCN_HUB_CONNECTOR_LEASE_SECS", "3"),
+        ],
+        log,
+    )
+    .await
 }
 
 async fn query(database: &sea_orm::DatabaseConnection, sql: &str) -> Vec<sea_orm::QueryResult> {
@@ -119,23 +91,11 @@ async fn a_run_whose_replica_is_killed_is_finished_by_another() {
     .unwrap();
 
     let mut a = start_replica(&database.url, &connectors, &dir.path().join("a.log")).await;
-    let token = {
-        let created = std::process::Command::new(env!("CARGO_BIN_EXE_khcn-hub"))
-            .args(["token", "create", "--role", "admin"])
-            .env("DATABASE_URL", &database.url)
-            .env("KHCN_HUB_LOG", "warn")
-            .output()
-            .unwrap();
-        assert!(created.status.success());
-        String::from_utf8(created.stdout)
-            .unwrap()
-            .lines()
-            .last()
-            .unwrap()
-            .trim()
-            .to_owned()
-    };
     let db = sea_orm::Database::connect(&database.url).await.unwrap();
+    let token = khcn_hub::store::tokens::create_token(&db, Role::Admin, None, None, None)
+        .await
+        .unwrap()
+        .token;
     let client = reqwest::Client::new();
     let started = client
         .post(format!("{}/graphql", a.base))
@@ -256,20 +216,7 @@ async fn a_tokens_rate_limit_holds_across_replicas() {
         let _ = stopped.await;
     }));
 
-    let created = std::process::Command::new(env!("CARGO_BIN_EXE_khcn-hub"))
-        .args(["token", "create", "--role", "analyst"])
-        .env("DATABASE_URL", first.database_url())
-        .env("KHCN_HUB_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(created.status.success());
-    let token = String::from_utf8(created.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_owned();
+    let token = first.token("analyst", None).await;
     let ask = |base: String| {
         let client = first.client.clone();
         let token = token.clone();

@@ -10,53 +10,20 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
+use crate::helpers::HubProcess;
+
 #[tokio::test]
 async fn sigterm_finishes_the_request_in_flight_and_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("hub.db").display());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let log_path = dir.path().join("hub.log");
-    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_khcn-hub"))
-        .arg("serve")
-        .env("DATABASE_URL", &url)
-        .env("KHCN_HUB_BIND", format!("127.0.0.1:{port}"))
-        .env("KHCN_HUB_SHUTDOWN_TIMEOUT_SECS", "20")
-        .env("KHCN_HUB_LOG", "info")
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = {
-        khcn_hub::sync::http::install_crypto_provider();
-        reqwest::Client::new()
-    };
-    let readyz = || {
-        let client = client.clone();
-        let url = format!("{base}/readyz");
-        async move {
-            client
-                .get(url)
-                .send()
-                .await
-                .map(|r| r.status().as_u16())
-                .ok()
-        }
-    };
-    let mut ready = false;
-    for _ in 0..200 {
-        if readyz().await == Some(200) {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-    assert!(ready, "the hub did not start:\n{}", log());
+    let mut server = HubProcess::start(
+        &url,
+        &[("KHCN_HUB_SHUTDOWN_TIMEOUT_SECS", "20")],
+        &dir.path().join("hub.log"),
+    )
+    .await;
+    let (base, port) = (server.base.clone(), server.port);
+    let client = reqwest::Client::new();
 
     // A subscriber, to be told to go elsewhere.
     let mut request = format!("ws://127.0.0.1:{port}/graphql/ws")
@@ -98,23 +65,18 @@ async fn sigterm_finishes_the_request_in_flight_and_exits_cleanly() {
     .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let pid = server.id().unwrap().to_string();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    server.terminate();
 
     // Draining: not ready, new work refused, probes still answered.
     let mut draining = false;
     for _ in 0..50 {
-        if readyz().await == Some(503) {
+        if server.readyz().await == Some(503) {
             draining = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(draining, "/readyz never said 503:\n{}", log());
+    assert!(draining, "/readyz never said 503:\n{}", server.log());
     let refused = client
         .post(format!("{base}/graphql"))
         .json(&serde_json::json!({ "query": "{ plans { code } }" }))
@@ -151,10 +113,14 @@ async fn sigterm_finishes_the_request_in_flight_and_exits_cleanly() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("136/KH-UBND"), "{answer}");
 
-    let status = tokio::time::timeout(Duration::from_secs(15), server.wait())
+    let status = tokio::time::timeout(Duration::from_secs(15), server.child.wait())
         .await
         .expect("the hub did not exit")
         .unwrap();
-    assert!(status.success(), "exit status {status:?}:\n{}", log());
-    assert!(log().contains("shutting down"), "{}", log());
+    assert!(
+        status.success(),
+        "exit status {status:?}:\n{}",
+        server.log()
+    );
+    assert!(server.log().contains("shutting down"), "{}", server.log());
 }

@@ -13,6 +13,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message as _;
 
+use crate::helpers::HubProcess;
 use crate::registry::serve;
 
 type Received = Arc<Mutex<Vec<Span>>>;
@@ -49,44 +50,18 @@ async fn a_request_is_traced_with_its_children_over_otlp() {
     .await;
 
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let log_path = dir.path().join("hub.log");
-    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_khcn-hub"))
-        .arg("serve")
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.path().join("hub.db").display()),
-        )
-        .env("KHCN_HUB_BIND", format!("127.0.0.1:{port}"))
-        .env("KHCN_HUB_LOG", "info")
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &collector)
-        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    khcn_hub::sync::http::install_crypto_provider();
+    let url = format!("sqlite://{}", dir.path().join("hub.db").display());
+    let mut server = HubProcess::start(
+        &url,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.as_str()),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ],
+        &dir.path().join("hub.log"),
+    )
+    .await;
     let client = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-    let mut ready = false;
-    for _ in 0..200 {
-        if client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ready, "the hub did not start:\n{}", log());
+    let base = server.base.clone();
 
     let response = client
         .post(format!("{base}/graphql"))
@@ -142,7 +117,7 @@ async fn a_request_is_traced_with_its_children_over_otlp() {
         assert!(
             Instant::now() < deadline,
             "spans received: {names:?}\n{}",
-            log()
+            server.log()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
@@ -166,17 +141,10 @@ async fn a_request_is_traced_with_its_children_over_otlp() {
         assert!(statement.end_time_unix_nano <= execute.end_time_unix_nano);
     }
 
-    let pid = server.id().unwrap().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = tokio::time::timeout(Duration::from_secs(15), server.wait())
+    server.terminate();
+    let status = tokio::time::timeout(Duration::from_secs(15), server.child.wait())
         .await
         .unwrap()
         .unwrap();
-    assert!(status.success(), "{}", log());
+    assert!(status.success(), "{}", server.log());
 }
