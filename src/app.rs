@@ -44,6 +44,8 @@ pub struct App {
     feed: crate::store::feed::ChangeFeed,
     connectors: Connectors,
     schedules: bool,
+    /// How long the change log keeps an entry.
+    change_log_retention: std::time::Duration,
     shutdown: crate::shutdown::Shutdown,
     /// How long shutdown waits for in-flight requests and connector runs.
     shutdown_timeout: std::time::Duration,
@@ -120,6 +122,12 @@ impl App {
             })?;
         let limits = settings.limits();
         let feed = crate::store::feed::ChangeFeed::new();
+        feed.start_at(
+            store::changes::head(&db)
+                .await
+                .map_err(StoreError::from)?
+                .seq,
+        );
         let shutdown = crate::shutdown::Shutdown::default();
         let mut connectors = load_connectors(settings, &db, &feed)?;
         connectors.engine.shutdown = shutdown.signal();
@@ -151,6 +159,9 @@ impl App {
             feed,
             connectors,
             schedules: settings.schedules,
+            change_log_retention: std::time::Duration::from_secs(
+                settings.change_log_retention_secs.max(1),
+            ),
             shutdown,
             shutdown_timeout: std::time::Duration::from_secs(settings.shutdown_timeout_secs),
         })
@@ -192,12 +203,25 @@ impl App {
                 ),
             }
         }
-        let schedules = if self.schedules {
+        let mut background = if self.schedules {
             self.connectors.spawn_schedules()
         } else {
             Vec::new()
         };
-        let _stop_schedules = crate::shutdown::AbortOnDrop(schedules);
+        // A safety net under notifications (PostgreSQL); how SQLite hears of writes by
+        // other processes.
+        let poll = match self.state.db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => std::time::Duration::from_secs(5),
+            _ => std::time::Duration::from_secs(1),
+        };
+        background.push(tokio::spawn(
+            self.feed.clone().follow(self.state.db.clone(), poll),
+        ));
+        background.push(tokio::spawn(store::changes::keep_pruning(
+            self.state.db.clone(),
+            self.change_log_retention,
+        )));
+        let _stop_background = crate::shutdown::AbortOnDrop(background);
         let timeout = self.shutdown_timeout;
         let drained = {
             let shutdown = self.shutdown.clone();

@@ -237,6 +237,16 @@ pub struct Settings {
     )]
     pub connector_lease_secs: u64,
 
+    /// How long the change log keeps a change: a subscriber may resume (`after`) up to
+    /// this far back.
+    #[arg(
+        long,
+        env = "KHCN_HUB_CHANGE_LOG_RETENTION_SECS",
+        default_value_t = 7 * 24 * 3600,
+        global = true
+    )]
+    pub change_log_retention_secs: u64,
+
     /// A bearer token `GET /metrics` requires; unset, the metrics are open to anyone who
     /// can reach the port (keep it internal).
     #[arg(

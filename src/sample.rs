@@ -215,6 +215,8 @@ pub async fn load_scaled_sample(
     let txn = db.begin().await?;
     let outcome = write_sample(&txn, size, scale.get()).await?;
     crate::store::search::rebuild(&txn).await?;
+    let seeded = crate::store::changes::PlanChange::seeded();
+    crate::store::changes::append(&txn, &[], Some(&seeded)).await?;
     txn.commit().await?;
     // Fresh statistics, so the planner knows the tables are no longer nearly empty.
     db.execute_unprepared("ANALYZE").await?;

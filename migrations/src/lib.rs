@@ -15,6 +15,7 @@ mod m20261206_000002_index_every_order;
 mod m20261207_000001_add_reporting_bodies;
 mod m20261207_000002_create_rate_limit_buckets;
 mod m20261207_000003_create_persisted_queries;
+mod m20261208_000001_create_change_log;
 pub mod record_table;
 
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_add_reporting_bodies::Migration),
             Box::new(m20261207_000002_create_rate_limit_buckets::Migration),
             Box::new(m20261207_000003_create_persisted_queries::Migration),
+            Box::new(m20261208_000001_create_change_log::Migration),
         ]
     }
 }

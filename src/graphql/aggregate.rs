@@ -129,8 +129,9 @@ pub(crate) async fn run(
         query.filter, include_inactive, scope.archived_scope, query.dimensions, query.metrics
     );
     let cache = ctx.data::<Arc<AggregateCache>>()?;
+    let seq = super::context::head(ctx).await?.seq;
     let rows = cache
-        .get_or_load(key, || async {
+        .get_or_load(seq, key, || async {
             let groups = crate::store::aggregate::aggregate(db, table, &scope, &query)
                 .await
                 .map_err(ApiError::from)?;
@@ -157,10 +158,9 @@ impl LabelSource {
         let wants = |labels: Labels| query.dimensions.iter().any(|d| d.labels == labels);
         let snapshot = if wants(Labels::Agency) || wants(Labels::Section) {
             Some(
-                ctx.data::<Arc<crate::store::snapshot::PlanCache>>()
-                    .map_err(|e| ApiError::Internal(e.message))?
-                    .get()
-                    .await?,
+                super::context::snapshot(ctx)
+                    .await
+                    .map_err(|e| ApiError::Internal(e.message))?,
             )
         } else {
             None

@@ -6,15 +6,15 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use async_graphql::Context;
-use async_graphql::dataloader::Loader;
 use sea_orm::DatabaseConnection;
 
 use super::batch::Batcher;
 use super::error::{ApiError, ApiResult};
-use super::loaders::{PlanLoader, RecordLoader};
+use super::loaders::{PlanLoader, PlanLookup, RecordLoader};
 use crate::domain::auth::Caller;
 use crate::domain::scope::{self, Writer};
 use crate::store::StoreError;
+use crate::store::changes::{Head, HeadReader};
 use crate::store::feed::ChangeFeed;
 use crate::store::snapshot::{PlanCache, PlanSnapshot};
 
@@ -29,6 +29,42 @@ pub fn request_as(
         .variables(async_graphql::Variables::from_json(variables))
         .data(caller)
         .data(super::fetch::Prefetched::default())
+        .data(RequestHead::default())
+}
+
+/// The change log's head as this request read it, and this process's write count then.
+/// Resolvers running side by side wait for the one read.
+#[derive(Debug, Default)]
+pub struct RequestHead(tokio::sync::Mutex<Option<(u64, Head)>>);
+
+/// The change log's head, read once per request after it arrived (and again after this
+/// process writes): what cached values must reflect to be served to it.
+pub async fn head(ctx: &Context<'_>) -> async_graphql::Result<Head> {
+    request_head(ctx).await.api()
+}
+
+/// [`head`], with the store's error.
+pub async fn request_head(ctx: &Context<'_>) -> Result<Head, StoreError> {
+    let missing = |what: &str| StoreError::Invalid(format!("the schema has no {what}"));
+    let local_writes = ctx
+        .data_opt::<ChangeFeed>()
+        .ok_or_else(|| missing("change feed"))?
+        .local_writes();
+    let reader = ctx
+        .data_opt::<Arc<HeadReader>>()
+        .ok_or_else(|| missing("change log reader"))?;
+    let Some(remembered) = ctx.data_opt::<RequestHead>() else {
+        return Ok(reader.head().await?);
+    };
+    let mut memo = remembered.0.lock().await;
+    if let Some((writes, head)) = *memo
+        && writes == local_writes
+    {
+        return Ok(head);
+    }
+    let head = reader.head().await?;
+    *memo = Some((local_writes, head));
+    Ok(head)
 }
 
 /// The caller of this request.
@@ -52,37 +88,49 @@ pub fn feed<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a ChangeFeed> {
 
 /// Reads the plan's objects and relations: straight from the in-memory snapshot, with no
 /// batch window to wait for (there is no statement to batch).
-pub fn plan_loader<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<PlanReader<'a>> {
-    Ok(PlanReader(ctx.data::<Arc<PlanLoader>>()?))
+pub fn plan_loader<'a, 'c>(ctx: &'a Context<'c>) -> async_graphql::Result<PlanReader<'a, 'c>> {
+    Ok(PlanReader {
+        loader: ctx.data::<Arc<PlanLoader>>()?,
+        ctx,
+    })
 }
 
 /// The plan loader called directly, with the `load_one` and `load_many` of a batching
-/// loader.
-pub struct PlanReader<'a>(&'a PlanLoader);
+/// loader, at the request's head of the change log.
+pub struct PlanReader<'a, 'c> {
+    loader: &'a PlanLoader,
+    ctx: &'a Context<'c>,
+}
 
-impl PlanReader<'_> {
+impl PlanReader<'_, '_> {
+    async fn head(&self) -> Result<Head, Arc<StoreError>> {
+        request_head(self.ctx).await.map_err(Arc::new)
+    }
+
     pub async fn load_one<K>(
         &self,
         key: K,
-    ) -> Result<Option<<PlanLoader as Loader<K>>::Value>, Arc<StoreError>>
+    ) -> Result<Option<<PlanLoader as PlanLookup<K>>::Value>, Arc<StoreError>>
     where
         K: Send + Sync + Hash + Eq + Clone + 'static,
-        PlanLoader: Loader<K, Error = Arc<StoreError>>,
+        PlanLoader: PlanLookup<K>,
     {
-        let mut found = self.0.load(std::slice::from_ref(&key)).await?;
+        let head = self.head().await?;
+        let mut found = self.loader.lookup(head, std::slice::from_ref(&key)).await?;
         Ok(found.remove(&key))
     }
 
     pub async fn load_many<K>(
         &self,
         keys: impl IntoIterator<Item = K>,
-    ) -> Result<HashMap<K, <PlanLoader as Loader<K>>::Value>, Arc<StoreError>>
+    ) -> Result<HashMap<K, <PlanLoader as PlanLookup<K>>::Value>, Arc<StoreError>>
     where
         K: Send + Sync + Hash + Eq + Clone + 'static,
-        PlanLoader: Loader<K, Error = Arc<StoreError>>,
+        PlanLoader: PlanLookup<K>,
     {
         let keys: Vec<K> = keys.into_iter().collect();
-        self.0.load(&keys).await
+        let head = self.head().await?;
+        self.loader.lookup(head, &keys).await
     }
 }
 
@@ -90,9 +138,10 @@ pub fn record_loader<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Batc
     ctx.data::<Batcher<RecordLoader>>()
 }
 
-/// The in-memory plan snapshot (see `store::snapshot`).
+/// The in-memory plan snapshot (see `store::snapshot`), as new as the request's head.
 pub async fn snapshot(ctx: &Context<'_>) -> async_graphql::Result<Arc<PlanSnapshot>> {
-    ctx.data::<Arc<PlanCache>>()?.get().await.api()
+    let plan_seq = head(ctx).await?.plan_seq;
+    ctx.data::<Arc<PlanCache>>()?.get(plan_seq).await.api()
 }
 
 /// What inputs refer to by code, resolved once per request.

@@ -33,6 +33,8 @@ pub mod code {
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     pub const FORBIDDEN: &str = "FORBIDDEN";
     pub const CONFLICT: &str = "CONFLICT";
+    /// A subscription asked to resume after changes the change log no longer keeps.
+    pub const CHANGES_EXPIRED: &str = "CHANGES_EXPIRED";
     pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
     pub const IDEMPOTENCY_KEY_IN_USE: &str = "IDEMPOTENCY_KEY_IN_USE";
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";

@@ -16,7 +16,7 @@ use crate::domain::records::{RecordKind, RecordRef};
 use crate::graphql::objects::{LinkedRecord, RecordNode};
 use crate::records::{Kind, with_kind};
 use crate::store::cache::ReadCache;
-use crate::store::feed::ChangeFeed;
+use crate::store::changes::Head;
 use crate::store::snapshot::PlanCache;
 use crate::store::{StoreError, records as records_store};
 
@@ -25,18 +25,29 @@ use crate::store::{StoreError, records as records_store};
 pub struct PlanLoader {
     db: DatabaseConnection,
     cache: Arc<PlanCache>,
-    /// Target contributions read many rows; they are kept until a write (see `cache`).
+    /// Target contributions read many rows; they are kept between writes (see `cache`).
     progress: ReadCache<i32, crate::store::targets::PlanContributions>,
 }
 
 impl PlanLoader {
-    pub fn new(db: DatabaseConnection, cache: Arc<PlanCache>, feed: ChangeFeed) -> Self {
+    pub fn new(db: DatabaseConnection, cache: Arc<PlanCache>) -> Self {
         Self {
             db,
             cache,
-            progress: ReadCache::new("target_progress", feed),
+            progress: ReadCache::new("target_progress"),
         }
     }
+}
+
+/// What the plan loader finds for keys of type `K`, given the change log's head the
+/// request must see.
+pub trait PlanLookup<K> {
+    type Value;
+    fn lookup(
+        &self,
+        head: Head,
+        keys: &[K],
+    ) -> impl std::future::Future<Output = LoadResult<K, Self::Value>> + Send;
 }
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<StoreError>>;
@@ -133,73 +144,70 @@ fn each_list<K: Eq + Hash + Copy, V: Clone>(
     group(keys, rows.iter().cloned(), key_of)
 }
 
-impl Loader<PlanId> for PlanLoader {
+impl PlanLookup<PlanId> for PlanLoader {
     type Value = plans::Model;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[PlanId]) -> LoadResult<PlanId, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(&self, head: Head, keys: &[PlanId]) -> LoadResult<PlanId, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         Ok(each(keys, |k| {
             s.plans.iter().find(|p| p.id == k.0).cloned()
         }))
     }
 }
 
-impl Loader<AgencyId> for PlanLoader {
+impl PlanLookup<AgencyId> for PlanLoader {
     type Value = agencies::Model;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[AgencyId]) -> LoadResult<AgencyId, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(&self, head: Head, keys: &[AgencyId]) -> LoadResult<AgencyId, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         Ok(each(keys, |k| s.agency(k.0).cloned()))
     }
 }
 
-impl Loader<GroupId> for PlanLoader {
+impl PlanLookup<GroupId> for PlanLoader {
     type Value = agency_groups::Model;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[GroupId]) -> LoadResult<GroupId, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(&self, head: Head, keys: &[GroupId]) -> LoadResult<GroupId, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         Ok(each(keys, |k| {
             s.groups.iter().find(|g| g.id == k.0).cloned()
         }))
     }
 }
 
-impl Loader<TaskId> for PlanLoader {
+impl PlanLookup<TaskId> for PlanLoader {
     type Value = tasks::Model;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[TaskId]) -> LoadResult<TaskId, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(&self, head: Head, keys: &[TaskId]) -> LoadResult<TaskId, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         Ok(each(keys, |k| s.task(k.0).cloned()))
     }
 }
 
-impl Loader<SectionId> for PlanLoader {
+impl PlanLookup<SectionId> for PlanLoader {
     type Value = sections::Model;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[SectionId]) -> LoadResult<SectionId, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(&self, head: Head, keys: &[SectionId]) -> LoadResult<SectionId, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         Ok(each(keys, |k| {
             s.sections.iter().find(|x| x.id == k.0).cloned()
         }))
     }
 }
 
-impl Loader<DocumentId> for PlanLoader {
+impl PlanLookup<DocumentId> for PlanLoader {
     type Value = legal_documents::Model;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[DocumentId]) -> LoadResult<DocumentId, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(&self, head: Head, keys: &[DocumentId]) -> LoadResult<DocumentId, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         Ok(each(keys, |k| {
             s.documents.iter().find(|d| d.id == k.0).cloned()
         }))
     }
 }
 
-impl Loader<AgencyAliases> for PlanLoader {
+impl PlanLookup<AgencyAliases> for PlanLoader {
     type Value = Vec<String>;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[AgencyAliases]) -> LoadResult<AgencyAliases, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(
+        &self,
+        head: Head,
+        keys: &[AgencyAliases],
+    ) -> LoadResult<AgencyAliases, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         let grouped = each_list(keys, &s.agency_aliases, |r| {
             Some(AgencyAliases(r.agency_id))
         });
@@ -210,22 +218,28 @@ impl Loader<AgencyAliases> for PlanLoader {
     }
 }
 
-impl Loader<AgencyFacts> for PlanLoader {
+impl PlanLookup<AgencyFacts> for PlanLoader {
     type Value = Vec<agency_facts::Model>;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[AgencyFacts]) -> LoadResult<AgencyFacts, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(
+        &self,
+        head: Head,
+        keys: &[AgencyFacts],
+    ) -> LoadResult<AgencyFacts, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         Ok(each_list(keys, &s.agency_facts, |r| {
             Some(AgencyFacts(r.agency_id))
         }))
     }
 }
 
-impl Loader<GroupAliases> for PlanLoader {
+impl PlanLookup<GroupAliases> for PlanLoader {
     type Value = Vec<String>;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[GroupAliases]) -> LoadResult<GroupAliases, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(
+        &self,
+        head: Head,
+        keys: &[GroupAliases],
+    ) -> LoadResult<GroupAliases, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         let grouped = each_list(keys, &s.group_aliases, |r| Some(GroupAliases(r.group_id)));
         Ok(grouped
             .into_iter()
@@ -234,11 +248,14 @@ impl Loader<GroupAliases> for PlanLoader {
     }
 }
 
-impl Loader<SectionTasks> for PlanLoader {
+impl PlanLookup<SectionTasks> for PlanLoader {
     type Value = Vec<tasks::Model>;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[SectionTasks]) -> LoadResult<SectionTasks, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(
+        &self,
+        head: Head,
+        keys: &[SectionTasks],
+    ) -> LoadResult<SectionTasks, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         let mut grouped = each_list(keys, &s.tasks, |t| {
             t.parent_id.is_none().then_some(SectionTasks(t.section_id))
         });
@@ -249,11 +266,14 @@ impl Loader<SectionTasks> for PlanLoader {
     }
 }
 
-impl Loader<TaskChildren> for PlanLoader {
+impl PlanLookup<TaskChildren> for PlanLoader {
     type Value = Vec<tasks::Model>;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[TaskChildren]) -> LoadResult<TaskChildren, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(
+        &self,
+        head: Head,
+        keys: &[TaskChildren],
+    ) -> LoadResult<TaskChildren, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         let mut grouped = each_list(keys, &s.tasks, |t| t.parent_id.map(TaskChildren));
         grouped
             .values_mut()
@@ -262,22 +282,28 @@ impl Loader<TaskChildren> for PlanLoader {
     }
 }
 
-impl Loader<TaskCoordinators> for PlanLoader {
+impl PlanLookup<TaskCoordinators> for PlanLoader {
     type Value = Vec<task_coordinators::Model>;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[TaskCoordinators]) -> LoadResult<TaskCoordinators, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(
+        &self,
+        head: Head,
+        keys: &[TaskCoordinators],
+    ) -> LoadResult<TaskCoordinators, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         Ok(each_list(keys, &s.coordinators, |r| {
             Some(TaskCoordinators(r.task_id))
         }))
     }
 }
 
-impl Loader<TaskDocuments> for PlanLoader {
+impl PlanLookup<TaskDocuments> for PlanLoader {
     type Value = Vec<legal_documents::Model>;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[TaskDocuments]) -> LoadResult<TaskDocuments, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(
+        &self,
+        head: Head,
+        keys: &[TaskDocuments],
+    ) -> LoadResult<TaskDocuments, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         let links = each_list(keys, &s.task_documents, |l| Some(TaskDocuments(l.task_id)));
         Ok(links
             .into_iter()
@@ -292,11 +318,14 @@ impl Loader<TaskDocuments> for PlanLoader {
     }
 }
 
-impl Loader<DocumentTasks> for PlanLoader {
+impl PlanLookup<DocumentTasks> for PlanLoader {
     type Value = Vec<tasks::Model>;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[DocumentTasks]) -> LoadResult<DocumentTasks, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(
+        &self,
+        head: Head,
+        keys: &[DocumentTasks],
+    ) -> LoadResult<DocumentTasks, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         let links = each_list(keys, &s.task_documents, |l| {
             Some(DocumentTasks(l.document_id))
         });
@@ -314,11 +343,10 @@ impl Loader<DocumentTasks> for PlanLoader {
     }
 }
 
-impl Loader<LeadTasks> for PlanLoader {
+impl PlanLookup<LeadTasks> for PlanLoader {
     type Value = Vec<tasks::Model>;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[LeadTasks]) -> LoadResult<LeadTasks, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(&self, head: Head, keys: &[LeadTasks]) -> LoadResult<LeadTasks, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         Ok(each_list(keys, &s.tasks, |t| {
             t.lead_agency_id.map(LeadTasks)
         }))
@@ -346,72 +374,84 @@ fn coordinated_tasks<K: Eq + Hash + Copy>(
         .collect()
 }
 
-impl Loader<AgencyCoordinatedTasks> for PlanLoader {
+impl PlanLookup<AgencyCoordinatedTasks> for PlanLoader {
     type Value = Vec<tasks::Model>;
-    type Error = Arc<StoreError>;
-    async fn load(
+    async fn lookup(
         &self,
+        head: Head,
         keys: &[AgencyCoordinatedTasks],
     ) -> LoadResult<AgencyCoordinatedTasks, Self::Value> {
-        let s = self.cache.get().await?;
+        let s = self.cache.get(head.plan_seq).await?;
         Ok(coordinated_tasks(&s, keys, |e| {
             e.agency_id.map(AgencyCoordinatedTasks)
         }))
     }
 }
 
-impl Loader<GroupCoordinatedTasks> for PlanLoader {
+impl PlanLookup<GroupCoordinatedTasks> for PlanLoader {
     type Value = Vec<tasks::Model>;
-    type Error = Arc<StoreError>;
-    async fn load(
+    async fn lookup(
         &self,
+        head: Head,
         keys: &[GroupCoordinatedTasks],
     ) -> LoadResult<GroupCoordinatedTasks, Self::Value> {
-        let s = self.cache.get().await?;
+        let s = self.cache.get(head.plan_seq).await?;
         Ok(coordinated_tasks(&s, keys, |e| {
             e.group_id.map(GroupCoordinatedTasks)
         }))
     }
 }
 
-impl Loader<PlanSections> for PlanLoader {
+impl PlanLookup<PlanSections> for PlanLoader {
     type Value = Vec<sections::Model>;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[PlanSections]) -> LoadResult<PlanSections, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(
+        &self,
+        head: Head,
+        keys: &[PlanSections],
+    ) -> LoadResult<PlanSections, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         Ok(each_list(keys, &s.sections, |r| {
             Some(PlanSections(r.plan_id))
         }))
     }
 }
 
-impl Loader<PlanTargets> for PlanLoader {
+impl PlanLookup<PlanTargets> for PlanLoader {
     type Value = Vec<targets::Model>;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[PlanTargets]) -> LoadResult<PlanTargets, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(
+        &self,
+        head: Head,
+        keys: &[PlanTargets],
+    ) -> LoadResult<PlanTargets, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         Ok(each_list(keys, &s.targets, |r| {
             Some(PlanTargets(r.plan_id))
         }))
     }
 }
 
-impl Loader<PlanClauses> for PlanLoader {
+impl PlanLookup<PlanClauses> for PlanLoader {
     type Value = Vec<plan_clauses::Model>;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[PlanClauses]) -> LoadResult<PlanClauses, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(
+        &self,
+        head: Head,
+        keys: &[PlanClauses],
+    ) -> LoadResult<PlanClauses, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         Ok(each_list(keys, &s.clauses, |r| {
             Some(PlanClauses(r.plan_id))
         }))
     }
 }
 
-impl Loader<PlanDocuments> for PlanLoader {
+impl PlanLookup<PlanDocuments> for PlanLoader {
     type Value = Vec<legal_documents::Model>;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[PlanDocuments]) -> LoadResult<PlanDocuments, Self::Value> {
-        let s = self.cache.get().await?;
+    async fn lookup(
+        &self,
+        head: Head,
+        keys: &[PlanDocuments],
+    ) -> LoadResult<PlanDocuments, Self::Value> {
+        let s = self.cache.get(head.plan_seq).await?;
         let links = each_list(keys, &s.plan_documents, |l| Some(PlanDocuments(l.plan_id)));
         Ok(links
             .into_iter()
@@ -620,12 +660,15 @@ impl Loader<TaskLinkCounts> for RecordLoader {
     }
 }
 
-impl Loader<PlanProgress> for PlanLoader {
+impl PlanLookup<PlanProgress> for PlanLoader {
     type Value = Arc<crate::store::targets::PlanContributions>;
-    type Error = Arc<StoreError>;
-    async fn load(&self, keys: &[PlanProgress]) -> LoadResult<PlanProgress, Self::Value> {
+    async fn lookup(
+        &self,
+        head: Head,
+        keys: &[PlanProgress],
+    ) -> LoadResult<PlanProgress, Self::Value> {
         let mut out = HashMap::new();
-        let snapshot = self.cache.get().await?;
+        let snapshot = self.cache.get(head.plan_seq).await?;
         for key in keys {
             let Some(plan) = snapshot.plans.iter().find(|p| p.id == key.0) else {
                 continue;
@@ -633,7 +676,7 @@ impl Loader<PlanProgress> for PlanLoader {
             let issued = plan.issued_on;
             let contributions = self
                 .progress
-                .get_or_load(key.0, || {
+                .get_or_load(head.seq, key.0, || {
                     crate::store::targets::plan_contributions(&self.db, key.0, issued)
                 })
                 .await?;

@@ -98,12 +98,9 @@ pub fn build_schema(
     connectors: crate::sync::scheduler::Connectors,
 ) -> HubSchema {
     let plan_cache = Arc::new(PlanCache::new(db.clone()));
-    let plan_loader = Arc::new(PlanLoader::new(
-        db.clone(),
-        plan_cache.clone(),
-        feed.clone(),
-    ));
-    let totals = Arc::new(crate::store::totals::TotalsCache::new(feed.clone()));
+    let plan_loader = Arc::new(PlanLoader::new(db.clone(), plan_cache.clone()));
+    let totals = Arc::new(crate::store::totals::TotalsCache::new());
+    let heads = Arc::new(crate::store::changes::HeadReader::new(db.clone()));
     let record_loader = batch::Batcher::new(RecordLoader::new(db.clone()), limits.batch_window);
     schema_builder(limits)
         .data(db)
@@ -111,7 +108,8 @@ pub fn build_schema(
         .data(plan_loader)
         .data(record_loader)
         .data(totals)
-        .data(Arc::new(AggregateCache::new("aggregates", feed.clone())))
+        .data(Arc::new(AggregateCache::new("aggregates")))
+        .data(heads)
         .data(feed)
         .data(connectors)
         .finish()

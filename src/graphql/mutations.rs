@@ -125,6 +125,7 @@ impl PlanMutation {
         };
         let task = crate::store::links::update_task_progress(
             database(ctx)?,
+            feed(ctx)?,
             &writer,
             &task_code,
             progress,
@@ -132,10 +133,6 @@ impl PlanMutation {
         )
         .await
         .api()?;
-        ctx.data::<std::sync::Arc<crate::store::snapshot::PlanCache>>()?
-            .invalidate();
-        // Task lists filtered by status count differently now.
-        feed(ctx)?.touch();
         Ok(Task(task))
     }
 }

@@ -90,6 +90,10 @@ fn describe() {
         "When each connector last finished a run successfully (Unix time)."
     );
     describe_gauge!(
+        "khcn_hub_change_log_lag_entries",
+        "Change-log entries this replica has heard of but not yet handed to its subscribers."
+    );
+    describe_gauge!(
         "khcn_hub_subscriptions_open",
         "GraphQL subscription connections open on this replica."
     );

@@ -1,8 +1,9 @@
-//! Read results kept for a few seconds. Dashboards and BI tools ask the same counts,
+//! Read results kept between writes. Dashboards and BI tools ask the same counts,
 //! targets and aggregates over and over, and computing them is the costliest part of
-//! their queries. Any write this process publishes makes every kept value stale at once
-//! (before the write's response is sent); writes by other processes show within the
-//! cache's maximum age.
+//! their queries. A value is kept under the change log's head it was read at
+//! (`changes::Head::seq`); a request asks for values at the head it read after it
+//! arrived, so any write acknowledged before then, by any replica, makes earlier values
+//! unreachable at once.
 
 use std::future::Future;
 use std::hash::Hash;
@@ -11,22 +12,18 @@ use std::time::Duration;
 
 use moka::future::Cache;
 
-use super::feed::ChangeFeed;
-
-/// How stale a kept value may get by default.
-pub const MAX_AGE: Duration = Duration::from_secs(5);
+/// How long an unused value is kept: a bound on memory, not on staleness.
+pub const MAX_AGE: Duration = Duration::from_secs(60);
 /// Entries kept at most; the least used go first.
 const MAX_ENTRIES: u64 = 10_000;
 
-/// Values keyed by what names the query they answer. A key is kept with the feed's
-/// generation when its value was read, so a published write leaves every earlier value
-/// unreachable at once; those age out. Concurrent asks for one missing key compute it
+/// Values keyed by what names the query they answer, and the log's head they were read
+/// at; values of earlier heads age out. Concurrent asks for one missing key compute it
 /// once, and the others wait for that value.
 pub struct ReadCache<K, V> {
     /// Names the cache in the metrics (`khcn_hub_cache_requests_total{cache=…}`).
     name: &'static str,
-    feed: ChangeFeed,
-    entries: Cache<(u64, K), Arc<V>>,
+    entries: Cache<(i64, K), Arc<V>>,
 }
 
 impl<K, V> std::fmt::Debug for ReadCache<K, V> {
@@ -42,14 +39,13 @@ where
     K: Hash + Eq + Send + Sync + 'static,
     V: Send + Sync + 'static,
 {
-    pub fn new(name: &'static str, feed: ChangeFeed) -> Self {
-        Self::with_max_age(name, feed, MAX_AGE)
+    pub fn new(name: &'static str) -> Self {
+        Self::with_max_age(name, MAX_AGE)
     }
 
-    pub fn with_max_age(name: &'static str, feed: ChangeFeed, max_age: Duration) -> Self {
+    pub fn with_max_age(name: &'static str, max_age: Duration) -> Self {
         Self {
             name,
-            feed,
             entries: Cache::builder()
                 .max_capacity(MAX_ENTRIES)
                 .time_to_live(max_age)
@@ -57,20 +53,19 @@ where
         }
     }
 
-    /// The kept value for `key` when fresh, else what `load` computes (then kept).
-    /// An error is given to everyone who waited for it, and not kept.
-    pub async fn get_or_load<E, F, Fut>(&self, key: K, load: F) -> Result<Arc<V>, Arc<E>>
+    /// The value kept for `key` at log head `seq`, else what `load` computes (then
+    /// kept). `load` must read the database after `seq` was read. An error is given to
+    /// everyone who waited for it, and not kept.
+    pub async fn get_or_load<E, F, Fut>(&self, seq: i64, key: K, load: F) -> Result<Arc<V>, Arc<E>>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, E>>,
         E: Send + Sync + 'static,
     {
-        // Read before loading: a write that lands meanwhile leaves the value stale.
-        let generation = self.feed.generation();
         let loaded = std::sync::atomic::AtomicBool::new(false);
         let value = self
             .entries
-            .try_get_with((generation, key), async {
+            .try_get_with((seq, key), async {
                 loaded.store(true, std::sync::atomic::Ordering::Relaxed);
                 load().await.map(Arc::new)
             })
@@ -92,31 +87,29 @@ mod tests {
 
     use super::*;
 
-    async fn load(cache: &ReadCache<String, u32>, key: &str, value: u32) -> u32 {
+    async fn load(cache: &ReadCache<String, u32>, seq: i64, key: &str, value: u32) -> u32 {
         *cache
-            .get_or_load::<(), _, _>(key.to_owned(), || async move { Ok(value) })
+            .get_or_load::<(), _, _>(seq, key.to_owned(), || async move { Ok(value) })
             .await
             .unwrap()
     }
 
     #[tokio::test]
-    async fn keeps_values_until_a_write_is_published() {
-        let feed = ChangeFeed::new();
-        let cache = ReadCache::new("test", feed.clone());
-        assert_eq!(load(&cache, "a", 1).await, 1);
-        assert_eq!(load(&cache, "a", 2).await, 1, "a fresh value is kept");
-        assert_eq!(load(&cache, "b", 3).await, 3, "keys are separate");
-        feed.touch();
-        assert_eq!(load(&cache, "a", 4).await, 4, "a write makes it stale");
+    async fn keeps_values_until_the_log_moves() {
+        let cache = ReadCache::new("test");
+        assert_eq!(load(&cache, 1, "a", 1).await, 1);
+        assert_eq!(load(&cache, 1, "a", 2).await, 1, "a fresh value is kept");
+        assert_eq!(load(&cache, 1, "b", 3).await, 3, "keys are separate");
+        assert_eq!(load(&cache, 2, "a", 4).await, 4, "a write makes it stale");
     }
 
     #[tokio::test]
     async fn values_expire() {
-        let cache = ReadCache::with_max_age("test", ChangeFeed::new(), Duration::from_millis(20));
-        assert_eq!(load(&cache, "a", 1).await, 1);
+        let cache = ReadCache::with_max_age("test", Duration::from_millis(20));
+        assert_eq!(load(&cache, 1, "a", 1).await, 1);
         tokio::time::sleep(Duration::from_millis(40)).await;
         assert_eq!(
-            load(&cache, "a", 2).await,
+            load(&cache, 1, "a", 2).await,
             2,
             "an expired value is reloaded"
         );
@@ -124,10 +117,10 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_asks_compute_once() {
-        let cache = ReadCache::<String, u32>::new("test", ChangeFeed::new());
+        let cache = ReadCache::<String, u32>::new("test");
         let calls = AtomicUsize::new(0);
         let ask = || {
-            cache.get_or_load::<(), _, _>("a".to_owned(), || async {
+            cache.get_or_load::<(), _, _>(1, "a".to_owned(), || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 Ok(7)
@@ -140,11 +133,11 @@ mod tests {
 
     #[tokio::test]
     async fn errors_are_not_kept() {
-        let cache = ReadCache::<String, u32>::new("test", ChangeFeed::new());
+        let cache = ReadCache::<String, u32>::new("test");
         let failed = cache
-            .get_or_load("a".to_owned(), || async { Err("down") })
+            .get_or_load(1, "a".to_owned(), || async { Err("down") })
             .await;
         assert_eq!(failed.err().as_deref(), Some(&"down"));
-        assert_eq!(load(&cache, "a", 7).await, 7);
+        assert_eq!(load(&cache, 1, "a", 7).await, 7);
     }
 }

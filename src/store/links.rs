@@ -170,15 +170,15 @@ pub async fn link(
         },
     )
     .await?;
-    txn.commit().await?;
-    feed.publish([link_change(
+    let change = link_change(
         record,
         ownership,
         ChangeOperation::Linked,
         writer,
         &task.code,
         at,
-    )]);
+    );
+    feed.commit(txn, &[change], None).await?;
     Ok(Linked {
         task,
         link,
@@ -226,15 +226,15 @@ pub async fn unlink(
         },
     )
     .await?;
-    txn.commit().await?;
-    feed.publish([link_change(
+    let change = link_change(
         record,
         ownership,
         ChangeOperation::Unlinked,
         writer,
         &task.code,
         at,
-    )]);
+    );
+    feed.commit(txn, &[change], None).await?;
     Ok(true)
 }
 
@@ -259,6 +259,7 @@ fn progress_json(task: &tasks::Model) -> serde_json::Value {
 /// `expected_version` (when given).
 pub async fn update_task_progress(
     db: &DatabaseConnection,
+    feed: &ChangeFeed,
     writer: &Writer,
     task_code: &str,
     progress: TaskProgress,
@@ -324,6 +325,12 @@ pub async fn update_task_progress(
         },
     )
     .await?;
-    txn.commit().await?;
+    // The plan snapshot, and task lists filtered by status, change with it.
+    let change = super::changes::PlanChange {
+        actor: writer.actor(),
+        task_code: Some(updated.code.clone()),
+        at,
+    };
+    feed.commit(txn, &[], Some(&change)).await?;
     Ok(updated)
 }

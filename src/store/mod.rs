@@ -6,6 +6,7 @@ pub mod audit;
 pub mod batch;
 pub mod bodies;
 pub mod cache;
+pub mod changes;
 pub mod feed;
 pub mod idempotency;
 pub mod links;

@@ -49,6 +49,9 @@ pub async fn load_plan(
 ) -> Result<SeedOutcome, StoreError> {
     let txn = db.begin().await?;
     let outcome = load_plan_in(&txn, source).await?;
+    if matches!(outcome, SeedOutcome::Loaded { .. }) {
+        super::changes::append(&txn, &[], Some(&super::changes::PlanChange::seeded())).await?;
+    }
     txn.commit().await?;
     Ok(outcome)
 }
@@ -457,6 +460,9 @@ pub async fn load_reference_records(
         let (id, inserted) = find_or_insert_ip_right(&txn, right, now).await?;
         outcome.ip_rights += usize::from(inserted);
         outcome.links += link_ip_right(&txn, id, &right.tasks, now).await?;
+    }
+    if outcome != ReferenceOutcome::default() {
+        super::changes::append(&txn, &[], Some(&super::changes::PlanChange::seeded())).await?;
     }
     txn.commit().await?;
     Ok(outcome)

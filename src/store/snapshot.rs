@@ -3,9 +3,10 @@
 //! only by seeding and task-progress updates, so serving it from memory removes most of
 //! the statements a plan query would cost.
 //!
-//! Freshness: a process refreshes its copy after its own writes (`invalidate`) and, to
-//! see writes made by other processes on the same database, at most `MAX_AGE` after the
-//! last load.
+//! Freshness: a copy is kept with the change log's `plan_seq` it was loaded at, and a
+//! request asks for one at least as new as the `plan_seq` it read after it arrived; so
+//! a change to the plan through any replica shows in the next request on every replica.
+//! Edits made to the tables outside the hub show within `MAX_AGE`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -21,8 +22,9 @@ use crate::db::entities::{
     tasks,
 };
 
-/// How stale a copy may get before it is reloaded.
-pub const MAX_AGE: Duration = Duration::from_secs(5);
+/// How old a copy may get before it is reloaded even though the log says nothing
+/// changed (for edits made outside the hub).
+pub const MAX_AGE: Duration = Duration::from_secs(300);
 
 /// Every row of the plan tables, indexed for the loaders.
 #[derive(Debug, Default)]
@@ -143,7 +145,8 @@ impl PlanSnapshot {
 /// The shared, self-refreshing copy.
 pub struct PlanCache {
     db: DatabaseConnection,
-    current: RwLock<Option<(Arc<PlanSnapshot>, Instant)>>,
+    /// The copy, the `plan_seq` it reflects, and when it was loaded.
+    current: RwLock<Option<(Arc<PlanSnapshot>, i64, Instant)>>,
     reload: Mutex<()>,
 }
 
@@ -156,15 +159,16 @@ impl PlanCache {
         }
     }
 
-    fn fresh(&self) -> Option<Arc<PlanSnapshot>> {
+    fn fresh(&self, plan_seq: i64) -> Option<Arc<PlanSnapshot>> {
         let guard = self.current.read().ok()?;
-        let (snapshot, loaded) = guard.as_ref()?;
-        (loaded.elapsed() < MAX_AGE).then(|| snapshot.clone())
+        let (snapshot, loaded_at, loaded) = guard.as_ref()?;
+        (*loaded_at >= plan_seq && loaded.elapsed() < MAX_AGE).then(|| snapshot.clone())
     }
 
-    /// The current copy, reloaded first when it is missing or too old.
-    pub async fn get(&self) -> Result<Arc<PlanSnapshot>, StoreError> {
-        if let Some(snapshot) = self.fresh() {
+    /// A copy reflecting at least the log's `plan_seq`, loaded first when the one kept is
+    /// older (or missing). `plan_seq` must have been read before this call.
+    pub async fn get(&self, plan_seq: i64) -> Result<Arc<PlanSnapshot>, StoreError> {
+        if let Some(snapshot) = self.fresh(plan_seq) {
             metrics::counter!("khcn_hub_cache_requests_total", "cache" => "plan_snapshot", "result" => "hit")
                 .increment(1);
             return Ok(snapshot);
@@ -173,20 +177,13 @@ impl PlanCache {
             .increment(1);
         // One reload at a time; the others wait and then use its result.
         let _reloading = self.reload.lock().await;
-        if let Some(snapshot) = self.fresh() {
+        if let Some(snapshot) = self.fresh(plan_seq) {
             return Ok(snapshot);
         }
         let snapshot = Arc::new(PlanSnapshot::load(&self.db).await?);
         if let Ok(mut guard) = self.current.write() {
-            *guard = Some((snapshot.clone(), Instant::now()));
+            *guard = Some((snapshot.clone(), plan_seq, Instant::now()));
         }
         Ok(snapshot)
-    }
-
-    /// Drops the copy after a write, so the next read sees it.
-    pub fn invalidate(&self) {
-        if let Ok(mut guard) = self.current.write() {
-            *guard = None;
-        }
     }
 }

@@ -1,4 +1,4 @@
-//! Counts behind `totalCount`, kept for a few seconds (see `cache`): counting matching
+//! Counts behind `totalCount`, kept between writes (see `cache`): counting matching
 //! rows is the costliest part of a list page.
 
 use std::sync::Arc;
@@ -7,7 +7,6 @@ use sea_orm::DatabaseConnection;
 
 use super::StoreError;
 use super::cache::ReadCache;
-use super::feed::ChangeFeed;
 use super::records::{ListQuery, count};
 
 #[derive(Debug)]
@@ -20,14 +19,21 @@ fn key(table: &str, query: &ListQuery) -> String {
     )
 }
 
+impl Default for TotalsCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl TotalsCache {
-    pub fn new(feed: ChangeFeed) -> Self {
-        Self(ReadCache::new("totals", feed))
+    pub fn new() -> Self {
+        Self(ReadCache::new("totals"))
     }
 
-    /// The number of rows `query` matches, from the cache when fresh.
+    /// The number of rows `query` matches as of log head `seq` (or later).
     pub async fn count<E>(
         &self,
+        seq: i64,
         db: &DatabaseConnection,
         table: &'static str,
         query: &ListQuery,
@@ -38,7 +44,7 @@ impl TotalsCache {
     {
         let total = self
             .0
-            .get_or_load(key(table, query), || count::<E>(db, table, query))
+            .get_or_load(seq, key(table, query), || count::<E>(db, table, query))
             .await?;
         Ok(*total)
     }

@@ -607,8 +607,7 @@ impl Engine {
         page_counts.quarantined = quarantined;
         *counts += page_counts;
         store::update_run(&txn, run.run_id, *counts, None, None, None).await?;
-        txn.commit().await?;
-        self.feed.publish(outcome.changes);
+        self.feed.commit(txn, &outcome.changes, None).await?;
         Ok(())
     }
 
@@ -624,8 +623,7 @@ impl Engine {
             store::withdraw_unseen::<K>(&txn, &run.writer, started, now()).await?;
         counts.withdrawn += withdrawn;
         store::update_run(&txn, run.run_id, *counts, None, None, None).await?;
-        txn.commit().await?;
-        self.feed.publish(changes);
+        self.feed.commit(txn, &changes, None).await?;
         Ok(())
     }
 }

@@ -259,3 +259,357 @@ async fn a_tokens_rate_limit_holds_across_replicas() {
     let _ = stop.send(());
     serving.await.unwrap().unwrap();
 }
+
+/// A replica with no connectors and no rate limit, for tests that load it.
+async fn start_plain_replica(database_url: &str, dir: &std::path::Path, name: &str) -> HubProcess {
+    let connectors = dir.join("no-connectors");
+    std::fs::create_dir_all(&connectors).unwrap();
+    HubProcess::start(
+        database_url,
+        &[
+            ("KHCN_HUB_CONNECTORS", connectors.to_str().unwrap()),
+            ("KHCN_HUB_RATE_LIMIT_PER_MINUTE", "0"),
+        ],
+        &dir.join(format!("{name}.log")),
+    )
+    .await
+}
+
+/// Three replicas on one new PostgreSQL database, and an admin token. The first creates
+/// the schema; the others start on it.
+async fn three_replicas(dir: &std::path::Path) -> Option<(TestDatabase, Vec<HubProcess>, String)> {
+    let database = TestDatabase::create(Backend::Postgres).await?;
+    let mut replicas = Vec::new();
+    for name in ["r1", "r2", "r3"] {
+        replicas.push(start_plain_replica(&database.url, dir, name).await);
+    }
+    let db = sea_orm::Database::connect(&database.url).await.unwrap();
+    let token = khcn_hub::store::tokens::create_token(&db, Role::Admin, None, None, None)
+        .await
+        .unwrap()
+        .token;
+    Some((database, replicas, token))
+}
+
+/// Runs `query` on `base` and returns its data, failing on any error.
+async fn graphql(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let body: Value = client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"].clone()
+}
+
+const CREATE_PRODUCT: &str =
+    "mutation($name: String!) { createOcopProduct(input: {name: $name, stars: 5}) { id } }";
+
+/// What the caches hold: a total, an aggregate, a target's value (computed from records)
+/// and a task's progress (from the plan snapshot).
+const CACHED: &str = r#"{
+  ocopProducts { totalCount }
+  ocopProductsAggregate(groupBy: [STARS]) { keys { value } count }
+  plan(code: "136/KH-UBND") { targets { key actualValue } }
+  task(code: "VII.3") { status }
+}"#;
+
+struct Cached {
+    total: i64,
+    five_stars: i64,
+    application_models: i64,
+    task_status: Option<String>,
+}
+
+fn cached(data: &Value) -> Cached {
+    let five_stars = data["ocopProductsAggregate"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["keys"][0]["value"] == "5")
+        .map_or(0, |row| row["count"].as_i64().unwrap());
+    let application_models = data["plan"]["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == "APPLICATION_MODELS")
+        .unwrap()["actualValue"]
+        .as_i64()
+        .unwrap();
+    Cached {
+        total: data["ocopProducts"]["totalCount"].as_i64().unwrap(),
+        five_stars,
+        application_models,
+        task_status: data["task"]["status"].as_str().map(str::to_owned),
+    }
+}
+
+#[tokio::test]
+async fn a_write_through_one_replica_is_seen_through_the_others_at_once() {
+    use crate::subscriptions::{OCOP_CHANGES, change, next, subscribe_at};
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_database, replicas, token)) = three_replicas(dir.path()).await else {
+        return;
+    };
+    let (r1, r2, r3) = (&replicas[0].base, &replicas[1].base, &replicas[2].base);
+    let client = reqwest::Client::new();
+    // Replica 2 has every answer cached; replica 3 has a subscriber.
+    for _ in 0..2 {
+        graphql(&client, r2, &token, CACHED, json!({})).await;
+    }
+    let before = cached(&graphql(&client, r2, &token, CACHED, json!({})).await);
+    let mut subscriber = subscribe_at(r3, Some(&token), OCOP_CHANGES, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let created = graphql(
+        &client,
+        r1,
+        &token,
+        CREATE_PRODUCT,
+        json!({"name": "Sen Tháp Mười"}),
+    )
+    .await;
+    graphql(&client, r1, &token, "mutation { createApplicationModel(input: {title: \"Mô hình nhân rộng\", yearTransferred: 2024}) { id } }", json!({})).await;
+    graphql(&client, r1, &token, "mutation { updateTaskProgress(taskCode: \"VII.3\", input: {status: \"COMPLETED\"}) { status } }", json!({})).await;
+
+    let after = cached(&graphql(&client, r2, &token, CACHED, json!({})).await);
+    assert_eq!(after.total, before.total + 1, "totalCount");
+    assert_eq!(after.five_stars, before.five_stars + 1, "the aggregate");
+    assert_eq!(
+        after.application_models,
+        before.application_models + 1,
+        "the target's value"
+    );
+    assert_ne!(before.task_status.as_deref(), Some("COMPLETED"));
+    assert_eq!(
+        after.task_status.as_deref(),
+        Some("COMPLETED"),
+        "the plan snapshot"
+    );
+
+    let event = change(&mut subscriber).await;
+    assert_eq!(event["recordId"], created["createOcopProduct"]["id"]);
+    assert_eq!(event["operation"], "CREATED");
+    let last_seen = event["sequence"].as_str().unwrap().to_owned();
+    drop(subscriber);
+
+    // 100 writes through replicas 1 and 2 while the subscriber is away; it resumes on
+    // replica 3 and gets all of them, in order.
+    let mut missed = Vec::new();
+    for i in 0..100 {
+        let base = if i % 2 == 0 { r1 } else { r2 };
+        let data = graphql(
+            &client,
+            base,
+            &token,
+            CREATE_PRODUCT,
+            json!({"name": format!("Sản phẩm {i}")}),
+        )
+        .await;
+        missed.push(data["createOcopProduct"]["id"].clone());
+    }
+    let mut resumed =
+        subscribe_at(r3, Some(&token), OCOP_CHANGES, json!({"after": last_seen})).await;
+    for (i, id) in missed.iter().enumerate() {
+        let event = change(&mut resumed).await;
+        assert_eq!(&event["recordId"], id, "change {i} of 100");
+    }
+    assert_eq!(next(&mut resumed, Duration::from_millis(500)).await, None);
+}
+
+/// Three replicas, writers and readers spread over them round-robin, a subscriber on
+/// each: no subscriber misses a change or gets one twice or out of order, and no read
+/// shows fewer products than were acknowledged before it was sent. The figures are
+/// printed; `KHCN_HUB_TEST_LOAD_SECS` sets the duration (30 s).
+#[tokio::test]
+async fn under_load_no_change_is_lost_and_no_read_contradicts_a_write() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+
+    use crate::subscriptions::{OCOP_CHANGES, subscribe_at};
+    const WRITERS: usize = 4;
+    const READERS: usize = 4;
+    let seconds: u64 = std::env::var("KHCN_HUB_TEST_LOAD_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30);
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_database, replicas, token)) = three_replicas(dir.path()).await else {
+        return;
+    };
+    let bases: Arc<Vec<String>> = Arc::new(replicas.iter().map(|r| r.base.clone()).collect());
+    let client = reqwest::Client::new();
+    let count_query = "{ ocopProducts { totalCount } }";
+    let start_total = graphql(&client, &bases[0], &token, count_query, json!({})).await["ocopProducts"]["totalCount"]
+        .as_i64()
+        .unwrap();
+
+    let mut subscribers = Vec::new();
+    for base in bases.iter() {
+        subscribers.push(subscribe_at(base, Some(&token), OCOP_CHANGES, json!({})).await);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let receiving: Vec<_> = subscribers
+        .into_iter()
+        .map(|mut socket| {
+            tokio::spawn(async move {
+                let mut seen: Vec<(i64, String, Instant)> = Vec::new();
+                loop {
+                    let Some(message) =
+                        crate::subscriptions::next(&mut socket, Duration::from_secs(5)).await
+                    else {
+                        return seen;
+                    };
+                    assert_eq!(message["type"], "next", "{message}");
+                    let event = &message["payload"]["data"]["recordChanged"];
+                    seen.push((
+                        event["sequence"].as_str().unwrap().parse().unwrap(),
+                        event["recordId"].as_str().unwrap().to_owned(),
+                        Instant::now(),
+                    ));
+                }
+            })
+        })
+        .collect();
+
+    let acknowledged = Arc::new(AtomicI64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let turn = Arc::new(AtomicUsize::new(0));
+    let written: Arc<std::sync::Mutex<Vec<(String, Instant)>>> = Default::default();
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let (client, token, bases, acknowledged, stop, turn, written) = (
+            client.clone(),
+            token.clone(),
+            bases.clone(),
+            acknowledged.clone(),
+            stop.clone(),
+            turn.clone(),
+            written.clone(),
+        );
+        writers.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let base = &bases[turn.fetch_add(1, Ordering::Relaxed) % bases.len()];
+                let data = graphql(
+                    &client,
+                    base,
+                    &token,
+                    CREATE_PRODUCT,
+                    json!({"name": format!("Tải {w}-{n}")}),
+                )
+                .await;
+                let id = data["createOcopProduct"]["id"].as_str().unwrap().to_owned();
+                written.lock().unwrap().push((id, Instant::now()));
+                acknowledged.fetch_add(1, Ordering::SeqCst);
+                n += 1;
+            }
+        }));
+    }
+    let mut readers = Vec::new();
+    for _ in 0..READERS {
+        let (client, token, bases, acknowledged, stop, turn) = (
+            client.clone(),
+            token.clone(),
+            bases.clone(),
+            acknowledged.clone(),
+            stop.clone(),
+            turn.clone(),
+        );
+        readers.push(tokio::spawn(async move {
+            let (mut reads, mut stale, mut latencies) = (0usize, 0usize, Vec::new());
+            while !stop.load(Ordering::Relaxed) {
+                let base = &bases[turn.fetch_add(1, Ordering::Relaxed) % bases.len()];
+                let floor = acknowledged.load(Ordering::SeqCst);
+                let sent = Instant::now();
+                let data = graphql(&client, base, &token, count_query, json!({})).await;
+                latencies.push(sent.elapsed());
+                let total = data["ocopProducts"]["totalCount"].as_i64().unwrap();
+                reads += 1;
+                if total < start_total + floor {
+                    stale += 1;
+                    eprintln!("stale read on {base}: {total} < {start_total} + {floor}");
+                }
+            }
+            (reads, stale, latencies)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let (mut reads, mut stale, mut latencies) = (0, 0, Vec::new());
+    for reader in readers {
+        let (r, s, l) = reader.await.unwrap();
+        reads += r;
+        stale += s;
+        latencies.extend(l);
+    }
+    let written = std::mem::take(&mut *written.lock().unwrap());
+    let writes = written.len();
+    let acked_at: HashMap<&str, Instant> =
+        written.iter().map(|(id, at)| (id.as_str(), *at)).collect();
+    let mut delays = Vec::new();
+    for (replica, receiving) in receiving.into_iter().enumerate() {
+        let seen = receiving.await.unwrap();
+        let sequences: Vec<i64> = seen.iter().map(|s| s.0).collect();
+        assert!(
+            sequences.windows(2).all(|w| w[0] < w[1]),
+            "replica {}: out of order",
+            replica + 1
+        );
+        let ids: std::collections::HashSet<&str> = seen.iter().map(|s| s.1.as_str()).collect();
+        assert_eq!(
+            ids.len(),
+            seen.len(),
+            "replica {}: a change twice",
+            replica + 1
+        );
+        assert_eq!(
+            seen.len(),
+            writes,
+            "replica {}: every acknowledged change, once",
+            replica + 1
+        );
+        for (_, id, at) in &seen {
+            let acked = acked_at
+                .get(id.as_str())
+                .unwrap_or_else(|| panic!("{id} was never written"));
+            delays.push(at.saturating_duration_since(*acked));
+        }
+    }
+    latencies.sort();
+    delays.sort();
+    let pick =
+        |v: &[Duration], q: f64| v[((v.len() - 1) as f64 * q) as usize].as_secs_f64() * 1000.0;
+    eprintln!(
+        "replicas under load, {seconds} s: {writes} writes ({:.0}/s), {reads} reads ({:.0}/s), {stale} stale; \
+         read p50 {:.1} ms, p99 {:.1} ms; {} deliveries, after the write's response p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        writes as f64 / seconds as f64,
+        reads as f64 / seconds as f64,
+        pick(&latencies, 0.5),
+        pick(&latencies, 0.99),
+        delays.len(),
+        pick(&delays, 0.5),
+        pick(&delays, 0.99),
+        pick(&delays, 1.0),
+    );
+    assert!(writes > 0 && reads > 0);
+    assert_eq!(stale, 0, "a read contradicted an acknowledged write");
+    let final_total = graphql(&client, &bases[2], &token, count_query, json!({})).await["ocopProducts"]["totalCount"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(final_total, start_total + writes as i64);
+}

@@ -13,10 +13,14 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::TestApp;
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-async fn connect(app: &TestApp, init: Value) -> Socket {
-    let url = format!("{}/graphql/ws", app.address.replace("http://", "ws://"));
+/// The recordChanged selection the tests ask for.
+pub const OCOP_CHANGES: &str = "subscription($after: String) { recordChanged(kinds: [OCOP_PRODUCT], after: $after) { sequence operation recordId version actor record { ... on OcopProduct { name } } } }";
+
+/// Opens `graphql-transport-ws` at `base` (`http://…`) and sends `connection_init`.
+pub async fn connect(base: &str, init: Value) -> Socket {
+    let url = format!("{base}/graphql/ws").replace("http://", "ws://");
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert(
         "sec-websocket-protocol",
@@ -35,7 +39,7 @@ async fn connect(app: &TestApp, init: Value) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::Text(message.to_string().into()))
         .await
@@ -43,7 +47,7 @@ async fn send(socket: &mut Socket, message: Value) {
 }
 
 /// The next protocol message, or `None` when nothing arrives within `wait`.
-async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
+pub async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
     loop {
         let message = tokio::time::timeout(wait, socket.next())
             .await
@@ -67,25 +71,47 @@ async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
 }
 
 async fn subscribe(app: &TestApp, token: Option<&str>) -> Socket {
+    subscribe_at(&app.address, token, OCOP_CHANGES, json!({})).await
+}
+
+/// Connects to `base` as `token` and sends one subscription, `query` with `variables`.
+pub async fn subscribe_at(
+    base: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Socket {
     let init = match token {
         Some(token) => json!({"Authorization": format!("Bearer {token}")}),
         None => json!({}),
     };
-    let mut socket = connect(app, init).await;
+    let mut socket = connect(base, init).await;
     let ack = next(&mut socket, Duration::from_secs(10)).await.unwrap();
     assert_eq!(ack["type"], "connection_ack", "{ack}");
     send(
         &mut socket,
-        json!({"id": "1", "type": "subscribe", "payload": {
-            "query": "subscription { recordChanged(kinds: [OCOP_PRODUCT]) { operation recordId version actor record { ... on OcopProduct { name } } } }"
-        }}),
+        json!({"id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables }}),
     )
     .await;
     socket
 }
 
+/// The `extensions.code` of the error a subscription ended with (sent as `error`, or as
+/// `next` with errors).
+pub fn subscription_error_code(message: &Value) -> String {
+    let error = match message["type"].as_str() {
+        Some("error") => &message["payload"][0],
+        Some("next") => &message["payload"]["errors"][0],
+        _ => panic!("not an error: {message}"),
+    };
+    error["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// The next change a subscriber receives.
-async fn change(socket: &mut Socket) -> Value {
+pub async fn change(socket: &mut Socket) -> Value {
     let message = next(socket, Duration::from_secs(10))
         .await
         .expect("a change arrives");
@@ -146,9 +172,64 @@ backend_test! {
 
 backend_test! {
     async fn a_bad_token_gets_no_subscription(app) {
-        let mut socket = connect(&app, json!({"Authorization": "Bearer khcn_not-a-token"})).await;
+        let mut socket = connect(&app.address, json!({"Authorization": "Bearer khcn_not-a-token"})).await;
         let reply = next(&mut socket, Duration::from_secs(10)).await;
         let reply = reply.unwrap_or(json!({"type": "closed"}));
         assert_ne!(reply["type"], "connection_ack", "{reply}");
+    }
+}
+
+backend_test! {
+    async fn a_subscriber_resumes_after_the_last_change_it_saw(app) {
+        let khcn = app.token("agency", Some("so-khcn")).await;
+        let create = "mutation($name: String!) { createOcopProduct(input: {name: $name, stars: 3}) { id } }";
+        let mut feed = subscribe(&app, None).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        app.as_caller(Some(&khcn), create, json!({"name": "Trước"})).await;
+        let seen = change(&mut feed).await;
+        let last_seen = seen["sequence"].as_str().unwrap().to_owned();
+        drop(feed);
+
+        // Missed while away: five products, and an IP right the subscriber did not ask for.
+        let mut missed = Vec::new();
+        for i in 0..5 {
+            let name = format!("Bỏ lỡ {i}");
+            let (_, body) = app.as_caller(Some(&khcn), create, json!({"name": name})).await;
+            missed.push(body["data"]["createOcopProduct"]["id"].as_str().unwrap().to_owned());
+            if i == 2 {
+                app.as_caller(Some(&khcn), "mutation { createIpRight(input: {name: \"Sen\", kind: \"TRADEMARK\", jurisdiction: \"VN\"}) { id } }", json!({})).await;
+            }
+        }
+        let mut resumed = subscribe_at(&app.address, None, OCOP_CHANGES, json!({"after": last_seen})).await;
+        let mut previous: i64 = last_seen.parse().unwrap();
+        for id in &missed {
+            let event = change(&mut resumed).await;
+            assert_eq!(event["recordId"], id.as_str(), "in commit order: {event}");
+            let sequence: i64 = event["sequence"].as_str().unwrap().parse().unwrap();
+            assert!(sequence > previous, "{sequence} after {previous}");
+            previous = sequence;
+        }
+        // Then on, live.
+        let (_, body) = app.as_caller(Some(&khcn), create, json!({"name": "Sau"})).await;
+        let live = change(&mut resumed).await;
+        assert_eq!(live["recordId"], body["data"]["createOcopProduct"]["id"]);
+        assert_eq!(next(&mut resumed, Duration::from_millis(300)).await, None, "each once");
+
+        // A sequence that is not one, or one the log has not reached, is refused.
+        for after in ["abc", "99999999"] {
+            let mut refused = subscribe_at(&app.address, None, OCOP_CHANGES, json!({"after": after})).await;
+            let reply = next(&mut refused, Duration::from_secs(10)).await.unwrap();
+            assert_eq!(subscription_error_code(&reply), "BAD_USER_INPUT", "{reply}");
+        }
+
+        // Once the log no longer keeps what followed, resuming says so instead of
+        // skipping it.
+        let db = khcn_hub::db::connect(&app.database_url()).await.unwrap();
+        let later = chrono::Utc::now().fixed_offset() + chrono::Duration::seconds(1);
+        let removed = khcn_hub::store::changes::prune(&db, later).await.unwrap();
+        assert!(removed >= 7, "{removed}");
+        let mut expired = subscribe_at(&app.address, None, OCOP_CHANGES, json!({"after": last_seen})).await;
+        let reply = next(&mut expired, Duration::from_secs(10)).await.unwrap();
+        assert_eq!(subscription_error_code(&reply), "CHANGES_EXPIRED", "{reply}");
     }
 }

@@ -10,6 +10,7 @@ pub mod annual_reports;
 pub mod api_tokens;
 pub mod application_models;
 pub mod audit_log;
+pub mod change_log;
 pub mod connector_state;
 pub mod idempotency_keys;
 pub mod ip_rights;

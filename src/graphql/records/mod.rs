@@ -124,9 +124,16 @@ where
         archived_scope: archived_scope(caller(ctx)),
     };
     let totals = ctx.data::<std::sync::Arc<crate::store::totals::TotalsCache>>()?;
+    // The log's head is read only when a count is asked for.
+    let total = |query: ListQuery| async move {
+        let seq = crate::graphql::context::request_head(ctx)
+            .await
+            .map_err(Arc::new)?
+            .seq;
+        totals.count::<E>(seq, db, table, &query).await
+    };
     let count = |query: ListQuery| async move {
-        totals
-            .count::<E>(db, table, &query)
+        total(query)
             .await
             .map(|n| n as usize)
             .map_err(ApiError::from)
@@ -148,17 +155,14 @@ where
         (true, true) => {
             let (rows, total) = futures_util::future::try_join(
                 async { store::list::<E>(db, table, &query).await.map_err(Arc::new) },
-                totals.count::<E>(db, table, &query),
+                total(query.clone()),
             )
             .await
             .api()?;
             (rows, total as i64)
         }
         (true, false) => (store::list::<E>(db, table, &query).await.api()?, 0),
-        (false, true) => (
-            Vec::new(),
-            totals.count::<E>(db, table, &query).await.api()? as i64,
-        ),
+        (false, true) => (Vec::new(), total(query.clone()).await.api()? as i64),
         (false, false) => (Vec::new(), 0),
     };
     if selects_organisation(ctx) {

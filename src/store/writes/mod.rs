@@ -1,8 +1,8 @@
 //! The write engine: create, update, archive, upsert and bulk import for every record
 //! kind, and a connector's pages, through one path (`apply`). Each operation runs in one
 //! transaction that checks the writer's scope (`domain::scope`), checks the expected
-//! version, writes the rows and appends to the audit log; changes are published to the
-//! feed only after commit.
+//! version, writes the rows and appends to the audit log and the change log (`changes`)
+//! before it commits.
 
 mod apply;
 mod rows;
@@ -37,8 +37,7 @@ async fn write_one<K: Kind>(
 ) -> Result<Written<K::Model>, WriteError> {
     let txn = begin(db).await?;
     let applied = apply::<K>(&txn, writer, vec![row], Origin::Api { rows: None }, now()).await?;
-    txn.commit().await?;
-    feed.publish(applied.changes);
+    feed.commit(txn, &applied.changes, None).await?;
     applied
         .rows
         .into_iter()
@@ -139,8 +138,8 @@ pub async fn archive<K: Kind>(
     };
     audit::append(&txn, writer, at, entry).await?;
     super::search::index_records::<K, _>(&txn, [&model]).await?;
-    txn.commit().await?;
-    feed.publish([change::<K>(&model, ChangeOperation::Archived, writer, at)]);
+    let archived = change::<K>(&model, ChangeOperation::Archived, writer, at);
+    feed.commit(txn, &[archived], None).await?;
     Ok(Written {
         model,
         action: Action::Archived,
@@ -184,8 +183,7 @@ pub async fn submit_report(
         now(),
     )
     .await?;
-    txn.commit().await?;
-    feed.publish(applied.changes);
+    feed.commit(txn, &applied.changes, None).await?;
     applied
         .rows
         .into_iter()
@@ -270,8 +268,7 @@ pub async fn import<K: Kind>(
     let applied = apply::<K>(&txn, writer, rows, origin, now()).await?;
     let committed = !dry_run && errors.is_empty();
     if committed {
-        txn.commit().await?;
-        feed.publish(applied.changes);
+        feed.commit(txn, &applied.changes, None).await?;
     } else {
         txn.rollback().await?;
     }
