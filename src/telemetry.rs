@@ -11,6 +11,7 @@ use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
@@ -43,10 +44,10 @@ impl Telemetry {
 /// filter falls back to `info` and says so. Must run inside the Tokio runtime when OTLP
 /// export is on (exports are sent from it).
 pub fn init(filter: &str) -> Telemetry {
-    let (env_filter, invalid) = match EnvFilter::try_new(filter) {
-        Ok(f) => (f, None),
-        Err(e) => (EnvFilter::new("info"), Some(e)),
-    };
+    let invalid = EnvFilter::try_new(filter).err();
+    // Each layer filters for itself: the pool's acquire events feed a metric whatever
+    // the log level.
+    let env_filter = || EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let (provider, otlp_error) = match otlp_provider() {
         Ok(provider) => (provider, None),
         Err(error) => (None, Some(error)),
@@ -54,12 +55,23 @@ pub fn init(filter: &str) -> Telemetry {
     let otel = provider.as_ref().map(|provider| {
         opentelemetry::global::set_tracer_provider(provider.clone());
         EXPORTING.store(true, std::sync::atomic::Ordering::Relaxed);
-        tracing_opentelemetry::layer().with_tracer(provider.tracer(SERVICE))
+        tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer(SERVICE))
+            .with_filter(env_filter())
     });
     let _ = tracing_subscriber::registry()
-        .with(env_filter)
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(env_filter()),
+        )
         .with(otel)
+        .with(
+            PoolWaits.with_filter(
+                tracing_subscriber::filter::Targets::new()
+                    .with_target(POOL_ACQUIRE_TARGET, tracing::Level::TRACE),
+            ),
+        )
         .try_init();
     if let Some(error) = invalid {
         tracing::warn!(%error, filter, "invalid log filter; using `info`");
@@ -68,6 +80,33 @@ pub fn init(filter: &str) -> Telemetry {
         tracing::warn!(%error, "OTLP trace export is off: the exporter could not be built");
     }
     Telemetry { provider }
+}
+
+/// Where the database pool reports each connection it hands out, with the time the
+/// caller waited for it (`acquired_after_secs`; see `db::connect_with`).
+pub const POOL_ACQUIRE_TARGET: &str = "sqlx::pool::acquire";
+
+/// Turns the pool's acquire events into `khcn_hub_db_pool_acquire_seconds`: how long each
+/// statement or transaction waited for a connection.
+struct PoolWaits;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for PoolWaits {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Waited(Option<f64>);
+        impl tracing::field::Visit for Waited {
+            fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
+                if field.name() == "acquired_after_secs" {
+                    self.0 = Some(value);
+                }
+            }
+            fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+        }
+        let mut waited = Waited(None);
+        event.record(&mut waited);
+        if let Some(seconds) = waited.0 {
+            metrics::histogram!("khcn_hub_db_pool_acquire_seconds").record(seconds);
+        }
+    }
 }
 
 /// A tracer provider exporting to the OTLP endpoint in the environment, if one is set.

@@ -63,6 +63,14 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbSetupError> {
     connect_with(url, &Options::default()).await
 }
 
+/// Has the pool report how long each caller waited for a connection, as a trace event
+/// that `telemetry` turns into `khcn_hub_db_pool_acquire_seconds` (no log line).
+fn time_acquires<DB: sea_orm::sqlx::Database>(
+    options: sea_orm::sqlx::pool::PoolOptions<DB>,
+) -> sea_orm::sqlx::pool::PoolOptions<DB> {
+    options.acquire_time_level(log::LevelFilter::Trace)
+}
+
 /// Opens a pool on `url`. SQLite files (and their directory) are created when missing,
 /// run in WAL mode and enforce foreign keys.
 pub async fn connect_with(
@@ -88,6 +96,7 @@ pub async fn connect_with(
             .then(|| settings.sqlite_max_size_mb * 1024 * 1024 / SQLITE_PAGE_BYTES);
         options
             .max_connections(8)
+            .map_sqlx_sqlite_pool_opts(time_acquires)
             .map_sqlx_sqlite_opts(move |opts| {
                 let opts = opts
                     .create_if_missing(true)
@@ -107,6 +116,7 @@ pub async fn connect_with(
         let plain_loopback = loopback_without_sslmode(url);
         options
             .max_connections(16)
+            .map_sqlx_postgres_pool_opts(time_acquires)
             .map_sqlx_postgres_opts(move |opts| {
                 // libpq's default, `prefer`, encrypts even a connection that never leaves the
                 // host, for no protection and a tenth of the CPU per request; an explicit

@@ -67,6 +67,12 @@ fn describe() {
         "khcn_hub_db_pool_connections",
         "Database pool connections, by state (idle, in_use), read at scrape time."
     );
+    describe_histogram!(
+        "khcn_hub_db_pool_acquire_seconds",
+        Unit::Seconds,
+        "How long each statement or transaction waited for a database connection (the \
+         pool's waits; recorded by `serve`, whose log subscriber hears the pool)."
+    );
     describe_gauge!(
         "khcn_hub_db_pool_max_connections",
         "The database pool's size limit."
@@ -92,6 +98,10 @@ fn describe() {
     describe_gauge!(
         "khcn_hub_change_log_lag_entries",
         "Change-log entries this replica has heard of but not yet handed to its subscribers."
+    );
+    describe_counter!(
+        "khcn_hub_subscription_catch_ups_total",
+        "Times a subscriber fell behind this replica's broadcast and read the change log instead."
     );
     describe_gauge!(
         "khcn_hub_subscriptions_open",

@@ -160,3 +160,49 @@ async fn prometheus_scrapes_the_hub_and_reads_its_series_back() {
     assert!(value >= 1.0, "{found:?}");
     assert_eq!(up.unwrap()[0]["value"][1], "1", "the scrape succeeded");
 }
+
+/// The pool's waits are measured in the real binary, whose log subscriber hears the
+/// pool's acquire events whatever the log level.
+#[tokio::test]
+async fn the_pools_waits_are_measured() {
+    let database = crate::helpers::TestDatabase::create(crate::helpers::Backend::Sqlite)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let connectors = dir.path().join("connectors");
+    std::fs::create_dir(&connectors).unwrap();
+    let server = crate::helpers::HubProcess::start(
+        &database.url,
+        &[("KHCN_HUB_CONNECTORS", connectors.to_str().unwrap())],
+        &dir.path().join("hub.log"),
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let answered = client
+        .post(format!("{}/graphql", server.base))
+        .json(&serde_json::json!({ "query": "{ ocopProducts(first: 1) { totalCount } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), 200);
+    let text = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let acquired: f64 = text
+        .lines()
+        .find_map(|line| line.strip_prefix("khcn_hub_db_pool_acquire_seconds_count "))
+        .unwrap_or_else(|| panic!("no pool waits in:\n{text}"))
+        .parse()
+        .unwrap();
+    assert!(acquired >= 1.0, "{acquired}");
+    assert!(
+        !server.log().contains("acquired connection"),
+        "the acquire events are not logged at info"
+    );
+    server.terminate();
+}
