@@ -221,6 +221,11 @@ impl App {
             self.state.db.clone(),
             self.change_log_retention,
         )));
+        background.push(tokio::spawn(crate::graphql::bi::keep_targets_current(
+            self.state.schema.clone(),
+            self.state.db.clone(),
+            self.feed.clone(),
+        )));
         let _stop_background = crate::shutdown::AbortOnDrop(background);
         let timeout = self.shutdown_timeout;
         let drained = {

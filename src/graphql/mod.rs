@@ -5,6 +5,7 @@ pub mod agency;
 pub mod aggregate;
 pub mod audit;
 pub mod batch;
+pub mod bi;
 pub mod connectors;
 pub mod context;
 pub mod enums;

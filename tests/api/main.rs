@@ -7,6 +7,7 @@ mod helpers;
 
 mod aggregates;
 mod auth;
+mod bi;
 mod browser;
 mod cli;
 mod conformance;
