@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use moka::future::Cache;
 
-/// How long an unused value is kept: a bound on memory, not on staleness.
+/// How long a value is kept at most: what bounds memory, and how late an edit made
+/// outside the hub (not in the change log) shows.
 pub const MAX_AGE: Duration = Duration::from_secs(60);
 /// Entries kept at most; the least used go first.
 const MAX_ENTRIES: u64 = 10_000;

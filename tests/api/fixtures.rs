@@ -320,7 +320,14 @@ pub async fn load(db: &DatabaseConnection) -> Fixture {
     .await
     .unwrap();
 
-    // Rows written straight to the tables reach the search table only when it is rebuilt.
+    // Rows written straight to the tables reach the search table only when it is rebuilt,
+    // and the hub's caches only once the change log says something changed.
     khcn_hub::store::search::rebuild(db).await.unwrap();
+    let txn = sea_orm::TransactionTrait::begin(db).await.unwrap();
+    let loaded = khcn_hub::store::changes::PlanChange::seeded();
+    khcn_hub::store::changes::append(&txn, &[], Some(&loaded))
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
     Fixture { ocop_ids }
 }
