@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::context::{caller, database, feed};
-use super::error::code;
+use super::error::{ApiResult, code};
 use super::fetch::load_records;
 use super::objects::LinkedRecord;
 use super::scalars::{BigInt, DateTime};
@@ -125,9 +125,8 @@ impl Follower {
     async fn catch_up(&mut self) -> async_graphql::Result<()> {
         let entries = changes::read_after(&self.db, self.cursor, CATCH_UP_BATCH)
             .await
-            .map_err(|e| {
-                super::error::ApiError::from(crate::store::StoreError::from(e)).into_graphql()
-            })?;
+            .map_err(crate::store::StoreError::from)
+            .api()?;
         if entries
             .first()
             .is_some_and(|first| first.seq != self.cursor + 1)
@@ -238,9 +237,10 @@ impl Subscription {
                         "`after` must be an event's `sequence`, not {after:?}"
                     ))
                 })?;
-            let head = changes::head(&follower.db).await.map_err(|e| {
-                super::error::ApiError::from(crate::store::StoreError::from(e)).into_graphql()
-            })?;
+            let head = changes::head(&follower.db)
+                .await
+                .map_err(crate::store::StoreError::from)
+                .api()?;
             if after > head.seq {
                 return Err(invalid(format!(
                     "`after` is {after}, but the change log ends at {}",

@@ -210,17 +210,7 @@ impl Refusal {
     }
 
     fn response(self, response_type: ResponseType) -> Response {
-        let too_large = self.status == StatusCode::PAYLOAD_TOO_LARGE;
-        let mut response = error_response(self.status, response_type, self.code, self.message);
-        if too_large {
-            // The rest of the body is left unread: the client must not send another
-            // request on this connection.
-            response.headers_mut().insert(
-                header::CONNECTION,
-                axum::http::HeaderValue::from_static("close"),
-            );
-        }
-        response
+        error_response(self.status, response_type, self.code, self.message)
     }
 }
 

@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         // Per matched route, so requests are labelled by their route pattern.
         .route_layer(axum::middleware::from_fn(prometheus::track))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::map_response(close_after_unread_body))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             drain::middleware,
@@ -53,6 +54,20 @@ pub fn router(state: AppState) -> Router {
         // Outermost, so every response and log line of a request carries its id.
         .layer(axum::middleware::from_fn(request_id::middleware))
         .with_state(state)
+}
+
+/// A body refused as too large is left unread: the client must not send another request
+/// on that connection, whichever route refused it.
+async fn close_after_unread_body(
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 /// Names the request's root span after the matched route (`POST /graphql`,

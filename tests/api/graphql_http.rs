@@ -179,6 +179,7 @@ backend_test! {
         let huge = format!("{{ plans {{ code }} }} #{}", "x".repeat(1_100_000));
         let response = app.post_graphql(&json!({ "query": huge }), GQL).await;
         assert_eq!(response.status(), 413);
+        assert_eq!(response.headers()["connection"], "close", "the unread body ends the connection");
         let body: Value = response.json().await.unwrap();
         assert_eq!(first_code(&body), "BODY_TOO_LARGE");
         assert!(body["errors"][0]["message"].as_str().unwrap().contains("1048576"));

@@ -316,6 +316,12 @@ async fn graphql(
 const CREATE_PRODUCT: &str =
     "mutation($name: String!) { createOcopProduct(input: {name: $name, stars: 5}) { id } }";
 
+/// Creates a five-star OCOP product through `base`; returns its id.
+async fn create_product(client: &reqwest::Client, base: &str, token: &str, name: &str) -> String {
+    let data = graphql(client, base, token, CREATE_PRODUCT, json!({ "name": name })).await;
+    data["createOcopProduct"]["id"].as_str().unwrap().to_owned()
+}
+
 /// What the caches hold: a total, an aggregate, a target's value (computed from records)
 /// and a task's progress (from the plan snapshot).
 const CACHED: &str = r#"{
@@ -372,14 +378,7 @@ async fn a_write_through_one_replica_is_seen_through_the_others_at_once() {
     let mut subscriber = subscribe_at(r3, Some(&token), OCOP_CHANGES, json!({})).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let created = graphql(
-        &client,
-        r1,
-        &token,
-        CREATE_PRODUCT,
-        json!({"name": "Sen Tháp Mười"}),
-    )
-    .await;
+    let created = create_product(&client, r1, &token, "Sen Tháp Mười").await;
     graphql(&client, r1, &token, "mutation { createApplicationModel(input: {title: \"Mô hình nhân rộng\", yearTransferred: 2024}) { id } }", json!({})).await;
     graphql(&client, r1, &token, "mutation { updateTaskProgress(taskCode: \"VII.3\", input: {status: \"COMPLETED\"}) { status } }", json!({})).await;
 
@@ -399,7 +398,7 @@ async fn a_write_through_one_replica_is_seen_through_the_others_at_once() {
     );
 
     let event = change(&mut subscriber).await;
-    assert_eq!(event["recordId"], created["createOcopProduct"]["id"]);
+    assert_eq!(event["recordId"], created.as_str());
     assert_eq!(event["operation"], "CREATED");
     let last_seen = event["sequence"].as_str().unwrap().to_owned();
     drop(subscriber);
@@ -409,21 +408,13 @@ async fn a_write_through_one_replica_is_seen_through_the_others_at_once() {
     let mut missed = Vec::new();
     for i in 0..100 {
         let base = if i % 2 == 0 { r1 } else { r2 };
-        let data = graphql(
-            &client,
-            base,
-            &token,
-            CREATE_PRODUCT,
-            json!({"name": format!("Sản phẩm {i}")}),
-        )
-        .await;
-        missed.push(data["createOcopProduct"]["id"].clone());
+        missed.push(create_product(&client, base, &token, &format!("Sản phẩm {i}")).await);
     }
     let mut resumed =
         subscribe_at(r3, Some(&token), OCOP_CHANGES, json!({"after": last_seen})).await;
     for (i, id) in missed.iter().enumerate() {
         let event = change(&mut resumed).await;
-        assert_eq!(&event["recordId"], id, "change {i} of 100");
+        assert_eq!(event["recordId"], id.as_str(), "change {i} of 100");
     }
     assert_eq!(next(&mut resumed, Duration::from_millis(500)).await, None);
 }
@@ -502,15 +493,7 @@ async fn under_load_no_change_is_lost_and_no_read_contradicts_a_write() {
             let mut n = 0;
             while !stop.load(Ordering::Relaxed) {
                 let base = &bases[turn.fetch_add(1, Ordering::Relaxed) % bases.len()];
-                let data = graphql(
-                    &client,
-                    base,
-                    &token,
-                    CREATE_PRODUCT,
-                    json!({"name": format!("Tải {w}-{n}")}),
-                )
-                .await;
-                let id = data["createOcopProduct"]["id"].as_str().unwrap().to_owned();
+                let id = create_product(&client, base, &token, &format!("Tải {w}-{n}")).await;
                 written.lock().unwrap().push((id, Instant::now()));
                 acknowledged.fetch_add(1, Ordering::SeqCst);
                 n += 1;
