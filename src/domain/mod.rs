@@ -19,3 +19,4 @@ pub mod targets;
 pub mod text;
 pub mod validate;
 pub mod values;
+pub mod webhooks;
