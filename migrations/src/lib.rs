@@ -17,6 +17,7 @@ mod m20261207_000002_create_rate_limit_buckets;
 mod m20261207_000003_create_persisted_queries;
 mod m20261208_000001_create_change_log;
 mod m20261208_000002_create_bi_views;
+mod m20261209_000001_create_webhooks;
 pub mod record_table;
 
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000003_create_persisted_queries::Migration),
             Box::new(m20261208_000001_create_change_log::Migration),
             Box::new(m20261208_000002_create_bi_views::Migration),
+            Box::new(m20261209_000001_create_webhooks::Migration),
         ]
     }
 }

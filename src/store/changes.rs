@@ -228,7 +228,9 @@ pub async fn prune(db: &DatabaseConnection, before: DateTime<FixedOffset>) -> Re
         .one(&txn)
         .await?
         .flatten();
-    let Some(last) = last else {
+    // Entries the webhook dispatcher has not turned into deliveries yet are kept.
+    let dispatched = super::webhooks::dispatched_through(&txn).await?;
+    let Some(last) = last.map(|last| Ord::min(last, dispatched)) else {
         return Ok(0);
     };
     let removed = change_log::Entity::delete_many()

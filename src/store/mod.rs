@@ -24,6 +24,7 @@ pub mod sync;
 pub mod targets;
 pub mod tokens;
 pub mod totals;
+pub mod webhooks;
 pub mod writes;
 
 use thiserror::Error;

@@ -210,8 +210,8 @@ pub async fn save_validators(
 }
 
 /// Ends a run: releases the claim, counts failures and pauses after too many.
-pub async fn finish(
-    db: &DatabaseConnection,
+pub async fn finish<C: ConnectionTrait>(
+    db: &C,
     name: &str,
     succeeded: bool,
     pause_after: u32,

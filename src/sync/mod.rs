@@ -30,6 +30,7 @@ use crate::records::{Kind, with_kind};
 use crate::store::feed::ChangeFeed;
 use tracing::Instrument as _;
 
+use crate::store::StoreError;
 use crate::store::sync::{self as store, Counts, Rejected, StagedRow};
 use crate::store::writes::begin;
 
@@ -376,17 +377,25 @@ impl Engine {
         }
         let status = if succeeded { "SUCCEEDED" } else { "FAILED" };
         record_run(&definition.name, status, counts);
+        // The run's end, its connector's state and the webhooks announcing a failure
+        // commit together: no event without the failure, no failure without its event.
+        let txn = begin(&self.db).await.map_err(StoreError::from)?;
         store::update_run(
-            &self.db,
+            &txn,
             run_id,
             counts,
             Some(status),
             error.as_deref(),
             Some(now()),
         )
-        .await?;
+        .await
+        .map_err(StoreError::from)?;
+        let was_paused = store::state(&txn, &definition.name, now())
+            .await
+            .map_err(StoreError::from)?
+            .paused;
         let state = store::finish(
-            &self.db,
+            &txn,
             &definition.name,
             succeeded,
             definition.pause_after_failures,
@@ -394,6 +403,13 @@ impl Engine {
             now(),
         )
         .await?;
+        if let Some(error) = &error {
+            let events = failure_events(definition, run_id, error, &state, was_paused);
+            crate::store::webhooks::enqueue(&txn, &events, now())
+                .await
+                .map_err(StoreError::from)?;
+        }
+        txn.commit().await.map_err(StoreError::from)?;
         Ok(RunReport {
             run_id,
             succeeded,
@@ -661,6 +677,46 @@ fn record_run(connector: &str, status: &'static str, counts: store::Counts) {
         metrics::gauge!("khcn_hub_connector_last_success_timestamp_seconds", "connector" => name)
             .set(chrono::Utc::now().timestamp() as f64);
     }
+}
+
+/// The webhook events a failed run announces: the failure, and the pause it caused.
+fn failure_events(
+    definition: &Definition,
+    run_id: i32,
+    error: &str,
+    state: &crate::db::entities::connector_state::Model,
+    was_paused: bool,
+) -> Vec<crate::store::webhooks::Event> {
+    use crate::domain::webhooks::EventType;
+    use crate::store::webhooks::{Audience, Event};
+    let data = serde_json::json!({
+        "connector": definition.name,
+        "recordKind": definition.record_kind.as_str(),
+        "runId": run_id.to_string(),
+        "error": error,
+        "consecutiveFailures": state.consecutive_failures,
+    });
+    let mut events = vec![Event {
+        event_type: EventType::ConnectorRunFailed,
+        key: format!("run:{run_id}"),
+        kind: Some(definition.record_kind),
+        audience: Audience::Admins,
+        data: data.clone(),
+        at: now(),
+    }];
+    if state.paused && !was_paused {
+        let mut data = data;
+        data["reason"] = serde_json::json!(state.paused_reason);
+        events.push(Event {
+            event_type: EventType::ConnectorPaused,
+            key: format!("paused:{run_id}"),
+            kind: Some(definition.record_kind),
+            audience: Audience::Admins,
+            data,
+            at: now(),
+        });
+    }
+    events
 }
 
 #[cfg(test)]

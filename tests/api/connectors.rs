@@ -346,6 +346,16 @@ backend_test! {
         // `pause_after_failures` must sit before the tables: move it up.
         let text = text.replace("pause_after_failures = 3\n", "").replacen("[http_json]", "pause_after_failures = 3\n[http_json]", 1);
         let definition = definition(&text, &url);
+        // An admin's endpoint for connector events: failures are announced in the
+        // transaction that records them.
+        khcn_hub::store::webhooks::create(&app.db, khcn_hub::store::webhooks::NewWebhook {
+            url: "https://ops.example/hooks".into(),
+            description: None,
+            events: vec![khcn_hub::domain::webhooks::EventType::ConnectorRunFailed, khcn_hub::domain::webhooks::EventType::ConnectorPaused],
+            kinds: vec![],
+            owner_agency_id: None,
+            created_by: "test".into(),
+        }, chrono::Utc::now().fixed_offset()).await.unwrap();
 
         // Retried: a 500, and a 429 whose Retry-After is waited for.
         state.fault.set(Fault::FlakyServerError);
@@ -380,6 +390,24 @@ backend_test! {
         assert!(state_row.paused, "{state_row:?}");
         assert!(state_row.paused_reason.unwrap().contains("4 failed runs"));
         assert!(state_row.running_since.is_none());
+        // Each failed run announced once, the pause once (when it began).
+        let announced = |event: &'static str| {
+            let db = app.db.clone();
+            async move {
+                use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+                use khcn_hub::db::entities::webhook_deliveries::{Column, Entity};
+                Entity::find().filter(Column::EventType.eq(event)).order_by_asc(Column::Id).all(&db).await.unwrap()
+            }
+        };
+        let failed = announced("connector.run.failed").await;
+        assert_eq!(failed.len(), 4, "{failed:?}");
+        let payload: Value = serde_json::from_str(&failed[0].payload).unwrap();
+        assert_eq!(payload["data"]["connector"], "ip-faulty");
+        assert!(payload["data"]["error"].as_str().unwrap().contains("did not answer JSON"), "{payload}");
+        let paused = announced("connector.paused").await;
+        assert_eq!(paused.len(), 1, "{paused:?}");
+        let payload: Value = serde_json::from_str(&paused[0].payload).unwrap();
+        assert!(payload["data"]["reason"].as_str().unwrap().contains("3 failed runs"), "{payload}");
     }
 }
 

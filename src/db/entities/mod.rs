@@ -34,6 +34,8 @@ pub mod task_documents;
 pub mod tasks;
 pub mod technology_assessments;
 pub mod traceability_entries;
+pub mod webhook_deliveries;
+pub mod webhooks;
 
 use chrono::{DateTime, FixedOffset};
 
