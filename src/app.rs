@@ -34,6 +34,8 @@ pub enum AppError {
     },
     #[error("a connector definition is invalid")]
     Connectors(#[from] crate::sync::definition::DefinitionError),
+    #[error("cannot set up webhook delivery")]
+    Webhooks(#[from] crate::domain::webhooks::WebhookError),
     #[error("the server stopped with an error")]
     Serve(#[source] std::io::Error),
 }
@@ -43,6 +45,7 @@ pub struct App {
     state: AppState,
     feed: crate::store::feed::ChangeFeed,
     connectors: Connectors,
+    webhooks: crate::webhooks::Webhooks,
     schedules: bool,
     /// How long the change log keeps an entry.
     change_log_retention: std::time::Duration,
@@ -138,7 +141,13 @@ impl App {
             settings.rate_limit_burst,
         ));
         let state = AppState {
-            schema: build_schema(db.clone(), &limits, feed.clone(), connectors.clone()),
+            schema: build_schema(
+                db.clone(),
+                &limits,
+                feed.clone(),
+                connectors.clone(),
+                settings.webhooks(),
+            ),
             introspection_schema: crate::graphql::build_introspection_schema(&limits),
             db,
             limits,
@@ -153,11 +162,13 @@ impl App {
                 settings.report_fonts.clone(),
             )),
         };
+        let webhooks = crate::webhooks::Webhooks::new(state.db.clone(), settings.webhooks())?;
         Ok(Self {
             listener,
             state,
             feed,
             connectors,
+            webhooks,
             schedules: settings.schedules,
             change_log_retention: std::time::Duration::from_secs(
                 settings.change_log_retention_secs.max(1),
@@ -226,6 +237,7 @@ impl App {
             self.state.db.clone(),
             self.feed.clone(),
         )));
+        background.push(tokio::spawn(self.webhooks.clone().run(self.feed.clone())));
         let _stop_background = crate::shutdown::AbortOnDrop(background);
         let timeout = self.shutdown_timeout;
         let drained = {

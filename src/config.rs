@@ -75,6 +75,11 @@ pub enum Command {
         #[command(subcommand)]
         action: PersistedCommand,
     },
+    /// Manage webhooks (endpoints that receive signed events).
+    Webhook {
+        #[command(subcommand)]
+        action: WebhookCommand,
+    },
     /// Run connectors now, with a progress bar and a summary table.
     Sync {
         /// The connector to run (its `name`).
@@ -94,6 +99,34 @@ pub enum PersistedCommand {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<std::path::PathBuf>,
     },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum WebhookCommand {
+    /// Register an endpoint and print its id and signing secret.
+    Create {
+        /// Where deliveries are POSTed.
+        #[arg(long)]
+        url: String,
+        /// Events to receive, comma-separated (record.created, record.updated,
+        /// record.archived, link.created, link.removed, report.submitted,
+        /// connector.run.failed, connector.paused, report.due).
+        #[arg(long, value_delimiter = ',', required = true)]
+        events: Vec<String>,
+        /// Only events about these record kinds, comma-separated (e.g. OCOP_PRODUCT).
+        #[arg(long, value_delimiter = ',')]
+        kinds: Vec<String>,
+        /// The agency (code) the endpoint belongs to; it then receives only what that
+        /// agency may read. Without it, the endpoint receives everything.
+        #[arg(long)]
+        agency: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// List endpoints (never the secrets).
+    List,
+    /// Delete an endpoint and its deliveries.
+    Delete { id: i32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
@@ -247,6 +280,30 @@ pub struct Settings {
     )]
     pub change_log_retention_secs: u64,
 
+    /// Let webhooks target loopback, private and link-local addresses (closed networks,
+    /// tests); otherwise such targets are refused at creation and at delivery.
+    #[arg(long, env = "KHCN_HUB_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, global = true, action = clap::ArgAction::Set)]
+    pub webhook_allow_private: bool,
+
+    /// Longest one webhook delivery attempt may take, in seconds.
+    #[arg(
+        long,
+        env = "KHCN_HUB_WEBHOOK_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub webhook_timeout_secs: u64,
+
+    /// The wait after a webhook delivery's first failed attempt, in milliseconds; each
+    /// later wait is five times longer (with jitter, at most 6 h), for 24 h.
+    #[arg(
+        long,
+        env = "KHCN_HUB_WEBHOOK_RETRY_BASE_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub webhook_retry_base_ms: u64,
+
     /// A bearer token `GET /metrics` requires; unset, the metrics are open to anyone who
     /// can reach the port (keep it internal).
     #[arg(
@@ -299,6 +356,18 @@ impl Settings {
         let mut settings = Cli::parse_from(["khcn-hub"]).settings;
         settings.database_url = database_url.into();
         settings
+    }
+
+    pub fn webhooks(&self) -> crate::webhooks::WebhookSettings {
+        let defaults = crate::webhooks::WebhookSettings::default();
+        crate::webhooks::WebhookSettings {
+            allow_private: self.webhook_allow_private,
+            timeout: Duration::from_secs(self.webhook_timeout_secs.max(1)),
+            retry: crate::domain::webhooks::RetryPolicy {
+                base: Duration::from_millis(self.webhook_retry_base_ms.max(1)),
+                ..defaults.retry
+            },
+        }
     }
 
     pub fn limits(&self) -> Limits {

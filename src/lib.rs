@@ -29,3 +29,5 @@ pub mod store;
 pub mod sync;
 /// Logging set-up.
 pub mod telemetry;
+/// Webhooks: turning committed changes into signed deliveries, and delivering them.
+pub mod webhooks;

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use khcn_hub::app::{self, App};
-use khcn_hub::config::{Cli, Command, PersistedCommand, Settings, TokenCommand};
+use khcn_hub::config::{Cli, Command, PersistedCommand, Settings, TokenCommand, WebhookCommand};
 use khcn_hub::domain::auth::{Role, parse_lifetime};
 use khcn_hub::sample::SampleSize;
 use khcn_hub::store::tokens;
@@ -39,6 +39,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Token { action } => token(&settings, action).await?,
+        Command::Webhook { action } => webhook(&settings, action).await?,
         Command::Serve => {
             let app = App::build(&settings).await?;
             app.run_until_stopped(app::shutdown_signal()).await?;
@@ -138,6 +139,80 @@ async fn token(settings: &Settings, action: TokenCommand) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// `khcn-hub webhook create|list|delete`.
+async fn webhook(settings: &Settings, action: WebhookCommand) -> anyhow::Result<()> {
+    use khcn_hub::store::webhooks as store;
+    let db = app::open_database(settings).await?;
+    let mut out = std::io::stdout().lock();
+    match action {
+        WebhookCommand::Create {
+            url,
+            events,
+            kinds,
+            agency,
+            description,
+        } => {
+            let events = khcn_hub::domain::webhooks::parse_events(&events)?;
+            let kinds = kinds
+                .iter()
+                .map(|k| khcn_hub::domain::records::RecordKind::parse(k.trim()))
+                .collect::<Result<Vec<_>, _>>()?;
+            khcn_hub::webhooks::check_target(&url, settings.webhook_allow_private).await?;
+            let owner_agency_id = match &agency {
+                Some(code) => Some(store::agency_id(&db, code).await?),
+                None => None,
+            };
+            let created = store::create(
+                &db,
+                store::NewWebhook {
+                    url,
+                    description,
+                    events,
+                    kinds,
+                    owner_agency_id,
+                    created_by: "cli".into(),
+                },
+                chrono::Utc::now().fixed_offset(),
+            )
+            .await?;
+            writeln!(out, "webhook {} created; its signing secret:", created.id)?;
+            writeln!(out, "{}", created.secret)?;
+        }
+        WebhookCommand::List => {
+            writeln!(
+                out,
+                "id\turl\tevents\tkinds\tagency_id\tenabled\tdisabled_reason"
+            )?;
+            for webhook in store::list(&db, None).await? {
+                let interest = store::interest(&webhook);
+                let events: Vec<&str> = interest.events.iter().map(|e| e.as_str()).collect();
+                let kinds: Vec<&str> = interest.kinds.iter().map(|k| k.as_str()).collect();
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    webhook.id,
+                    webhook.url,
+                    events.join(","),
+                    kinds.join(","),
+                    webhook
+                        .owner_agency_id
+                        .map(|a| a.to_string())
+                        .unwrap_or_default(),
+                    webhook.enabled,
+                    webhook.disabled_reason.unwrap_or_default()
+                )?;
+            }
+        }
+        WebhookCommand::Delete { id } => {
+            if !store::delete(&db, id).await? {
+                anyhow::bail!("there is no webhook {id}");
+            }
+            writeln!(out, "webhook {id} deleted")?;
+        }
+    }
+    Ok(())
+}
+
 /// `khcn-hub seed [--sample [--scale N]]`.
 async fn seed(
     settings: &Settings,
@@ -168,7 +243,13 @@ async fn report(
     app::seed_plan(&db).await?;
     let feed = khcn_hub::store::feed::ChangeFeed::new();
     let connectors = app::load_connectors(settings, &db, &feed)?;
-    let schema = khcn_hub::graphql::build_schema(db, &settings.limits(), feed, connectors);
+    let schema = khcn_hub::graphql::build_schema(
+        db,
+        &settings.limits(),
+        feed,
+        connectors,
+        settings.webhooks(),
+    );
     // The operator at the console reads as an administrator.
     let caller = khcn_hub::domain::auth::Caller::Token {
         token_id: 0,

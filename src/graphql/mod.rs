@@ -26,6 +26,7 @@ pub mod scalars;
 pub mod search;
 pub mod subscriptions;
 pub mod tasks;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -46,6 +47,7 @@ use self::records::roots::{RecordAggregates, RecordsMutation, RecordsQuery};
 use self::search::SearchQuery;
 use self::subscriptions::Subscription;
 use self::tasks::TaskQuery;
+use self::webhooks::{WebhookMutation, WebhookQuery};
 use crate::store::feed::ChangeFeed;
 use crate::store::snapshot::PlanCache;
 
@@ -64,6 +66,7 @@ pub struct Query(
     ConflictQuery,
     RecordAggregates,
     TaskAggregateQuery,
+    WebhookQuery,
 );
 
 /// The root mutation: every domain's writes side by side.
@@ -73,6 +76,7 @@ pub struct Mutation(
     ReportSubmission,
     PlanMutation,
     ConnectorMutation,
+    WebhookMutation,
 );
 
 pub type HubSchema = Schema<Query, Mutation, Subscription>;
@@ -97,6 +101,7 @@ pub fn build_schema(
     limits: &Limits,
     feed: ChangeFeed,
     connectors: crate::sync::scheduler::Connectors,
+    webhooks: crate::webhooks::WebhookSettings,
 ) -> HubSchema {
     let plan_cache = Arc::new(PlanCache::new(db.clone()));
     let plan_loader = Arc::new(PlanLoader::new(db.clone(), plan_cache.clone()));
@@ -113,6 +118,7 @@ pub fn build_schema(
         .data(heads)
         .data(feed)
         .data(connectors)
+        .data(webhooks)
         .finish()
 }
 

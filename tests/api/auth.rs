@@ -126,7 +126,8 @@ fn the_cli_refuses_roles_and_agencies_that_do_not_fit() {
     }
 }
 
-#[tokio::test]
+// Two workers: the CLI below blocks its thread while the hub in this process runs on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_reads_can_be_switched_off() {
     let app = TestApp::spawn_with(Backend::Sqlite, |s| s.anonymous_reads = false)
         .await

@@ -33,3 +33,4 @@ mod schemathesis;
 mod shutdown;
 mod subscriptions;
 mod tracing;
+mod webhooks;

@@ -84,7 +84,13 @@ impl Counted {
             definitions: std::sync::Arc::new(Vec::new()),
             engine: khcn_hub::sync::Engine::new(db.clone(), feed.clone()),
         };
-        let schema = build_schema(db.clone(), &limits, feed.clone(), connectors);
+        let schema = build_schema(
+            db.clone(),
+            &limits,
+            feed.clone(),
+            connectors,
+            Default::default(),
+        );
         // The first query loads the in-memory plan snapshot; count from the second on.
         let warm_up = schema.execute("{ plans { code } }").await;
         assert!(warm_up.errors.is_empty(), "{:?}", warm_up.errors);
