@@ -365,21 +365,14 @@ fn check_literal_address(url: &str) -> Result<(), WebhookError> {
 }
 
 fn describe(error: &reqwest::Error) -> String {
-    use std::error::Error;
-    let mut text = if error.is_timeout() {
-        "timed out".to_owned()
+    let what = if error.is_timeout() {
+        "timed out"
     } else if error.is_connect() {
-        "cannot connect".to_owned()
+        "cannot connect"
     } else {
-        "request failed".to_owned()
+        "request failed"
     };
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    format!("{what}: {}", crate::store::error_chain(error))
 }
 
 /// Reads at most `MAX_RESPONSE_BYTES` of a body; what follows is not read.

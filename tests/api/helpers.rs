@@ -437,3 +437,25 @@ impl HubProcess {
         assert!(sent.success());
     }
 }
+
+/// Runs `query` on `base` (a hub process) as `token` and returns its data, failing on any error.
+pub async fn graphql(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let body: Value = client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"].clone()
+}

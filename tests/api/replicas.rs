@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use khcn_hub::domain::auth::Role;
 
-use crate::helpers::{Backend, HubProcess, TestDatabase};
+use crate::helpers::{Backend, HubProcess, TestDatabase, graphql};
 use crate::registry::serve;
 
 const ROWS: usize = 30;
@@ -289,28 +289,6 @@ async fn three_replicas(dir: &std::path::Path) -> Option<(TestDatabase, Vec<HubP
         .unwrap()
         .token;
     Some((database, replicas, token))
-}
-
-/// Runs `query` on `base` and returns its data, failing on any error.
-async fn graphql(
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    query: &str,
-    variables: Value,
-) -> Value {
-    let body: Value = client
-        .post(format!("{base}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"].clone()
 }
 
 const CREATE_PRODUCT: &str =

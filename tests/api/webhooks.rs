@@ -18,7 +18,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::helpers::{Backend, HubProcess, TestApp, TestDatabase, error_code};
+use crate::helpers::{Backend, HubProcess, TestApp, TestDatabase, error_code, graphql};
 use crate::registry::serve;
 
 /// One request the receiver got.
@@ -548,25 +548,10 @@ async fn a_delivery_cut_by_kill_9_is_made_after_restart() {
     .unwrap()
     .token;
     let client = reqwest::Client::new();
-    let graphql = |base: String, query: &'static str, variables: Value| {
-        let (client, token) = (client.clone(), token.clone());
-        async move {
-            let body: Value = client
-                .post(format!("{base}/graphql"))
-                .bearer_auth(token)
-                .json(&json!({"query": query, "variables": variables}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            assert!(body.get("errors").is_none(), "{body}");
-            body["data"].clone()
-        }
-    };
     let created = graphql(
-        first.base.clone(),
+        &client,
+        &first.base,
+        &token,
         CREATE_WEBHOOK,
         json!({"input": {"url": url, "events": ["record.created"]}}),
     )
@@ -576,7 +561,9 @@ async fn a_delivery_cut_by_kill_9_is_made_after_restart() {
         .unwrap()
         .to_owned();
     let product = graphql(
-        first.base.clone(),
+        &client,
+        &first.base,
+        &token,
         CREATE_PRODUCT,
         json!({"name": "Sen Đồng Tháp"}),
     )
