@@ -115,6 +115,7 @@ pub fn build_schema(
         .data(record_loader)
         .data(totals)
         .data(Arc::new(AggregateCache::new("aggregates")))
+        .data(Arc::new(search::SearchCache::new("search")))
         .data(heads)
         .data(feed)
         .data(connectors)

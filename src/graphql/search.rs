@@ -1,5 +1,7 @@
 //! `search`: one ranked search across tasks, agencies and every record kind.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Object};
 
 use super::context::{caller, database, plan_loader, record_loader};
@@ -7,7 +9,12 @@ use super::error::{ApiError, ApiResult};
 use super::loaders::{AgencyId, RecordKey, TaskId};
 use super::objects::{Agency, SearchHitKind, SearchResult, Task};
 use crate::domain::records::{RecordKind, RecordRef};
+use crate::domain::text::search_key;
+use crate::store::cache::ReadCache;
 use crate::store::search::{self as store, HitKind};
+
+/// Search hits kept between writes, by folded text, kinds and count.
+pub type SearchCache = ReadCache<(String, Option<Vec<RecordKind>>, usize), Vec<store::Hit>>;
 
 /// The most hits one search returns.
 const MAX_HITS: i32 = 100;
@@ -70,9 +77,18 @@ impl SearchQuery {
         #[graphql(default = 20)] first: i32,
     ) -> async_graphql::Result<Vec<SearchHit>> {
         let first = first.clamp(0, MAX_HITS) as usize;
-        let hits = store::search(database(ctx)?, &text, kinds.as_deref(), first)
+        // Hits are of active records, the same for every caller: kept between writes.
+        let cache = ctx.data::<Arc<SearchCache>>()?;
+        let seq = super::context::head(ctx).await?.seq;
+        let key = (search_key(&text), kinds.clone(), first);
+        let db = database(ctx)?;
+        let hits = cache
+            .get_or_load(seq, key, || {
+                store::search(db, &text, kinds.as_deref(), first)
+            })
             .await
             .api()?;
+        let hits: Vec<store::Hit> = hits.as_ref().clone();
         if !ctx.look_ahead().field("node").exists() {
             // Hits are of active records only; without nodes nothing more is read.
             return Ok(hits
