@@ -398,56 +398,39 @@ pub async fn top_links_by_tasks(
     if db.get_database_backend() == DbBackend::Postgres {
         return top_links_lateral(db, task_ids, kinds, per_task).await;
     }
-    let table = Alias::new("record_links");
-    let mut inner: SelectStatement = Query::select();
-    inner
-        .columns(
-            [
-                "id",
-                "task_id",
-                "record_kind",
-                "record_id",
-                "linked_by",
-                "linked_at",
-            ]
-            .map(|c| (table.clone(), Alias::new(c))),
-        )
-        .expr_as(
-            Expr::cust("ROW_NUMBER() OVER (PARTITION BY task_id ORDER BY id)"),
-            Alias::new("rank_in_task"),
-        )
-        .from(table.clone())
-        .and_where(id_in(
-            db.get_database_backend(),
-            "record_links",
-            "task_id",
-            task_ids,
-        ));
-    if let Some(kinds) = kinds {
-        inner.and_where(
-            Expr::col((table.clone(), Alias::new("record_kind")))
-                .is_in(kinds.iter().map(|k| k.as_str())),
-        );
-    }
-    let ranked = Alias::new("ranked");
-    let outer = Query::select()
-        .columns(
-            [
-                "id",
-                "task_id",
-                "record_kind",
-                "record_id",
-                "linked_by",
-                "linked_at",
-            ]
-            .map(|c| (ranked.clone(), Alias::new(c))),
-        )
-        .from_subquery(inner, ranked.clone())
-        .and_where(Expr::col((ranked.clone(), Alias::new("rank_in_task"))).lte(per_task as i64))
-        .order_by((ranked.clone(), Alias::new("task_id")), Order::Asc)
-        .order_by((ranked, Alias::new("id")), Order::Asc)
-        .to_owned();
-    let statement = db.get_database_backend().build(&outer);
+    // SQLite: a correlated subquery per task with its own LIMIT reads each task's first
+    // links off the (task, id) or (task, kind, id) index and stops there, where a window
+    // function would number every link of every task asked for.
+    let ids = format!(
+        "[{}]",
+        task_ids
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let mut values: Vec<Value> = vec![ids.into(), (per_task as i64).into()];
+    let kind_condition = match kinds {
+        None => String::new(),
+        Some([kind]) => {
+            values.push(kind.as_str().into());
+            "AND r.record_kind = ?3".to_owned()
+        }
+        Some(kinds) => {
+            let list =
+                serde_json::Value::from(kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>());
+            values.push(list.to_string().into());
+            "AND r.record_kind IN (SELECT value FROM json_each(?3))".to_owned()
+        }
+    };
+    let sql = format!(
+        "SELECT l.id, l.task_id, l.record_kind, l.record_id, l.linked_by, l.linked_at \
+         FROM json_each(?1) AS t JOIN record_links l ON l.id IN ( \
+           SELECT r.id FROM record_links r WHERE r.task_id = t.value {kind_condition} \
+           ORDER BY r.id LIMIT ?2) \
+         ORDER BY l.task_id, l.id"
+    );
+    let statement = sea_orm::Statement::from_sql_and_values(DbBackend::Sqlite, sql, values);
     Ok(record_links::Model::find_by_statement(statement)
         .all(db)
         .await?)
