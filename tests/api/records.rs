@@ -417,6 +417,18 @@ backend_test! {
         assert_eq!(default["search"], json!([{ "kind": "TRACEABILITY_ENTRY" }]));
         let asked = app.query(r#"{ search(text: "08936000000017", kinds: [TRACEABILITY_ENTRY]) { kind node { ... on TraceabilityEntry { eventId gtin } } } }"#).await;
         assert_eq!(asked["search"], json!([{ "kind": "TRACEABILITY_ENTRY", "node": { "eventId": "urn:uuid:test-1", "gtin": "08936000000017" } }]));
+
+        // Hits are kept between writes, never past one: a new record is found at once,
+        // an archived one is gone at once.
+        let admin = app.token("admin", None).await;
+        let find = || app.query(r#"{ search(text: "sen hong thap muoi", kinds: [OCOP_PRODUCT]) { title } }"#);
+        assert_eq!(find().await["search"], json!([]));
+        let (_, body) = app.as_caller(Some(&admin), r#"mutation { createOcopProduct(input: {name: "Sen hồng Tháp Mười", stars: 3}) { id } }"#, json!({})).await;
+        let id = body["data"]["createOcopProduct"]["id"].clone();
+        assert_eq!(find().await["search"], json!([{ "title": "Sen hồng Tháp Mười" }]));
+        let (_, body) = app.as_caller(Some(&admin), "mutation($id: ID!) { archiveOcopProduct(id: $id, expectedVersion: 1) { id } }", json!({ "id": id })).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        assert_eq!(find().await["search"], json!([]));
     }
 }
 
