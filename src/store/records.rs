@@ -385,7 +385,10 @@ pub async fn links_by_records(
 }
 
 /// The first `per_task` links of each task (in link order), optionally of some kinds
-/// only: one statement for any number of tasks, numbered per task by a window function.
+/// only, in one statement for any number of tasks: each task's links are read off the
+/// (task, id) or (task, kind, id) index with their own LIMIT — a LATERAL join on
+/// PostgreSQL, a correlated subquery on SQLite — where a window function would number
+/// every link of every task asked for.
 pub async fn top_links_by_tasks(
     db: &DatabaseConnection,
     task_ids: &[i32],
@@ -395,91 +398,67 @@ pub async fn top_links_by_tasks(
     if task_ids.is_empty() {
         return Ok(Vec::new());
     }
-    if db.get_database_backend() == DbBackend::Postgres {
-        return top_links_lateral(db, task_ids, kinds, per_task).await;
-    }
-    // SQLite: a correlated subquery per task with its own LIMIT reads each task's first
-    // links off the (task, id) or (task, kind, id) index and stops there, where a window
-    // function would number every link of every task asked for.
-    let ids = format!(
-        "[{}]",
-        task_ids
-            .iter()
-            .map(i32::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-    );
-    let mut values: Vec<Value> = vec![ids.into(), (per_task as i64).into()];
-    let kind_condition = match kinds {
-        None => String::new(),
-        Some([kind]) => {
-            values.push(kind.as_str().into());
-            "AND r.record_kind = ?3".to_owned()
-        }
-        Some(kinds) => {
-            let list =
-                serde_json::Value::from(kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>());
-            values.push(list.to_string().into());
-            "AND r.record_kind IN (SELECT value FROM json_each(?3))".to_owned()
+    let backend = db.get_database_backend();
+    let postgres = backend == DbBackend::Postgres;
+    // Lists travel as one value: a PostgreSQL array literal, or a JSON array for SQLite.
+    let list = |items: Vec<String>, quote: bool| {
+        if postgres {
+            format!("{{{}}}", items.join(","))
+        } else if quote {
+            serde_json::Value::from(items).to_string()
+        } else {
+            format!("[{}]", items.join(","))
         }
     };
-    let sql = format!(
-        "SELECT l.id, l.task_id, l.record_kind, l.record_id, l.linked_by, l.linked_at \
-         FROM json_each(?1) AS t JOIN record_links l ON l.id IN ( \
-           SELECT r.id FROM record_links r WHERE r.task_id = t.value {kind_condition} \
-           ORDER BY r.id LIMIT ?2) \
-         ORDER BY l.task_id, l.id"
-    );
-    let statement = sea_orm::Statement::from_sql_and_values(DbBackend::Sqlite, sql, values);
-    Ok(record_links::Model::find_by_statement(statement)
-        .all(db)
-        .await?)
-}
-
-/// `top_links_by_tasks` on PostgreSQL: each task's first links read straight off an
-/// index with a LATERAL join and LIMIT, where a window function would number every
-/// link of every task asked for.
-async fn top_links_lateral(
-    db: &DatabaseConnection,
-    task_ids: &[i32],
-    kinds: Option<&[RecordKind]>,
-    per_task: u64,
-) -> Result<Vec<record_links::Model>, StoreError> {
-    let ids = format!(
-        "{{{}}}",
-        task_ids
-            .iter()
-            .map(i32::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let at = |n: usize| {
+        if postgres {
+            format!("${n}")
+        } else {
+            format!("?{n}")
+        }
+    };
+    let ids = list(task_ids.iter().map(i32::to_string).collect(), false);
     let mut values: Vec<Value> = vec![ids.into(), (per_task as i64).into()];
     // One kind is an equality, so the (task, kind, id) index yields rows in order.
     let kind_condition = match kinds {
         None => String::new(),
         Some([kind]) => {
             values.push(kind.as_str().into());
-            "AND r.record_kind = $3".to_owned()
+            format!("AND r.record_kind = {}", at(3))
         }
         Some(kinds) => {
-            let list = kinds
-                .iter()
-                .map(|k| k.as_str())
-                .collect::<Vec<_>>()
-                .join(",");
-            values.push(format!("{{{list}}}").into());
-            "AND r.record_kind = ANY(CAST($3 AS text[]))".to_owned()
+            values.push(list(kinds.iter().map(|k| k.as_str().to_owned()).collect(), true).into());
+            if postgres {
+                "AND r.record_kind = ANY(CAST($3 AS text[]))".to_owned()
+            } else {
+                "AND r.record_kind IN (SELECT value FROM json_each(?3))".to_owned()
+            }
         }
+    };
+    let first = |task: &str, select: &str| {
+        format!(
+            "SELECT {select} FROM record_links r WHERE r.task_id = {task} {kind_condition} \
+             ORDER BY r.id LIMIT {}",
+            at(2)
+        )
+    };
+    let from = if postgres {
+        let columns = "r.id, r.task_id, r.record_kind, r.record_id, r.linked_by, r.linked_at";
+        format!(
+            "unnest(CAST($1 AS int4[])) AS t(id) CROSS JOIN LATERAL ({}) l",
+            first("t.id", columns)
+        )
+    } else {
+        format!(
+            "json_each(?1) AS t JOIN record_links l ON l.id IN ({})",
+            first("t.value", "r.id")
+        )
     };
     let sql = format!(
         "SELECT l.id, l.task_id, l.record_kind, l.record_id, l.linked_by, l.linked_at \
-         FROM unnest(CAST($1 AS int4[])) AS t(id) CROSS JOIN LATERAL ( \
-           SELECT r.id, r.task_id, r.record_kind, r.record_id, r.linked_by, r.linked_at \
-           FROM record_links r WHERE r.task_id = t.id {kind_condition} \
-           ORDER BY r.id LIMIT $2) l \
-         ORDER BY l.task_id, l.id"
+         FROM {from} ORDER BY l.task_id, l.id"
     );
-    let statement = sea_orm::Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
+    let statement = sea_orm::Statement::from_sql_and_values(backend, sql, values);
     Ok(record_links::Model::find_by_statement(statement)
         .all(db)
         .await?)
