@@ -76,7 +76,9 @@ backend_test! {
     }
 }
 
-#[tokio::test]
+// The CLI runs synchronously beside the in-process hub: the hub needs a worker of its own,
+// or a write lock it holds at that moment (SQLite) is never released.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_allow_list_runs_only_registered_documents() {
     let Some(app) = TestApp::spawn_with(Backend::Sqlite, |s| s.persisted_only = true).await else {
         return;
