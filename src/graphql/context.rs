@@ -6,6 +6,8 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use async_graphql::Context;
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
 use sea_orm::DatabaseConnection;
 
 use super::batch::Batcher;
@@ -33,9 +35,18 @@ pub fn request_as(
 }
 
 /// The change log's head as this request read it, and this process's write count then.
-/// Resolvers running side by side wait for the one read.
-#[derive(Debug, Default)]
-pub struct RequestHead(tokio::sync::Mutex<Option<(u64, Head)>>);
+/// Resolvers running side by side share the one read, and all go on together when it
+/// ends (a batch loader then sees their keys in one pass).
+#[derive(Default)]
+pub struct RequestHead(std::sync::Mutex<Option<(u64, HeadRead)>>);
+
+type HeadRead = Shared<BoxFuture<'static, Result<Head, Arc<StoreError>>>>;
+
+impl std::fmt::Debug for RequestHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestHead").finish_non_exhaustive()
+    }
+}
 
 /// The change log's head, read once per request after it arrived (and again after this
 /// process writes): what cached values must reflect to be served to it.
@@ -44,27 +55,43 @@ pub async fn head(ctx: &Context<'_>) -> async_graphql::Result<Head> {
 }
 
 /// [`head`], with the store's error.
-pub async fn request_head(ctx: &Context<'_>) -> Result<Head, StoreError> {
-    let missing = |what: &str| StoreError::Invalid(format!("the schema has no {what}"));
+pub async fn request_head(ctx: &Context<'_>) -> Result<Head, Arc<StoreError>> {
+    let missing = |what: &str| Arc::new(StoreError::Invalid(format!("the schema has no {what}")));
     let local_writes = ctx
         .data_opt::<ChangeFeed>()
         .ok_or_else(|| missing("change feed"))?
         .local_writes();
     let reader = ctx
         .data_opt::<Arc<HeadReader>>()
-        .ok_or_else(|| missing("change log reader"))?;
-    let Some(remembered) = ctx.data_opt::<RequestHead>() else {
-        return Ok(reader.head().await?);
+        .ok_or_else(|| missing("change log reader"))?
+        .clone();
+    let read = move || -> HeadRead {
+        async move {
+            reader
+                .head()
+                .await
+                .map_err(|e| Arc::new(StoreError::SharedDb(e)))
+        }
+        .boxed()
+        .shared()
     };
-    let mut memo = remembered.0.lock().await;
-    if let Some((writes, head)) = *memo
-        && writes == local_writes
-    {
-        return Ok(head);
-    }
-    let head = reader.head().await?;
-    *memo = Some((local_writes, head));
-    Ok(head)
+    let Some(remembered) = ctx.data_opt::<RequestHead>() else {
+        return read().await;
+    };
+    let pending = {
+        let Ok(mut memo) = remembered.0.lock() else {
+            return read().await;
+        };
+        match &*memo {
+            Some((writes, pending)) if *writes == local_writes => pending.clone(),
+            _ => {
+                let pending = read();
+                *memo = Some((local_writes, pending.clone()));
+                pending
+            }
+        }
+    };
+    pending.await
 }
 
 /// The caller of this request.
@@ -104,7 +131,7 @@ pub struct PlanReader<'a, 'c> {
 
 impl PlanReader<'_, '_> {
     async fn head(&self) -> Result<Head, Arc<StoreError>> {
-        request_head(self.ctx).await.map_err(Arc::new)
+        request_head(self.ctx).await
     }
 
     pub async fn load_one<K>(

@@ -339,6 +339,7 @@ impl From<StoreError> for ApiError {
         match &error {
             StoreError::Invalid(_) => ApiError::BadUserInput(error.to_string()),
             StoreError::Db(db) => ApiError::from_db(db, error_chain(&error)),
+            StoreError::SharedDb(db) => ApiError::from_db(db, error_chain(&error)),
         }
     }
 }
@@ -348,6 +349,7 @@ impl From<Arc<StoreError>> for ApiError {
         match &*error {
             StoreError::Invalid(_) => ApiError::BadUserInput(error.to_string()),
             StoreError::Db(db) => ApiError::from_db(db, error_chain(&*error)),
+            StoreError::SharedDb(db) => ApiError::from_db(db, error_chain(&*error)),
         }
     }
 }

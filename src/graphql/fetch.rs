@@ -1,16 +1,218 @@
 //! Fetching the objects fields refer to, through the loaders: records by reference,
-//! agencies and organisations by id, a page's organisations ahead of its rows.
+//! agencies and organisations by id, a page's organisations ahead of its rows. Records,
+//! organisations, task links and list pages read at the change log's head are kept for
+//! the requests that read at the same head (`EntityCache`).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::any::Any;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::Context;
 
-use super::context::{caller, plan_loader, record_loader};
+use super::context::{caller, plan_loader, record_loader, request_head};
 use super::error::ApiResult;
-use super::loaders::{AgencyId, OrganisationId, RecordKey};
+use super::loaders::{
+    AgencyId, OrganisationId, RecordKey, RecordTasks, SupportEventsOf, TaskLinks,
+};
 use super::objects::{Agency, LinkedRecord, Organisation};
+use crate::db::entities::{organisations, record_links, startup_support_events, tasks};
 use crate::domain::records::RecordRef;
+use crate::store::cache::{MAX_AGE, ReadCache};
+
+/// What requests at one head of the change log share: every value was read after that
+/// head, so it reflects every write acknowledged before the head was read, on any
+/// replica. A write moves the head and leaves these values unreachable; they age out.
+/// Values are the caller-independent rows: who may see them is decided per request.
+pub struct EntityCache {
+    records: ReadCache<RecordRef, LinkedRecord>,
+    organisations: ReadCache<i32, organisations::Model>,
+    task_links: ReadCache<TaskLinks, Vec<record_links::Model>>,
+    record_tasks: ReadCache<RecordRef, Vec<tasks::Model>>,
+    support_events: ReadCache<i32, Vec<startup_support_events::Model>>,
+    /// A list page's rows (`Vec<Arc<Model>>` of the list's table) by table and query.
+    pages: ReadCache<String, Box<dyn Any + Send + Sync>>,
+}
+
+/// Records and organisations kept at most: a few megabytes of rows.
+const ENTITIES: u64 = 4_096;
+/// List pages kept at most (each up to 101 rows).
+const PAGES: u64 = 256;
+
+impl Default for EntityCache {
+    fn default() -> Self {
+        Self {
+            records: ReadCache::bounded("records", MAX_AGE, ENTITIES),
+            organisations: ReadCache::bounded("organisations", MAX_AGE, ENTITIES),
+            task_links: ReadCache::bounded("task_links", MAX_AGE, ENTITIES),
+            record_tasks: ReadCache::bounded("record_tasks", MAX_AGE, ENTITIES),
+            support_events: ReadCache::bounded("support_events", MAX_AGE, ENTITIES),
+            pages: ReadCache::bounded("pages", MAX_AGE, PAGES),
+        }
+    }
+}
+
+/// The values of `keys` at the request's head: those kept, then the missing ones read by
+/// `load` in one call (and kept). Keys `load` does not find are left out.
+async fn at_head<K, V, F, Fut>(
+    ctx: &Context<'_>,
+    cache: &ReadCache<K, V>,
+    keys: impl IntoIterator<Item = K>,
+    load: F,
+) -> async_graphql::Result<HashMap<K, Arc<V>>>
+where
+    K: Hash + Eq + Copy + Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    F: FnOnce(Vec<K>) -> Fut,
+    Fut: Future<Output = async_graphql::Result<HashMap<K, V>>>,
+{
+    let seq = request_head(ctx).await.api()?.seq;
+    let mut found = HashMap::new();
+    let mut missing = Vec::new();
+    let mut seen = HashSet::new();
+    for key in keys {
+        if !seen.insert(key) {
+            continue;
+        }
+        match cache.get(seq, key).await {
+            Some(value) => {
+                found.insert(key, value);
+            }
+            None => missing.push(key),
+        }
+    }
+    if !missing.is_empty() {
+        for (key, value) in load(missing).await? {
+            found.insert(key, cache.insert(seq, key, value).await);
+        }
+    }
+    Ok(found)
+}
+
+fn entity_cache<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a EntityCache> {
+    Ok(ctx.data::<Arc<EntityCache>>()?)
+}
+
+/// Records by reference at the request's head, archived ones included (the caller
+/// decides what to show).
+pub async fn records_by_ref(
+    ctx: &Context<'_>,
+    refs: impl IntoIterator<Item = RecordRef>,
+) -> async_graphql::Result<HashMap<RecordRef, Arc<LinkedRecord>>> {
+    let loader = record_loader(ctx)?;
+    at_head(
+        ctx,
+        &entity_cache(ctx)?.records,
+        refs,
+        |missing| async move {
+            let found = loader
+                .load_many(missing.into_iter().map(RecordKey))
+                .await
+                .api()?;
+            Ok(found
+                .into_iter()
+                .map(|(key, record)| (key.0, record))
+                .collect())
+        },
+    )
+    .await
+}
+
+/// A task's first links (see `TaskLinks`) at the request's head.
+pub async fn task_links(
+    ctx: &Context<'_>,
+    key: TaskLinks,
+) -> async_graphql::Result<Vec<record_links::Model>> {
+    let loader = record_loader(ctx)?;
+    let found = at_head(
+        ctx,
+        &entity_cache(ctx)?.task_links,
+        [key],
+        |missing| async move { loader.load_many(missing).await.api() },
+    )
+    .await?;
+    Ok(found
+        .get(&key)
+        .map(|links| links.to_vec())
+        .unwrap_or_default())
+}
+
+/// The plan tasks a record serves, at the request's head.
+pub async fn record_tasks(
+    ctx: &Context<'_>,
+    record: RecordRef,
+) -> async_graphql::Result<Vec<tasks::Model>> {
+    let loader = record_loader(ctx)?;
+    let found = at_head(
+        ctx,
+        &entity_cache(ctx)?.record_tasks,
+        [record],
+        |missing| async move {
+            let found = loader
+                .load_many(missing.into_iter().map(RecordTasks))
+                .await
+                .api()?;
+            Ok(found
+                .into_iter()
+                .map(|(key, tasks)| (key.0, tasks))
+                .collect())
+        },
+    )
+    .await?;
+    Ok(found.get(&record).map(|t| t.to_vec()).unwrap_or_default())
+}
+
+/// A startup's support events, at the request's head.
+pub async fn support_events(
+    ctx: &Context<'_>,
+    startup_id: i32,
+) -> async_graphql::Result<Vec<startup_support_events::Model>> {
+    let loader = record_loader(ctx)?;
+    let found = at_head(
+        ctx,
+        &entity_cache(ctx)?.support_events,
+        [startup_id],
+        |missing| async move {
+            let found = loader
+                .load_many(missing.into_iter().map(SupportEventsOf))
+                .await
+                .api()?;
+            Ok(found
+                .into_iter()
+                .map(|(key, events)| (key.0, events))
+                .collect())
+        },
+    )
+    .await?;
+    Ok(found
+        .get(&startup_id)
+        .map(|e| e.to_vec())
+        .unwrap_or_default())
+}
+
+/// A list page's rows at the request's head: kept under `key` (which must name the
+/// table and every part of the query), else read by `load`.
+pub async fn page_rows<M, Fut>(
+    ctx: &Context<'_>,
+    key: String,
+    load: impl FnOnce() -> Fut,
+) -> async_graphql::Result<Vec<Arc<M>>>
+where
+    M: Send + Sync + 'static,
+    Fut: Future<Output = async_graphql::Result<Vec<M>>>,
+{
+    let cache = &entity_cache(ctx)?.pages;
+    let seq = request_head(ctx).await.api()?.seq;
+    if let Some(kept) = cache.get(seq, key.clone()).await
+        && let Some(rows) = kept.downcast_ref::<Vec<Arc<M>>>()
+    {
+        return Ok(rows.clone());
+    }
+    let rows: Vec<Arc<M>> = load().await?.into_iter().map(Arc::new).collect();
+    cache.insert(seq, key, Box::new(rows.clone())).await;
+    Ok(rows)
+}
 
 /// Loads records by reference, keeping the order of `refs` and skipping missing ones
 /// and those the caller may not read.
@@ -19,16 +221,13 @@ pub async fn load_records(
     refs: impl IntoIterator<Item = RecordRef>,
 ) -> async_graphql::Result<Vec<LinkedRecord>> {
     let refs: Vec<RecordRef> = refs.into_iter().collect();
-    let found = record_loader(ctx)?
-        .load_many(refs.iter().copied().map(RecordKey))
-        .await
-        .api()?;
+    let found = records_by_ref(ctx, refs.iter().copied()).await?;
     let caller = caller(ctx);
     let records: Vec<LinkedRecord> = refs
         .iter()
-        .filter_map(|r| found.get(&RecordKey(*r)))
+        .filter_map(|r| found.get(r))
         .filter(|record| record.readable_by(caller))
-        .cloned()
+        .map(|record| LinkedRecord::clone(record))
         .collect();
     let look_ahead = ctx.look_ahead();
     if ORGANISATION_FIELDS
@@ -67,17 +266,35 @@ pub async fn prefetch_organisations(
     if ids.is_empty() {
         return Ok(());
     }
-    let found = record_loader(ctx)?
-        .load_many(ids.iter().copied().map(OrganisationId))
-        .await
-        .api()?;
+    let found = organisations_by_id(ctx, ids.iter().copied()).await?;
     if let Ok(mut known) = prefetched.organisations.lock() {
         for id in ids {
-            let organisation = found.get(&OrganisationId(id)).cloned().map(Organisation);
+            let organisation = found.get(&id).map(|o| Organisation(o.as_ref().clone()));
             known.insert(id, organisation);
         }
     }
     Ok(())
+}
+
+/// Organisations by id at the request's head.
+async fn organisations_by_id(
+    ctx: &Context<'_>,
+    ids: impl IntoIterator<Item = i32>,
+) -> async_graphql::Result<HashMap<i32, Arc<organisations::Model>>> {
+    let loader = record_loader(ctx)?;
+    at_head(
+        ctx,
+        &entity_cache(ctx)?.organisations,
+        ids,
+        |missing| async move {
+            let found = loader
+                .load_many(missing.into_iter().map(OrganisationId))
+                .await
+                .api()?;
+            Ok(found.into_iter().map(|(key, o)| (key.0, o)).collect())
+        },
+    )
+    .await
 }
 
 pub async fn load_organisation(
@@ -91,11 +308,10 @@ pub async fn load_organisation(
     {
         return Ok(organisation.clone());
     }
-    Ok(record_loader(ctx)?
-        .load_one(OrganisationId(id))
-        .await
-        .api()?
-        .map(Organisation))
+    Ok(organisations_by_id(ctx, [id])
+        .await?
+        .get(&id)
+        .map(|o| Organisation(o.as_ref().clone())))
 }
 
 /// Whether a page's nodes ask for an organisation.

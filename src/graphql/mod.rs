@@ -116,6 +116,7 @@ pub fn build_schema(
         .data(totals)
         .data(Arc::new(AggregateCache::new("aggregates")))
         .data(Arc::new(search::SearchCache::new("search")))
+        .data(Arc::new(fetch::EntityCache::default()))
         .data(heads)
         .data(feed)
         .data(connectors)

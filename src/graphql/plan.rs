@@ -11,7 +11,7 @@ use super::loaders::{
     DocumentId, DocumentTasks, PlanClauses, PlanDocuments, PlanId, PlanSections, PlanTargets,
     SectionId, SectionTasks, TaskChildren, TaskCoordinators, TaskDocuments, TaskId,
 };
-use super::loaders::{PlanProgress, RecordKey, TaskLinks};
+use super::loaders::{PlanProgress, TaskLinks};
 use super::objects::{
     Agency, CoordinatorEntry, LegalDocument, LinkedRecord, Party, Plan, Section, Target, Task,
 };
@@ -499,16 +499,17 @@ impl Task {
         #[graphql(default = 20)] first: i32,
     ) -> async_graphql::Result<Vec<RecordLink>> {
         let links = self.links(ctx, kinds, first).await?;
-        let keys = links.iter().filter_map(link_ref).map(RecordKey);
-        let records = record_loader(ctx)?.load_many(keys).await.api()?;
+        let records =
+            crate::graphql::fetch::records_by_ref(ctx, links.iter().filter_map(link_ref)).await?;
         let caller = caller(ctx);
         Ok(links
             .into_iter()
             .filter_map(|link| {
-                let record = records
-                    .get(&RecordKey(link_ref(&link)?))
-                    .filter(|record| record.readable_by(caller))?
-                    .clone();
+                let record = LinkedRecord::clone(
+                    records
+                        .get(&link_ref(&link)?)
+                        .filter(|record| record.readable_by(caller))?,
+                );
                 Some(RecordLink {
                     record,
                     linked_by: link.linked_by,
@@ -599,11 +600,7 @@ impl Task {
             kinds: TaskLinks::kind_set(&kinds),
             first: first.clamp(0, 100) as u32,
         };
-        Ok(record_loader(ctx)?
-            .load_one(key)
-            .await
-            .api()?
-            .unwrap_or_default())
+        crate::graphql::fetch::task_links(ctx, key).await
     }
 }
 

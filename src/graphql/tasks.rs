@@ -232,6 +232,13 @@ impl TaskQuery {
             },
             include_inactive: true,
         };
-        super::records::list_page::<tasks::Entity, Task>(ctx, "tasks", args, Task, |_| None).await
+        super::records::list_page::<tasks::Entity, Task>(
+            ctx,
+            "tasks",
+            args,
+            |task| Task(std::sync::Arc::unwrap_or_clone(task)),
+            |_| None,
+        )
+        .await
     }
 }

@@ -86,6 +86,7 @@ pub fn store_error_response(
     let cause = error_chain(error);
     let kind = match error {
         StoreError::Db(db) => failure(db),
+        StoreError::SharedDb(db) => failure(db),
         StoreError::Invalid(_) => DbFailure::Other,
     };
     let (status, error_code) = match kind {

@@ -45,13 +45,36 @@ where
     }
 
     pub fn with_max_age(name: &'static str, max_age: Duration) -> Self {
+        Self::bounded(name, max_age, MAX_ENTRIES)
+    }
+
+    /// A cache of at most `entries` values, each kept at most `max_age`.
+    pub fn bounded(name: &'static str, max_age: Duration, entries: u64) -> Self {
         Self {
             name,
             entries: Cache::builder()
-                .max_capacity(MAX_ENTRIES)
+                .max_capacity(entries)
                 .time_to_live(max_age)
                 .build(),
         }
+    }
+
+    /// The value kept for `key` at log head `seq`, if any. For callers that read what
+    /// is missing in one batch and then `insert` it.
+    pub async fn get(&self, seq: i64, key: K) -> Option<Arc<V>> {
+        let found = self.entries.get(&(seq, key)).await;
+        let result = if found.is_some() { "hit" } else { "miss" };
+        metrics::counter!("khcn_hub_cache_requests_total", "cache" => self.name, "result" => result)
+            .increment(1);
+        found
+    }
+
+    /// Keeps `value` for `key` at log head `seq`; it must have been read from the
+    /// database after `seq` was read.
+    pub async fn insert(&self, seq: i64, key: K, value: V) -> Arc<V> {
+        let value = Arc::new(value);
+        self.entries.insert((seq, key), value.clone()).await;
+        value
     }
 
     /// The value kept for `key` at log head `seq`, else what `load` computes (then
@@ -102,6 +125,19 @@ mod tests {
         assert_eq!(load(&cache, 1, "a", 2).await, 1, "a fresh value is kept");
         assert_eq!(load(&cache, 1, "b", 3).await, 3, "keys are separate");
         assert_eq!(load(&cache, 2, "a", 4).await, 4, "a write makes it stale");
+    }
+
+    #[tokio::test]
+    async fn values_inserted_are_found_at_their_head_only() {
+        let cache = ReadCache::<String, u32>::bounded("test", MAX_AGE, 10);
+        assert!(cache.get(1, "a".to_owned()).await.is_none());
+        cache.insert(1, "a".to_owned(), 5).await;
+        assert_eq!(cache.get(1, "a".to_owned()).await.as_deref(), Some(&5));
+        assert!(
+            cache.get(2, "a".to_owned()).await.is_none(),
+            "a write hides it"
+        );
+        assert_eq!(load(&cache, 1, "a", 9).await, 5, "get_or_load sees it too");
     }
 
     #[tokio::test]

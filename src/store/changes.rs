@@ -3,6 +3,8 @@
 //! them and a subscriber can resume where it left off. The head row is what caches
 //! compare against: a value read at head N reflects every write numbered up to N.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
@@ -258,8 +260,10 @@ pub struct HeadReader {
     db: DatabaseConnection,
     /// Tickets handed out; a read started after ticket T was taken serves it.
     issued: std::sync::atomic::AtomicU64,
-    /// The latest read: the last ticket it serves, and what it found.
-    served: std::sync::Mutex<(u64, Head)>,
+    /// The latest read: the last ticket it serves, and what it found. A failed read
+    /// answers every ticket taken before it ended, so that while the database is down a
+    /// request waits for one failure, not for every read queued before its own.
+    served: std::sync::Mutex<(u64, Result<Head, Arc<DbErr>>)>,
     reading: tokio::sync::Mutex<()>,
 }
 
@@ -268,36 +272,40 @@ impl HeadReader {
         Self {
             db,
             issued: Default::default(),
-            served: std::sync::Mutex::new((0, Head::default())),
+            served: std::sync::Mutex::new((0, Ok(Head::default()))),
             reading: tokio::sync::Mutex::new(()),
         }
     }
 
-    fn served_for(&self, ticket: u64) -> Option<Head> {
+    fn served_for(&self, ticket: u64) -> Option<Result<Head, Arc<DbErr>>> {
         let served = self.served.lock().ok()?;
-        (served.0 >= ticket).then_some(served.1)
+        (served.0 >= ticket).then(|| served.1.clone())
     }
 
     /// The head as of some moment after this call began.
-    pub async fn head(&self) -> Result<Head, DbErr> {
+    pub async fn head(&self) -> Result<Head, Arc<DbErr>> {
         use std::sync::atomic::Ordering;
         let ticket = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
-        if let Some(head) = self.served_for(ticket) {
-            return Ok(head);
+        if let Some(read) = self.served_for(ticket) {
+            return read;
         }
         let _reading = self.reading.lock().await;
-        if let Some(head) = self.served_for(ticket) {
-            return Ok(head);
+        if let Some(read) = self.served_for(ticket) {
+            return read;
         }
         // Every ticket up to here was taken before this read starts.
-        let covers = self.issued.load(Ordering::SeqCst);
-        let head = head(&self.db).await?;
+        let mut covers = self.issued.load(Ordering::SeqCst);
+        let read = head(&self.db).await.map_err(Arc::new);
+        if read.is_err() {
+            // A failure says nothing stale: it answers the tickets taken while it ran.
+            covers = self.issued.load(Ordering::SeqCst);
+        }
         if let Ok(mut served) = self.served.lock()
             && served.0 < covers
         {
-            *served = (covers, head);
+            *served = (covers, read.clone());
         }
-        Ok(head)
+        read
     }
 }
 

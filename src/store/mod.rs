@@ -33,6 +33,9 @@ use thiserror::Error;
 pub enum StoreError {
     #[error("database error")]
     Db(#[from] sea_orm::DbErr),
+    /// One failed read handed to everyone who waited for it.
+    #[error("database error")]
+    SharedDb(#[source] std::sync::Arc<sea_orm::DbErr>),
     #[error("{0}")]
     Invalid(String),
 }

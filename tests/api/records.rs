@@ -490,3 +490,60 @@ backend_test! {
         );
     }
 }
+
+backend_test! {
+    async fn kept_records_pages_links_and_producers_follow_every_write(app) {
+        // Records, pages, a task's links and producers read at one head of the change log
+        // are kept for the next requests; every acknowledged write must show at once.
+        let fixture = fixtures::load(&app.db).await;
+        let admin = app.token("admin", None).await;
+        let id = format!("OcopProduct:{}", fixture.ocop_ids[0]);
+        let page = r#"{ ocopProducts(filter: { district: { eq: "Lai Vung" } }, orderBy: [{ field: NAME }], first: 10) { nodes { id name producer { name } } } }"#;
+        let one = "query($id: ID!) { ocopProduct(id: $id) { name version producer { name } tasks { code } } }";
+        let linked = r#"{ task(code: "VII.4") { linkedRecords(kinds: [OCOP_PRODUCT], first: 10) { ... on OcopProduct { name producer { name } } } } }"#;
+        let read = || async {
+            (
+                app.query(page).await,
+                app.query_with(one, json!({ "id": id })).await,
+                app.query(linked).await,
+            )
+        };
+        let (first_page, first_one, first_linked) = read().await;
+        assert_eq!(read().await, (first_page.clone(), first_one.clone(), first_linked.clone()), "reads at one head agree");
+        assert_eq!(first_one["ocopProduct"]["name"], "Quýt hồng Lai Vung");
+        assert_eq!(first_one["ocopProduct"]["producer"]["name"], "HTX Quýt hồng Long Hậu");
+        assert_eq!(first_one["ocopProduct"]["tasks"], json!([{ "code": "V.4" }, { "code": "VII.4" }]));
+        assert_eq!(first_linked["task"]["linkedRecords"][0]["name"], "Quýt hồng Lai Vung");
+
+        // An update with a new producer: the page, the record and the task's links show it.
+        let update = r#"mutation($id: ID!) { updateOcopProduct(id: $id, expectedVersion: 1, input: { name: "Quýt hồng Lai Vung loại 1", stars: 3, district: "Lai Vung", producer: { name: "HTX Nem Tân Thành" } }) { id } }"#;
+        let (_, body) = app.as_caller(Some(&admin), update, json!({ "id": id })).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let (page_now, one_now, linked_now) = read().await;
+        let row = page_now["ocopProducts"]["nodes"].as_array().unwrap().iter().find(|n| n["id"] == json!(id)).cloned().unwrap();
+        assert_eq!(row["name"], "Quýt hồng Lai Vung loại 1");
+        assert_eq!(row["producer"]["name"], "HTX Nem Tân Thành");
+        assert_eq!(one_now["ocopProduct"]["version"], 2);
+        assert_eq!(one_now["ocopProduct"]["producer"]["name"], "HTX Nem Tân Thành");
+        assert_eq!(linked_now["task"]["linkedRecords"][0], json!({ "name": "Quýt hồng Lai Vung loại 1", "producer": { "name": "HTX Nem Tân Thành" } }));
+
+        // Unlinking: the task's links and the record's tasks drop it at once.
+        let unlink = r#"mutation($r: ID!) { unlinkRecord(taskCode: "VII.4", recordId: $r) }"#;
+        let (_, body) = app.as_caller(Some(&admin), unlink, json!({ "r": id })).await;
+        assert_eq!(body["data"]["unlinkRecord"], true, "{body}");
+        let (_, one_now, linked_now) = read().await;
+        assert_eq!(one_now["ocopProduct"]["tasks"], json!([{ "code": "V.4" }]));
+        assert!(linked_now["task"]["linkedRecords"].as_array().unwrap().iter().all(|r| r["name"] != "Quýt hồng Lai Vung loại 1"), "{linked_now}");
+
+        // Archived: gone from the anonymous page and by id at once.
+        let archive = "mutation($id: ID!) { archiveOcopProduct(id: $id, expectedVersion: 2) { id } }";
+        let (_, body) = app.as_caller(Some(&admin), archive, json!({ "id": id })).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let (page_now, one_now, _) = read().await;
+        assert!(page_now["ocopProducts"]["nodes"].as_array().unwrap().iter().all(|n| n["id"] != json!(id)), "{page_now}");
+        assert_eq!(one_now["ocopProduct"], Value::Null);
+        // An admin still reads it (one kept row, another caller's view).
+        let (_, body) = app.as_caller(Some(&admin), one, json!({ "id": id })).await;
+        assert_eq!(body["data"]["ocopProduct"]["version"], 3, "{body}");
+    }
+}

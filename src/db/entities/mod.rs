@@ -89,6 +89,10 @@ pub trait RecordModel:
         + 'static;
 
     fn provenance(&self) -> Provenance;
+    /// The row's id, without copying the rest of the provenance.
+    fn row_id(&self) -> i32;
+    /// When it was archived, if it was.
+    fn archived(&self) -> Option<DateTime<FixedOffset>>;
     fn set_provenance(&mut self, provenance: Provenance);
     fn search_key(&self) -> &str;
     fn set_search_key(&mut self, key: String);
@@ -138,6 +142,14 @@ macro_rules! record_entity {
                     archived_at: self.archived_at,
                     withdrawn_at: self.withdrawn_at,
                 }
+            }
+
+            fn row_id(&self) -> i32 {
+                self.id
+            }
+
+            fn archived(&self) -> Option<DateTimeWithTimeZone> {
+                self.archived_at
             }
 
             fn set_provenance(&mut self, p: $crate::db::entities::Provenance) {

@@ -14,7 +14,7 @@ use async_graphql::{Context, ID, Object};
 
 use super::context::{caller, database};
 use super::error::{ApiError, ApiResult};
-use super::fetch::{prefetch_organisations, selects_organisation};
+use super::fetch::{page_rows, prefetch_organisations, selects_organisation};
 use super::list::{Connection, PageArgs, connection_from_rows};
 use super::objects::{Organisation, RecordNode};
 use crate::domain::auth::{Caller, Role};
@@ -106,7 +106,7 @@ pub(crate) async fn list_page<E, N>(
     ctx: &Context<'_>,
     table: &'static str,
     args: ListArgs,
-    wrap: impl Fn(E::Model) -> N,
+    wrap: impl Fn(Arc<E::Model>) -> N,
     organisation_of: impl Fn(&E::Model) -> Option<i32>,
 ) -> async_graphql::Result<Connection<N>>
 where
@@ -126,10 +126,7 @@ where
     let totals = ctx.data::<std::sync::Arc<crate::store::totals::TotalsCache>>()?;
     // The log's head is read only when a count is asked for.
     let total = |query: ListQuery| async move {
-        let seq = crate::graphql::context::request_head(ctx)
-            .await
-            .map_err(Arc::new)?
-            .seq;
+        let seq = crate::graphql::context::request_head(ctx).await?.seq;
         totals.count::<E>(seq, db, table, &query).await
     };
     let count = |query: ListQuery| async move {
@@ -151,22 +148,26 @@ where
     let wants_rows = ["nodes", "edges", "pageInfo"]
         .iter()
         .any(|field| look_ahead.field(field).exists());
+    // The query names everything the page depends on: table, filter, order, window and
+    // the caller's archived scope.
+    let rows = || {
+        page_rows(ctx, format!("{table}|{query:?}"), || async {
+            store::list::<E>(db, table, &query).await.api()
+        })
+    };
     let (rows, total) = match (wants_rows, wants_total) {
         (true, true) => {
-            let (rows, total) = futures_util::future::try_join(
-                async { store::list::<E>(db, table, &query).await.map_err(Arc::new) },
-                total(query.clone()),
-            )
-            .await
-            .api()?;
+            let (rows, total) =
+                futures_util::future::try_join(rows(), async { total(query.clone()).await.api() })
+                    .await?;
             (rows, total as i64)
         }
-        (true, false) => (store::list::<E>(db, table, &query).await.api()?, 0),
+        (true, false) => (rows().await?, 0),
         (false, true) => (Vec::new(), total(query.clone()).await.api()? as i64),
         (false, false) => (Vec::new(), 0),
     };
     if selects_organisation(ctx) {
-        prefetch_organisations(ctx, rows.iter().filter_map(&organisation_of)).await?;
+        prefetch_organisations(ctx, rows.iter().filter_map(|row| organisation_of(row))).await?;
     }
     let nodes = rows.into_iter().map(wrap).collect();
     Ok(connection_from_rows(window, nodes, total))
@@ -181,7 +182,7 @@ pub(crate) async fn list_records<K: Kind>(
         ctx,
         K::SPEC.table,
         args,
-        RecordNode::new,
+        RecordNode::from_arc,
         crate::records::organisation_of::<K>,
     )
     .await

@@ -21,7 +21,7 @@ use crate::domain::scope::{self, Owner};
 use crate::graphql::context::{caller, record_loader};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::fetch::{load_agency, load_organisation, load_records};
-use crate::graphql::loaders::{RecordHistory, RecordTasks, SupportEventsOf};
+use crate::graphql::loaders::RecordHistory;
 use crate::graphql::meta::{self, list_cost};
 use crate::graphql::objects::{
     Agency, AuditEntry, LinkedRecord, Organisation, RecordNode, SupportEvent, Task,
@@ -42,16 +42,16 @@ impl<K: Kind> RecordNode<K> {
     pub fn reference(&self) -> RecordRef {
         RecordRef {
             kind: K::SPEC.kind,
-            id: self.0.provenance().id,
+            id: self.0.row_id(),
         }
     }
 
     /// Whether `caller` may read this record (archived ones are private).
     pub fn readable_by(&self, caller: &crate::domain::auth::Caller) -> bool {
-        let provenance = self.0.provenance();
-        if provenance.archived_at.is_none() {
+        if self.0.archived().is_none() {
             return true;
         }
+        let provenance = self.0.provenance();
         scope::may_read(caller, &self.owner(&provenance.source), true)
     }
 
@@ -422,11 +422,8 @@ impl<K: Kind> RecordNode<K> {
     }
 
     async fn tasks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Task>> {
-        Ok(record_loader(ctx)?
-            .load_one(RecordTasks(self.reference()))
-            .await
-            .api()?
-            .unwrap_or_default()
+        Ok(crate::graphql::fetch::record_tasks(ctx, self.reference())
+            .await?
             .into_iter()
             .map(Task)
             .collect())
@@ -454,11 +451,8 @@ impl<K: Kind> RecordNode<K> {
     }
 
     async fn support_events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SupportEvent>> {
-        Ok(record_loader(ctx)?
-            .load_one(SupportEventsOf(self.0.provenance().id))
-            .await
-            .api()?
-            .unwrap_or_default()
+        Ok(crate::graphql::fetch::support_events(ctx, self.0.row_id())
+            .await?
             .into_iter()
             .map(|e| SupportEvent {
                 year: e.year,
