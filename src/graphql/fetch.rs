@@ -10,15 +10,17 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::Context;
+use async_graphql::dataloader::Loader;
 
 use super::context::{caller, plan_loader, record_loader, request_head};
 use super::error::ApiResult;
 use super::loaders::{
-    AgencyId, OrganisationId, RecordKey, RecordTasks, SupportEventsOf, TaskLinks,
+    AgencyId, OrganisationId, RecordKey, RecordLoader, RecordTasks, SupportEventsOf, TaskLinks,
 };
 use super::objects::{Agency, LinkedRecord, Organisation};
 use crate::db::entities::{organisations, record_links, startup_support_events, tasks};
 use crate::domain::records::RecordRef;
+use crate::store::StoreError;
 use crate::store::cache::{MAX_AGE, ReadCache};
 
 /// What requests at one head of the change log share: every value was read after that
@@ -94,29 +96,61 @@ fn entity_cache<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a EntityCac
     Ok(ctx.data::<Arc<EntityCache>>()?)
 }
 
+/// [`at_head`] with the missing keys read by the record loader, under the loader's own
+/// key type (`wrap` and `unwrap` convert).
+async fn loaded_at_head<K, W, V>(
+    ctx: &Context<'_>,
+    cache: &ReadCache<K, V>,
+    keys: impl IntoIterator<Item = K>,
+    wrap: fn(K) -> W,
+    unwrap: fn(W) -> K,
+) -> async_graphql::Result<HashMap<K, Arc<V>>>
+where
+    K: Hash + Eq + Copy + Send + Sync + 'static,
+    W: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    RecordLoader: Loader<W, Value = V, Error = Arc<StoreError>>,
+{
+    let loader = record_loader(ctx)?;
+    at_head(ctx, cache, keys, |missing| async move {
+        let found = loader
+            .load_many(missing.into_iter().map(wrap))
+            .await
+            .api()?;
+        Ok(found
+            .into_iter()
+            .map(|(key, value)| (unwrap(key), value))
+            .collect())
+    })
+    .await
+}
+
+/// The one value kept or loaded for `key`, or `V::default()`.
+async fn one_at_head<K, W, V>(
+    ctx: &Context<'_>,
+    cache: &ReadCache<K, V>,
+    key: K,
+    wrap: fn(K) -> W,
+    unwrap: fn(W) -> K,
+) -> async_graphql::Result<V>
+where
+    K: Hash + Eq + Copy + Send + Sync + 'static,
+    W: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Default + Send + Sync + 'static,
+    RecordLoader: Loader<W, Value = V, Error = Arc<StoreError>>,
+{
+    let found = loaded_at_head(ctx, cache, [key], wrap, unwrap).await?;
+    Ok(found.get(&key).map(|v| V::clone(v)).unwrap_or_default())
+}
+
 /// Records by reference at the request's head, archived ones included (the caller
 /// decides what to show).
 pub async fn records_by_ref(
     ctx: &Context<'_>,
     refs: impl IntoIterator<Item = RecordRef>,
 ) -> async_graphql::Result<HashMap<RecordRef, Arc<LinkedRecord>>> {
-    let loader = record_loader(ctx)?;
-    at_head(
-        ctx,
-        &entity_cache(ctx)?.records,
-        refs,
-        |missing| async move {
-            let found = loader
-                .load_many(missing.into_iter().map(RecordKey))
-                .await
-                .api()?;
-            Ok(found
-                .into_iter()
-                .map(|(key, record)| (key.0, record))
-                .collect())
-        },
-    )
-    .await
+    let cache = &entity_cache(ctx)?.records;
+    loaded_at_head(ctx, cache, refs, RecordKey, |key| key.0).await
 }
 
 /// A task's first links (see `TaskLinks`) at the request's head.
@@ -124,18 +158,8 @@ pub async fn task_links(
     ctx: &Context<'_>,
     key: TaskLinks,
 ) -> async_graphql::Result<Vec<record_links::Model>> {
-    let loader = record_loader(ctx)?;
-    let found = at_head(
-        ctx,
-        &entity_cache(ctx)?.task_links,
-        [key],
-        |missing| async move { loader.load_many(missing).await.api() },
-    )
-    .await?;
-    Ok(found
-        .get(&key)
-        .map(|links| links.to_vec())
-        .unwrap_or_default())
+    let cache = &entity_cache(ctx)?.task_links;
+    one_at_head(ctx, cache, key, |key| key, |key| key).await
 }
 
 /// The plan tasks a record serves, at the request's head.
@@ -143,24 +167,8 @@ pub async fn record_tasks(
     ctx: &Context<'_>,
     record: RecordRef,
 ) -> async_graphql::Result<Vec<tasks::Model>> {
-    let loader = record_loader(ctx)?;
-    let found = at_head(
-        ctx,
-        &entity_cache(ctx)?.record_tasks,
-        [record],
-        |missing| async move {
-            let found = loader
-                .load_many(missing.into_iter().map(RecordTasks))
-                .await
-                .api()?;
-            Ok(found
-                .into_iter()
-                .map(|(key, tasks)| (key.0, tasks))
-                .collect())
-        },
-    )
-    .await?;
-    Ok(found.get(&record).map(|t| t.to_vec()).unwrap_or_default())
+    let cache = &entity_cache(ctx)?.record_tasks;
+    one_at_head(ctx, cache, record, RecordTasks, |key| key.0).await
 }
 
 /// A startup's support events, at the request's head.
@@ -168,27 +176,8 @@ pub async fn support_events(
     ctx: &Context<'_>,
     startup_id: i32,
 ) -> async_graphql::Result<Vec<startup_support_events::Model>> {
-    let loader = record_loader(ctx)?;
-    let found = at_head(
-        ctx,
-        &entity_cache(ctx)?.support_events,
-        [startup_id],
-        |missing| async move {
-            let found = loader
-                .load_many(missing.into_iter().map(SupportEventsOf))
-                .await
-                .api()?;
-            Ok(found
-                .into_iter()
-                .map(|(key, events)| (key.0, events))
-                .collect())
-        },
-    )
-    .await?;
-    Ok(found
-        .get(&startup_id)
-        .map(|e| e.to_vec())
-        .unwrap_or_default())
+    let cache = &entity_cache(ctx)?.support_events;
+    one_at_head(ctx, cache, startup_id, SupportEventsOf, |key| key.0).await
 }
 
 /// A list page's rows at the request's head: kept under `key` (which must name the
@@ -281,20 +270,8 @@ async fn organisations_by_id(
     ctx: &Context<'_>,
     ids: impl IntoIterator<Item = i32>,
 ) -> async_graphql::Result<HashMap<i32, Arc<organisations::Model>>> {
-    let loader = record_loader(ctx)?;
-    at_head(
-        ctx,
-        &entity_cache(ctx)?.organisations,
-        ids,
-        |missing| async move {
-            let found = loader
-                .load_many(missing.into_iter().map(OrganisationId))
-                .await
-                .api()?;
-            Ok(found.into_iter().map(|(key, o)| (key.0, o)).collect())
-        },
-    )
-    .await
+    let cache = &entity_cache(ctx)?.organisations;
+    loaded_at_head(ctx, cache, ids, OrganisationId, |key| key.0).await
 }
 
 pub async fn load_organisation(
