@@ -193,14 +193,18 @@ where
 {
     let cache = &entity_cache(ctx)?.pages;
     let seq = request_head(ctx).await.api()?.seq;
-    if let Some(kept) = cache.get(seq, key.clone()).await
-        && let Some(rows) = kept.downcast_ref::<Vec<Arc<M>>>()
-    {
-        return Ok(rows.clone());
-    }
-    let rows: Vec<Arc<M>> = load().await?.into_iter().map(Arc::new).collect();
-    cache.insert(seq, key, Box::new(rows.clone())).await;
-    Ok(rows)
+    // Concurrent requests for one missing page read it once.
+    let kept = cache
+        .get_or_load(seq, key, || async {
+            let rows: Vec<Arc<M>> = load().await?.into_iter().map(Arc::new).collect();
+            Ok::<Box<dyn Any + Send + Sync>, async_graphql::Error>(Box::new(rows))
+        })
+        .await
+        .map_err(|e| async_graphql::Error::clone(&e))?;
+    // The key names the table, and a table has one row type.
+    kept.downcast_ref::<Vec<Arc<M>>>()
+        .cloned()
+        .ok_or_else(|| async_graphql::Error::new("a kept page holds rows of another type"))
 }
 
 /// Loads records by reference, keeping the order of `refs` and skipping missing ones
