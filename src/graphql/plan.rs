@@ -28,9 +28,13 @@ pub struct PlanQuery;
 impl PlanQuery {
     /// A plan by its document number, e.g. "136/KH-UBND"; null when unknown.
     async fn plan(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<Option<Plan>> {
-        Ok(store::find_plan(database(ctx)?, &code)
-            .await
-            .api()?
+        let code = code.trim();
+        let snapshot = snapshot(ctx).await?;
+        Ok(snapshot
+            .plans
+            .iter()
+            .find(|plan| plan.code == code)
+            .cloned()
             .map(Plan))
     }
 
