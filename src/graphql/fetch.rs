@@ -4,7 +4,7 @@
 //! the requests that read at the same head (`EntityCache`).
 
 use std::any::Any;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
@@ -21,35 +21,35 @@ use super::objects::{Agency, LinkedRecord, Organisation};
 use crate::db::entities::{organisations, record_links, startup_support_events, tasks};
 use crate::domain::records::RecordRef;
 use crate::store::StoreError;
-use crate::store::cache::{MAX_AGE, ReadCache};
+use crate::store::cache::{HeadMap, MAX_AGE, ReadCache};
 
 /// What requests at one head of the change log share: every value was read after that
 /// head, so it reflects every write acknowledged before the head was read, on any
 /// replica. A write moves the head and leaves these values unreachable; they age out.
 /// Values are the caller-independent rows: who may see them is decided per request.
 pub struct EntityCache {
-    records: ReadCache<RecordRef, LinkedRecord>,
-    organisations: ReadCache<i32, organisations::Model>,
-    task_links: ReadCache<TaskLinks, Vec<record_links::Model>>,
-    record_tasks: ReadCache<RecordRef, Vec<tasks::Model>>,
-    support_events: ReadCache<i32, Vec<startup_support_events::Model>>,
+    records: HeadMap<RecordRef, LinkedRecord>,
+    organisations: HeadMap<i32, organisations::Model>,
+    task_links: HeadMap<TaskLinks, Vec<record_links::Model>>,
+    record_tasks: HeadMap<RecordRef, Vec<tasks::Model>>,
+    support_events: HeadMap<i32, Vec<startup_support_events::Model>>,
     /// A list page's rows (`Vec<Arc<Model>>` of the list's table) by table and query.
     pages: ReadCache<String, Box<dyn Any + Send + Sync>>,
 }
 
 /// Records and organisations kept at most: a few megabytes of rows.
-const ENTITIES: u64 = 4_096;
+const ENTITIES: usize = 4_096;
 /// List pages kept at most (each up to 101 rows).
 const PAGES: u64 = 256;
 
 impl Default for EntityCache {
     fn default() -> Self {
         Self {
-            records: ReadCache::bounded("records", MAX_AGE, ENTITIES),
-            organisations: ReadCache::bounded("organisations", MAX_AGE, ENTITIES),
-            task_links: ReadCache::bounded("task_links", MAX_AGE, ENTITIES),
-            record_tasks: ReadCache::bounded("record_tasks", MAX_AGE, ENTITIES),
-            support_events: ReadCache::bounded("support_events", MAX_AGE, ENTITIES),
+            records: HeadMap::new("records", MAX_AGE, ENTITIES),
+            organisations: HeadMap::new("organisations", MAX_AGE, ENTITIES),
+            task_links: HeadMap::new("task_links", MAX_AGE, ENTITIES),
+            record_tasks: HeadMap::new("record_tasks", MAX_AGE, ENTITIES),
+            support_events: HeadMap::new("support_events", MAX_AGE, ENTITIES),
             pages: ReadCache::bounded("pages", MAX_AGE, PAGES),
         }
     }
@@ -59,35 +59,19 @@ impl Default for EntityCache {
 /// `load` in one call (and kept). Keys `load` does not find are left out.
 async fn at_head<K, V, F, Fut>(
     ctx: &Context<'_>,
-    cache: &ReadCache<K, V>,
+    cache: &HeadMap<K, V>,
     keys: impl IntoIterator<Item = K>,
     load: F,
 ) -> async_graphql::Result<HashMap<K, Arc<V>>>
 where
-    K: Hash + Eq + Copy + Send + Sync + 'static,
-    V: Send + Sync + 'static,
+    K: Hash + Eq + Copy,
     F: FnOnce(Vec<K>) -> Fut,
     Fut: Future<Output = async_graphql::Result<HashMap<K, V>>>,
 {
     let seq = request_head(ctx).await.api()?.seq;
-    let mut found = HashMap::new();
-    let mut missing = Vec::new();
-    let mut seen = HashSet::new();
-    for key in keys {
-        if !seen.insert(key) {
-            continue;
-        }
-        match cache.get(seq, key).await {
-            Some(value) => {
-                found.insert(key, value);
-            }
-            None => missing.push(key),
-        }
-    }
+    let (mut found, missing) = cache.get_many(seq, keys);
     if !missing.is_empty() {
-        for (key, value) in load(missing).await? {
-            found.insert(key, cache.insert(seq, key, value).await);
-        }
+        found.extend(cache.insert_many(seq, load(missing).await?));
     }
     Ok(found)
 }
@@ -100,7 +84,7 @@ fn entity_cache<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a EntityCac
 /// key type (`wrap` and `unwrap` convert).
 async fn loaded_at_head<K, W, V>(
     ctx: &Context<'_>,
-    cache: &ReadCache<K, V>,
+    cache: &HeadMap<K, V>,
     keys: impl IntoIterator<Item = K>,
     wrap: fn(K) -> W,
     unwrap: fn(W) -> K,
@@ -128,7 +112,7 @@ where
 /// The one value kept or loaded for `key`, or `V::default()`.
 async fn one_at_head<K, W, V>(
     ctx: &Context<'_>,
-    cache: &ReadCache<K, V>,
+    cache: &HeadMap<K, V>,
     key: K,
     wrap: fn(K) -> W,
     unwrap: fn(W) -> K,
@@ -262,7 +246,7 @@ pub async fn prefetch_organisations(
     let found = organisations_by_id(ctx, ids.iter().copied()).await?;
     if let Ok(mut known) = prefetched.organisations.lock() {
         for id in ids {
-            let organisation = found.get(&id).map(|o| Organisation(o.as_ref().clone()));
+            let organisation = found.get(&id).map(|o| Organisation(Arc::clone(o)));
             known.insert(id, organisation);
         }
     }
@@ -292,7 +276,7 @@ pub async fn load_organisation(
     Ok(organisations_by_id(ctx, [id])
         .await?
         .get(&id)
-        .map(|o| Organisation(o.as_ref().clone())))
+        .map(|o| Organisation(Arc::clone(o))))
 }
 
 /// Whether a page's nodes ask for an organisation.

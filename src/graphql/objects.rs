@@ -83,7 +83,7 @@ pub struct SupportEvent {
 
 /// An organisation: a producer, startup, host institution or enterprise.
 #[derive(Clone)]
-pub struct Organisation(pub organisations::Model);
+pub struct Organisation(pub Arc<organisations::Model>);
 
 /// A record of kind `K`.
 pub struct RecordNode<K: Kind>(pub Arc<K::Model>, pub(super) PhantomData<K>);

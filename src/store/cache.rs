@@ -5,10 +5,11 @@
 //! arrived, so any write acknowledged before then, by any replica, makes earlier values
 //! unreachable at once.
 
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use moka::future::Cache;
 
@@ -59,24 +60,6 @@ where
         }
     }
 
-    /// The value kept for `key` at log head `seq`, if any. For callers that read what
-    /// is missing in one batch and then `insert` it.
-    pub async fn get(&self, seq: i64, key: K) -> Option<Arc<V>> {
-        let found = self.entries.get(&(seq, key)).await;
-        let result = if found.is_some() { "hit" } else { "miss" };
-        metrics::counter!("khcn_hub_cache_requests_total", "cache" => self.name, "result" => result)
-            .increment(1);
-        found
-    }
-
-    /// Keeps `value` for `key` at log head `seq`; it must have been read from the
-    /// database after `seq` was read.
-    pub async fn insert(&self, seq: i64, key: K, value: V) -> Arc<V> {
-        let value = Arc::new(value);
-        self.entries.insert((seq, key), value.clone()).await;
-        value
-    }
-
     /// The value kept for `key` at log head `seq`, else what `load` computes (then
     /// kept). `load` must read the database after `seq` was read. An error is given to
     /// everyone who waited for it, and not kept.
@@ -105,6 +88,126 @@ where
     }
 }
 
+/// Rows by key for one head of the change log at a time: what many requests read at the
+/// same head (records by id, organisations, a task's links) and look up by the dozen per
+/// request. A batch of keys is looked up under one read lock; a value read at a newer
+/// head starts a new generation, one read at an older head is returned but not kept. The
+/// generation is dropped when it is `max_age` old (edits outside the hub show by then)
+/// or holds `max_entries` values (memory stays bounded; the hot rows come back at once).
+pub struct HeadMap<K, V> {
+    /// Names the cache in the metrics (`khcn_hub_cache_requests_total{cache=…}`).
+    name: &'static str,
+    max_age: Duration,
+    max_entries: usize,
+    generation: RwLock<Generation<K, V>>,
+}
+
+struct Generation<K, V> {
+    seq: i64,
+    born: Instant,
+    values: HashMap<K, Arc<V>>,
+}
+
+impl<K, V> Generation<K, V> {
+    fn new(seq: i64) -> Self {
+        Self {
+            seq,
+            born: Instant::now(),
+            values: HashMap::new(),
+        }
+    }
+}
+
+impl<K, V> std::fmt::Debug for HeadMap<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeadMap").field("name", &self.name).finish()
+    }
+}
+
+impl<K, V> HeadMap<K, V>
+where
+    K: Hash + Eq + Copy,
+{
+    pub fn new(name: &'static str, max_age: Duration, max_entries: usize) -> Self {
+        Self {
+            name,
+            max_age,
+            max_entries,
+            generation: RwLock::new(Generation::new(i64::MIN)),
+        }
+    }
+
+    /// The values kept for `keys` at log head `seq`, and the keys (each once, in the
+    /// order given) that were not.
+    pub fn get_many(
+        &self,
+        seq: i64,
+        keys: impl IntoIterator<Item = K>,
+    ) -> (HashMap<K, Arc<V>>, Vec<K>) {
+        let mut found = HashMap::new();
+        let mut missing = Vec::new();
+        let mut seen = HashSet::new();
+        {
+            let generation = self
+                .generation
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            let current = generation.seq == seq && generation.born.elapsed() < self.max_age;
+            for key in keys {
+                if !seen.insert(key) {
+                    continue;
+                }
+                match current.then(|| generation.values.get(&key)).flatten() {
+                    Some(value) => {
+                        found.insert(key, Arc::clone(value));
+                    }
+                    None => missing.push(key),
+                }
+            }
+        }
+        self.count("hit", found.len());
+        self.count("miss", missing.len());
+        (found, missing)
+    }
+
+    /// Keeps `values`, read from the database after head `seq` was read, and returns
+    /// them shared.
+    pub fn insert_many(
+        &self,
+        seq: i64,
+        values: impl IntoIterator<Item = (K, V)>,
+    ) -> Vec<(K, Arc<V>)> {
+        let values: Vec<(K, Arc<V>)> = values
+            .into_iter()
+            .map(|(key, value)| (key, Arc::new(value)))
+            .collect();
+        let mut generation = self
+            .generation
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if seq < generation.seq {
+            return values;
+        }
+        if seq > generation.seq
+            || generation.born.elapsed() >= self.max_age
+            || generation.values.len() + values.len() > self.max_entries
+        {
+            *generation = Generation::new(seq);
+        }
+        for (key, value) in values.iter().take(self.max_entries) {
+            generation.values.insert(*key, Arc::clone(value));
+        }
+        values
+    }
+
+    fn count(&self, result: &'static str, n: usize) {
+        if n > 0 {
+            metrics::counter!("khcn_hub_cache_requests_total", "cache" => self.name, "result" => result)
+                .increment(n as u64);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -125,19 +228,6 @@ mod tests {
         assert_eq!(load(&cache, 1, "a", 2).await, 1, "a fresh value is kept");
         assert_eq!(load(&cache, 1, "b", 3).await, 3, "keys are separate");
         assert_eq!(load(&cache, 2, "a", 4).await, 4, "a write makes it stale");
-    }
-
-    #[tokio::test]
-    async fn values_inserted_are_found_at_their_head_only() {
-        let cache = ReadCache::<String, u32>::bounded("test", MAX_AGE, 10);
-        assert!(cache.get(1, "a".to_owned()).await.is_none());
-        cache.insert(1, "a".to_owned(), 5).await;
-        assert_eq!(cache.get(1, "a".to_owned()).await.as_deref(), Some(&5));
-        assert!(
-            cache.get(2, "a".to_owned()).await.is_none(),
-            "a write hides it"
-        );
-        assert_eq!(load(&cache, 1, "a", 9).await, 5, "get_or_load sees it too");
     }
 
     #[tokio::test]
@@ -176,5 +266,54 @@ mod tests {
             .await;
         assert_eq!(failed.err().as_deref(), Some(&"down"));
         assert_eq!(load(&cache, 1, "a", 7).await, 7);
+    }
+
+    #[test]
+    fn head_map_keeps_one_head_at_a_time() {
+        let map = HeadMap::<u32, &str>::new("test", MAX_AGE, 10);
+        let (found, missing) = map.get_many(1, [1, 2, 1]);
+        assert!(found.is_empty());
+        assert_eq!(missing, vec![1, 2], "each key once, in order");
+        map.insert_many(1, [(1, "a"), (2, "b")]);
+        let (found, missing) = map.get_many(1, [2, 3]);
+        assert_eq!(found.get(&2).map(|v| **v), Some("b"));
+        assert_eq!(missing, vec![3]);
+        assert_eq!(map.get_many(2, [1]).1, vec![1], "a write hides every value");
+        map.insert_many(2, [(1, "new")]);
+        map.insert_many(1, [(2, "old")]);
+        assert_eq!(map.get_many(2, [1]).0.get(&1).map(|v| **v), Some("new"));
+        assert_eq!(
+            map.get_many(2, [2]).1,
+            vec![2],
+            "a value read at an older head is not kept"
+        );
+        assert_eq!(map.get_many(1, [1]).1, vec![1], "nor is the older head's");
+    }
+
+    #[test]
+    fn head_map_stays_within_its_bounds() {
+        let map = HeadMap::<u32, u32>::new("test", MAX_AGE, 3);
+        map.insert_many(1, [(1, 1), (2, 2), (3, 3)]);
+        assert_eq!(map.get_many(1, [1, 2, 3]).0.len(), 3);
+        map.insert_many(1, [(4, 4)]);
+        let (found, missing) = map.get_many(1, [1, 2, 3, 4]);
+        assert_eq!(found.len(), 1, "a full generation starts again");
+        assert_eq!(missing, vec![1, 2, 3]);
+        let returned = map.insert_many(1, (10..20).map(|n| (n, n)));
+        assert_eq!(returned.len(), 10, "every value read is returned");
+        assert_eq!(
+            map.get_many(1, 10..20).0.len(),
+            3,
+            "no more than the bound kept"
+        );
+
+        let short = HeadMap::<u32, u32>::new("test", Duration::from_millis(20), 10);
+        short.insert_many(1, [(1, 1)]);
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(
+            short.get_many(1, [1]).1,
+            vec![1],
+            "an old generation is not read"
+        );
     }
 }

@@ -224,7 +224,8 @@ impl<K: Kind> OutputType for RecordNode<K> {
         ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        let mut out = IndexMap::new();
+        // A hint: fragments may add fields, duplicates may merge.
+        let mut out = IndexMap::with_capacity(ctx.item.node.items.len());
         let mut relations = Vec::new();
         self.walk(ctx, &ctx.item.node, &mut out, &mut relations, 0)?;
         if relations.is_empty() {
