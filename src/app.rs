@@ -158,6 +158,7 @@ impl App {
             shutdown: shutdown.signal(),
             in_flight: Default::default(),
             rate_limits,
+            documents: Default::default(),
             report_fonts: std::sync::Arc::new(crate::report::ReportFonts::new(
                 settings.report_fonts.clone(),
             )),

@@ -7,11 +7,13 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::documents::DocumentCache;
 use super::prometheus::OperationLabel;
 use super::response::{
     APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, ResponseType, error_response, negotiate,
@@ -20,7 +22,7 @@ use super::response::{
 use super::state::AppState;
 use crate::domain::auth::Caller;
 use crate::graphql::error::code;
-use crate::graphql::limits::{Limits, mark_request_errors, parse_error};
+use crate::graphql::limits::{Limits, mark_request_errors};
 use crate::graphql::ordering::order_like_query;
 
 /// A GraphQL request as it arrives in a JSON body or in query parameters.
@@ -405,15 +407,17 @@ impl Operation {
         self,
         caller: Caller,
         limits: &Limits,
-    ) -> Result<(async_graphql::Request, ExecutableDocument), async_graphql::ServerError> {
+        documents: &DocumentCache,
+    ) -> Result<(async_graphql::Request, Arc<ExecutableDocument>), async_graphql::ServerError> {
+        // Parsed here (and handed to the executor) to refuse mutations over GET and to
+        // put the response back in query order.
+        let document = documents.parse(&self.query)?;
         let mut request =
             crate::graphql::context::request_as(self.query, Value::Object(self.variables), caller);
         if let Some(name) = self.operation_name {
             request = request.operation_name(name);
         }
-        // Parsed here (and reused by the executor) to refuse mutations over GET and to
-        // put the response back in query order.
-        let document = request.parsed_query().map_err(parse_error)?.clone();
+        request.set_parsed_query(ExecutableDocument::clone(&document));
         let aliases = crate::graphql::limits::count_aliases(&document);
         if aliases > limits.max_aliases {
             return Err(crate::graphql::limits::document_error(
@@ -506,7 +510,7 @@ async fn execute_operation(
         Caller::Anonymous => None,
     };
     let operation_name = operation.operation_name.clone();
-    let (request, document) = match operation.parse(caller, &state.limits) {
+    let (request, document) = match operation.parse(caller, &state.limits, &state.documents) {
         Ok(parsed) => parsed,
         Err(error) => return request_error(error, response_type),
     };
@@ -676,7 +680,7 @@ async fn execute_once(
     state: &AppState,
     response_type: ResponseType,
     request: async_graphql::Request,
-    document: ExecutableDocument,
+    document: Arc<ExecutableDocument>,
     operation_name: Option<String>,
     idempotent: IdempotentRequest,
 ) -> Response {

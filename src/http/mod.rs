@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod dashboard;
+pub mod documents;
 pub mod drain;
 pub mod export;
 pub mod graphiql;

@@ -29,6 +29,8 @@ pub struct AppState {
     pub shutdown: crate::shutdown::ShutdownSignal,
     /// Requests being answered, which shutdown waits for.
     pub in_flight: crate::shutdown::InFlight,
+    /// Parsed documents by their text.
+    pub documents: std::sync::Arc<super::documents::DocumentCache>,
     /// The faces of report PDFs, read once.
     pub report_fonts: std::sync::Arc<crate::report::ReportFonts>,
 }
