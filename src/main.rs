@@ -21,6 +21,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    keep_heap_in_small_pages();
     let cli = Cli::parse();
     khcn_hub::sync::http::install_crypto_provider();
     let telemetry = khcn_hub::telemetry::init(&cli.settings.log);
@@ -32,6 +33,22 @@ async fn main() -> ExitCode {
             let _ = writeln!(std::io::stderr(), "khcn-hub: error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// mimalloc asks the kernel for transparent huge pages for its arenas, which rounds each
+/// touched part of a heap of a few dozen megabytes up to 2 MiB: the hub held 20 MiB of
+/// huge pages at idle for 23 MiB of heap, and its peak under load fell from 80 to 68 MiB
+/// without them, at the same speed. The kernel flag is per process (what
+/// `MIMALLOC_ALLOW_THP=0` would do), and later faults get small pages.
+fn keep_heap_in_small_pages() {
+    #[cfg(target_os = "linux")]
+    if let Err(error) = nix::sys::prctl::set_thp_disable(true) {
+        // An old kernel without the flag only keeps its default; nothing else changes.
+        let _ = writeln!(
+            std::io::stderr(),
+            "khcn-hub: transparent huge pages stay on ({error})"
+        );
     }
 }
 
