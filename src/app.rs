@@ -239,6 +239,7 @@ impl App {
             self.feed.clone(),
         )));
         background.push(tokio::spawn(self.webhooks.clone().run(self.feed.clone())));
+        background.push(tokio::spawn(crate::http::prometheus::keep_folding_samples()));
         let _stop_background = crate::shutdown::AbortOnDrop(background);
         let timeout = self.shutdown_timeout;
         let drained = {
