@@ -21,7 +21,7 @@ use crate::store::feed::ChangeFeed;
 use crate::store::snapshot::{PlanCache, PlanSnapshot};
 
 /// A request run as `caller`, with the per-request state every execution needs (the
-/// page's prefetched organisations). HTTP, exports and reports all build theirs here.
+/// change log's head, read once). HTTP, exports and reports all build theirs here.
 pub fn request_as(
     query: impl Into<String>,
     variables: serde_json::Value,
@@ -30,7 +30,6 @@ pub fn request_as(
     async_graphql::Request::new(query)
         .variables(async_graphql::Variables::from_json(variables))
         .data(caller)
-        .data(super::fetch::Prefetched::default())
         .data(RequestHead::default())
 }
 

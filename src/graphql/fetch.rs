@@ -7,7 +7,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_graphql::Context;
 use async_graphql::dataloader::Loader;
@@ -55,33 +55,13 @@ impl Default for EntityCache {
     }
 }
 
-/// The values of `keys` at the request's head: those kept, then the missing ones read by
-/// `load` in one call (and kept). Keys `load` does not find are left out.
-async fn at_head<K, V, F, Fut>(
-    ctx: &Context<'_>,
-    cache: &HeadMap<K, V>,
-    keys: impl IntoIterator<Item = K>,
-    load: F,
-) -> async_graphql::Result<HashMap<K, Arc<V>>>
-where
-    K: Hash + Eq + Copy,
-    F: FnOnce(Vec<K>) -> Fut,
-    Fut: Future<Output = async_graphql::Result<HashMap<K, V>>>,
-{
-    let seq = request_head(ctx).await.api()?.seq;
-    let (mut found, missing) = cache.get_many(seq, keys);
-    if !missing.is_empty() {
-        found.extend(cache.insert_many(seq, load(missing).await?));
-    }
-    Ok(found)
-}
-
 fn entity_cache<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a EntityCache> {
     Ok(ctx.data::<Arc<EntityCache>>()?)
 }
 
-/// [`at_head`] with the missing keys read by the record loader, under the loader's own
-/// key type (`wrap` and `unwrap` convert).
+/// The values of `keys` at the request's head: those kept, then the missing ones read by
+/// the record loader in one call (and kept), under the loader's own key type (`wrap`
+/// and `unwrap` convert). Keys the loader does not find are left out.
 async fn loaded_at_head<K, W, V>(
     ctx: &Context<'_>,
     cache: &HeadMap<K, V>,
@@ -95,18 +75,18 @@ where
     V: Send + Sync + 'static,
     RecordLoader: Loader<W, Value = V, Error = Arc<StoreError>>,
 {
-    let loader = record_loader(ctx)?;
-    at_head(ctx, cache, keys, |missing| async move {
-        let found = loader
+    let seq = request_head(ctx).await.api()?.seq;
+    let (mut found, missing) = cache.get_many(seq, keys);
+    if !missing.is_empty() {
+        let loaded = record_loader(ctx)?
             .load_many(missing.into_iter().map(wrap))
             .await
-            .api()?;
-        Ok(found
+            .api()?
             .into_iter()
-            .map(|(key, value)| (unwrap(key), value))
-            .collect())
-    })
-    .await
+            .map(|(key, value)| (unwrap(key), value));
+        found.extend(cache.insert_many(seq, loaded));
+    }
+    Ok(found)
 }
 
 /// The one value kept or loaded for `key`, or `V::default()`.
@@ -116,15 +96,15 @@ async fn one_at_head<K, W, V>(
     key: K,
     wrap: fn(K) -> W,
     unwrap: fn(W) -> K,
-) -> async_graphql::Result<V>
+) -> async_graphql::Result<Arc<V>>
 where
     K: Hash + Eq + Copy + Send + Sync + 'static,
     W: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Default + Send + Sync + 'static,
+    V: Default + Send + Sync + 'static,
     RecordLoader: Loader<W, Value = V, Error = Arc<StoreError>>,
 {
-    let found = loaded_at_head(ctx, cache, [key], wrap, unwrap).await?;
-    Ok(found.get(&key).map(|v| V::clone(v)).unwrap_or_default())
+    let mut found = loaded_at_head(ctx, cache, [key], wrap, unwrap).await?;
+    Ok(found.remove(&key).unwrap_or_default())
 }
 
 /// Records by reference at the request's head, archived ones included (the caller
@@ -141,7 +121,7 @@ pub async fn records_by_ref(
 pub async fn task_links(
     ctx: &Context<'_>,
     key: TaskLinks,
-) -> async_graphql::Result<Vec<record_links::Model>> {
+) -> async_graphql::Result<Arc<Vec<record_links::Model>>> {
     let cache = &entity_cache(ctx)?.task_links;
     one_at_head(ctx, cache, key, |key| key, |key| key).await
 }
@@ -150,7 +130,7 @@ pub async fn task_links(
 pub async fn record_tasks(
     ctx: &Context<'_>,
     record: RecordRef,
-) -> async_graphql::Result<Vec<tasks::Model>> {
+) -> async_graphql::Result<Arc<Vec<tasks::Model>>> {
     let cache = &entity_cache(ctx)?.record_tasks;
     one_at_head(ctx, cache, record, RecordTasks, |key| key.0).await
 }
@@ -159,7 +139,7 @@ pub async fn record_tasks(
 pub async fn support_events(
     ctx: &Context<'_>,
     startup_id: i32,
-) -> async_graphql::Result<Vec<startup_support_events::Model>> {
+) -> async_graphql::Result<Arc<Vec<startup_support_events::Model>>> {
     let cache = &entity_cache(ctx)?.support_events;
     one_at_head(ctx, cache, startup_id, SupportEventsOf, |key| key.0).await
 }
@@ -219,37 +199,16 @@ pub async fn load_records(
 /// The fields through which a record names an organisation.
 const ORGANISATION_FIELDS: [&str; 4] = ["producer", "host", "enterprise", "organisation"];
 
-/// Organisations fetched for a whole page at once, for the rest of one request. A page
-/// of 100 records then asks for its producers in one call instead of 100 loader calls.
-#[derive(Default)]
-pub struct Prefetched {
-    organisations: Mutex<HashMap<i32, Option<Organisation>>>,
-}
-
-/// Loads the organisations `ids` names into the request's `Prefetched`, if it has one.
+/// Reads the organisations `ids` names that are not kept yet, in one call, so that a
+/// page of 100 records then finds its producers kept instead of making 100 loader calls.
 pub async fn prefetch_organisations(
     ctx: &Context<'_>,
     ids: impl IntoIterator<Item = i32>,
 ) -> async_graphql::Result<()> {
-    let Some(prefetched) = ctx.data_opt::<Prefetched>() else {
-        return Ok(());
-    };
     let mut ids: Vec<i32> = ids.into_iter().collect();
-    if let Ok(known) = prefetched.organisations.lock() {
-        ids.retain(|id| !known.contains_key(id));
-    }
     ids.sort_unstable();
     ids.dedup();
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let found = organisations_by_id(ctx, ids.iter().copied()).await?;
-    if let Ok(mut known) = prefetched.organisations.lock() {
-        for id in ids {
-            let organisation = found.get(&id).map(|o| Organisation(Arc::clone(o)));
-            known.insert(id, organisation);
-        }
-    }
+    organisations_by_id(ctx, ids).await?;
     Ok(())
 }
 
@@ -267,12 +226,6 @@ pub async fn load_organisation(
     id: Option<i32>,
 ) -> async_graphql::Result<Option<Organisation>> {
     let Some(id) = id else { return Ok(None) };
-    if let Some(prefetched) = ctx.data_opt::<Prefetched>()
-        && let Ok(known) = prefetched.organisations.lock()
-        && let Some(organisation) = known.get(&id)
-    {
-        return Ok(organisation.clone());
-    }
     Ok(organisations_by_id(ctx, [id])
         .await?
         .get(&id)

@@ -1,5 +1,7 @@
 //! The plan as the API serves it: plans, sections, tasks, targets and legal documents.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object, SimpleObject};
 
 use super::agency::parties_of;
@@ -507,16 +509,16 @@ impl Task {
             crate::graphql::fetch::records_by_ref(ctx, links.iter().filter_map(link_ref)).await?;
         let caller = caller(ctx);
         Ok(links
-            .into_iter()
+            .iter()
             .filter_map(|link| {
                 let record = LinkedRecord::clone(
                     records
-                        .get(&link_ref(&link)?)
+                        .get(&link_ref(link)?)
                         .filter(|record| record.readable_by(caller))?,
                 );
                 Some(RecordLink {
                     record,
-                    linked_by: link.linked_by,
+                    linked_by: link.linked_by.clone(),
                     linked_at: DateTime(link.linked_at),
                 })
             })
@@ -597,7 +599,7 @@ impl Task {
         ctx: &Context<'_>,
         kinds: Option<Vec<RecordKind>>,
         first: i32,
-    ) -> async_graphql::Result<Vec<crate::db::entities::record_links::Model>> {
+    ) -> async_graphql::Result<Arc<Vec<crate::db::entities::record_links::Model>>> {
         let kinds: Vec<RecordKind> = kinds.unwrap_or_default();
         let key = TaskLinks {
             task_id: self.0.id,

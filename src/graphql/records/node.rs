@@ -425,7 +425,8 @@ impl<K: Kind> RecordNode<K> {
     async fn tasks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Task>> {
         Ok(crate::graphql::fetch::record_tasks(ctx, self.reference())
             .await?
-            .into_iter()
+            .iter()
+            .cloned()
             .map(Task)
             .collect())
     }
@@ -454,12 +455,12 @@ impl<K: Kind> RecordNode<K> {
     async fn support_events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SupportEvent>> {
         Ok(crate::graphql::fetch::support_events(ctx, self.0.row_id())
             .await?
-            .into_iter()
+            .iter()
             .map(|e| SupportEvent {
                 year: e.year,
-                kind: e.kind,
+                kind: e.kind.clone(),
                 amount_vnd: e.amount_vnd.map(BigInt),
-                note: e.note,
+                note: e.note.clone(),
             })
             .collect())
     }
