@@ -311,6 +311,23 @@ impl Spec {
         format!("{}Aggregate", self.list_field())
     }
 
+    /// Whether `name` is [`Self::list_field`], told without building it: every request
+    /// asks this of each kind in turn.
+    pub fn is_list_field(&self, name: &str) -> bool {
+        is_lower_first(name, self.plural)
+    }
+
+    /// Whether `name` is [`Self::one_field`].
+    pub fn is_one_field(&self, name: &str) -> bool {
+        is_lower_first(name, self.type_name())
+    }
+
+    /// Whether `name` is [`Self::aggregate_field`].
+    pub fn is_aggregate_field(&self, name: &str) -> bool {
+        name.strip_suffix("Aggregate")
+            .is_some_and(|list| self.is_list_field(list))
+    }
+
     pub fn field(&self, name: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| f.name == name)
     }
@@ -346,6 +363,15 @@ pub fn lower_first(name: &str) -> String {
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+/// Whether `name` is [`lower_first`] of `of`.
+fn is_lower_first(name: &str, of: &str) -> bool {
+    let mut chars = of.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).eq(name.chars()),
+        None => name.is_empty(),
     }
 }
 

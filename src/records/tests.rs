@@ -104,3 +104,23 @@ fn kinds_have_distinct_names() {
         assert_eq!(all.len(), RecordKind::ALL.len(), "{all:?}");
     }
 }
+
+#[test]
+fn field_names_are_told_as_they_are_built() {
+    for kind in RecordKind::ALL {
+        let spec = spec_of(*kind);
+        assert!(spec.is_list_field(&spec.list_field()));
+        assert!(spec.is_one_field(&spec.one_field()));
+        assert!(spec.is_aggregate_field(&spec.aggregate_field()));
+        for other in RecordKind::ALL.iter().filter(|k| *k != kind) {
+            let other = spec_of(*other);
+            assert!(!spec.is_list_field(&other.list_field()));
+            assert!(!spec.is_one_field(&other.one_field()));
+            assert!(!spec.is_aggregate_field(&other.aggregate_field()));
+        }
+        assert!(!spec.is_list_field(spec.plural), "the first letter is lower case");
+        assert!(!spec.is_one_field(&spec.list_field()));
+        assert!(!spec.is_aggregate_field(&spec.list_field()));
+        assert!(!spec.is_one_field(""));
+    }
+}

@@ -174,13 +174,13 @@ async fn resolve_query<K: Kind>(
     name: &str,
 ) -> Option<ServerResult<Option<Value>>> {
     let spec = K::SPEC;
-    if name == spec.list_field() {
+    if spec.is_list_field(name) {
         return Some(match list_args::<K>(ctx) {
             Ok(args) => resolve_value(ctx, list_records::<K>(ctx, args).await).await,
             Err(error) => Err(error),
         });
     }
-    if name == spec.one_field() {
+    if spec.is_one_field(name) {
         return Some(match param::<ID>(ctx, "id") {
             Ok(id) => resolve_value(ctx, one::<K>(ctx, id).await).await,
             Err(error) => Err(error),
@@ -504,7 +504,7 @@ async fn resolve_aggregate<K: Kind>(
     ctx: &Context<'_>,
     name: &str,
 ) -> Option<ServerResult<Option<Value>>> {
-    if name != K::SPEC.aggregate_field() {
+    if !K::SPEC.is_aggregate_field(name) {
         return None;
     }
     Some(match aggregate_args::<K>(ctx) {
