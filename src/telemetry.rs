@@ -40,39 +40,46 @@ impl Telemetry {
     }
 }
 
-/// Installs the global subscriber. `filter` uses `tracing` EnvFilter syntax; an invalid
-/// filter falls back to `info` and says so. Must run inside the Tokio runtime when OTLP
-/// export is on (exports are sent from it).
-pub fn init(filter: &str) -> Telemetry {
-    let invalid = EnvFilter::try_new(filter).err();
-    // Each layer filters for itself: the pool's acquire events feed a metric whatever
-    // the log level.
+/// Logs to stderr under `filter` (an invalid one means `info`), traces to `tracer` when
+/// there is one, and the pool's acquire events to a metric whatever the log level.
+fn subscriber(
+    filter: &str,
+    tracer: Option<opentelemetry_sdk::trace::Tracer>,
+) -> impl tracing::Subscriber + Send + Sync + 'static {
     let env_filter = || EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let (provider, otlp_error) = match otlp_provider() {
-        Ok(provider) => (provider, None),
-        Err(error) => (None, Some(error)),
-    };
-    let otel = provider.as_ref().map(|provider| {
-        opentelemetry::global::set_tracer_provider(provider.clone());
-        EXPORTING.store(true, std::sync::atomic::Ordering::Relaxed);
-        tracing_opentelemetry::layer()
-            .with_tracer(provider.tracer(SERVICE))
-            .with_filter(env_filter())
-    });
-    let _ = tracing_subscriber::registry()
+    let otel = tracer.map(|tracer| tracing_opentelemetry::layer().with_tracer(tracer));
+    tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
                 .with_filter(env_filter()),
         )
-        .with(otel)
+        // Filtered even when absent: an absent layer on its own is interested in every
+        // span and event, which would make each request build spans nobody records.
+        .with(otel.with_filter(env_filter()))
         .with(
             PoolWaits.with_filter(
                 tracing_subscriber::filter::Targets::new()
                     .with_target(POOL_ACQUIRE_TARGET, tracing::Level::TRACE),
             ),
         )
-        .try_init();
+}
+
+/// Installs the global subscriber. `filter` uses `tracing` EnvFilter syntax; an invalid
+/// filter falls back to `info` and says so. Must run inside the Tokio runtime when OTLP
+/// export is on (exports are sent from it).
+pub fn init(filter: &str) -> Telemetry {
+    let invalid = EnvFilter::try_new(filter).err();
+    let (provider, otlp_error) = match otlp_provider() {
+        Ok(provider) => (provider, None),
+        Err(error) => (None, Some(error)),
+    };
+    let tracer = provider.as_ref().map(|provider| {
+        opentelemetry::global::set_tracer_provider(provider.clone());
+        EXPORTING.store(true, std::sync::atomic::Ordering::Relaxed);
+        provider.tracer(SERVICE)
+    });
+    let _ = subscriber(filter, tracer).try_init();
     if let Some(error) = invalid {
         tracing::warn!(%error, filter, "invalid log filter; using `info`");
     }
@@ -212,4 +219,22 @@ pub fn sql_span(sql: &str, elapsed: Duration, failed: bool) {
         span.set_status(opentelemetry::trace::Status::error("the statement failed"));
     }
     span.end_with_timestamp(end);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_below_the_log_level_are_not_built_without_an_exporter() {
+        let quiet = subscriber("warn", None);
+        tracing::subscriber::with_default(quiet, || {
+            assert!(tracing::info_span!("request").is_disabled());
+            assert!(!tracing::warn_span!("request").is_disabled());
+        });
+        let chatty = subscriber("info", None);
+        tracing::subscriber::with_default(chatty, || {
+            assert!(!tracing::info_span!("request").is_disabled());
+        });
+    }
 }
