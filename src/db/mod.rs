@@ -36,6 +36,11 @@ pub enum DbSetupError {
 
 /// How long to wait for a new connection to open, and for SQLite's write lock.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// A pooled connection idle this long is pinged before it is handed out; one in use
+/// moments ago is not. Pinging every one (sqlx's default) costs a round trip per
+/// statement, and a connection that breaks while in use is dropped when it is returned
+/// (sqlx tests it then) and its statement fails as retryable.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 /// How long a request waits for a pooled connection: with the database gone, requests
 /// fail after this with a retryable error instead of piling up.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -82,6 +87,7 @@ pub async fn connect_with(
     options
         .connect_timeout(CONNECT_TIMEOUT)
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
         .sqlx_logging(false);
     if is_sqlite(url) {
         if let Some(dir) = sqlite_file(url).and_then(|file| file.parent().map(Path::to_path_buf))
