@@ -60,31 +60,35 @@ pub async fn request_head(ctx: &Context<'_>) -> Result<Head, Arc<StoreError>> {
         .data_opt::<ChangeFeed>()
         .ok_or_else(|| missing("change feed"))?
         .local_writes();
-    let reader = ctx
-        .data_opt::<Arc<HeadReader>>()
-        .ok_or_else(|| missing("change log reader"))?
-        .clone();
-    let read = move || -> HeadRead {
-        async move {
+    let read = || -> Result<HeadRead, Arc<StoreError>> {
+        let reader = ctx
+            .data_opt::<Arc<HeadReader>>()
+            .ok_or_else(|| missing("change log reader"))?
+            .clone();
+        Ok(async move {
             reader
                 .head()
                 .await
                 .map_err(|e| Arc::new(StoreError::SharedDb(e)))
         }
         .boxed()
-        .shared()
+        .shared())
     };
     let Some(remembered) = ctx.data_opt::<RequestHead>() else {
-        return read().await;
+        return read()?.await;
     };
     let pending = {
         let Ok(mut memo) = remembered.0.lock() else {
-            return read().await;
+            return read()?.await;
         };
         match &*memo {
-            Some((writes, pending)) if *writes == local_writes => pending.clone(),
+            // Every field of a request asks; once the read is done, the answer is there.
+            Some((writes, pending)) if *writes == local_writes => match pending.peek() {
+                Some(done) => return done.clone(),
+                None => pending.clone(),
+            },
             _ => {
-                let pending = read();
+                let pending = read()?;
                 *memo = Some((local_writes, pending.clone()));
                 pending
             }

@@ -52,16 +52,18 @@ pub trait PlanLookup<K> {
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<StoreError>>;
 
-/// Rows grouped under every requested key; keys without rows get an empty list.
-fn group<K: Eq + Hash + Copy, V>(
+/// Rows grouped under every requested key (`take` turns a row that belongs to one into
+/// its value); keys without rows get an empty list.
+fn group<K: Eq + Hash + Copy, R, V>(
     keys: &[K],
-    rows: impl IntoIterator<Item = V>,
-    key_of: impl Fn(&V) -> Option<K>,
+    rows: impl IntoIterator<Item = R>,
+    key_of: impl Fn(&R) -> Option<K>,
+    take: impl Fn(R) -> V,
 ) -> HashMap<K, Vec<V>> {
     let mut grouped: HashMap<K, Vec<V>> = keys.iter().map(|k| (*k, Vec::new())).collect();
     for row in rows {
         if let Some(list) = key_of(&row).and_then(|k| grouped.get_mut(&k)) {
-            list.push(row);
+            list.push(take(row));
         }
     }
     grouped
@@ -135,13 +137,13 @@ fn each<K: Eq + Hash + Copy, V>(keys: &[K], find: impl Fn(K) -> Option<V>) -> Ha
         .collect()
 }
 
-/// For each key, the rows that belong to it, in snapshot order.
+/// For each key, the rows that belong to it, in snapshot order (only those are copied).
 fn each_list<K: Eq + Hash + Copy, V: Clone>(
     keys: &[K],
     rows: &[V],
     key_of: impl Fn(&V) -> Option<K>,
 ) -> HashMap<K, Vec<V>> {
-    group(keys, rows.iter().cloned(), key_of)
+    group(keys, rows, |row| key_of(row), |row| row.clone())
 }
 
 impl PlanLookup<PlanId> for PlanLoader {
@@ -568,7 +570,12 @@ impl Loader<SupportEventsOf> for RecordLoader {
     type Error = Arc<StoreError>;
     async fn load(&self, keys: &[SupportEventsOf]) -> LoadResult<SupportEventsOf, Self::Value> {
         let rows = crate::store::support_events::of_records(&self.db, &raw(keys, |k| k.0)).await?;
-        Ok(group(keys, rows, |r| Some(SupportEventsOf(r.startup_id))))
+        Ok(group(
+            keys,
+            rows,
+            |r| Some(SupportEventsOf(r.startup_id)),
+            |r| r,
+        ))
     }
 }
 
@@ -578,7 +585,7 @@ impl Loader<RecordTasks> for RecordLoader {
     async fn load(&self, keys: &[RecordTasks]) -> LoadResult<RecordTasks, Self::Value> {
         let refs: Vec<RecordRef> = keys.iter().map(|k| k.0).collect();
         let rows = records_store::tasks_by_records(&self.db, &refs).await?;
-        let mut grouped = group(keys, rows, |(r, _)| Some(RecordTasks(*r)));
+        let mut grouped = group(keys, rows, |(r, _)| Some(RecordTasks(*r)), |row| row);
         Ok(grouped
             .drain()
             .map(|(k, v)| {

@@ -72,15 +72,17 @@ fn order_object<'a>(
     keys: &Keys<'a>,
     fragments: &'a Fragments,
 ) {
-    // Most objects come out in query order already; only the others are rebuilt.
-    let mut expected = keys
-        .iter()
-        .map(|(k, _)| *k)
-        .filter(|k| map.contains_key(*k));
-    let in_order = map.keys().all(|k| expected.next() == Some(k.as_str()));
+    // Most objects come out in query order already (their keys are a subsequence of the
+    // query's): told and walked by comparing names in step, without hashing; only the
+    // others are rebuilt.
+    let mut expected = keys.iter();
+    let in_order = map
+        .keys()
+        .all(|name| expected.any(|(key, _)| *key == name.as_str()));
     if in_order {
-        for (key, child_sets) in keys {
-            if let Some(child) = map.get_mut(*key) {
+        let mut expected = keys.iter();
+        for (name, child) in map.iter_mut() {
+            if let Some((_, child_sets)) = expected.find(|(key, _)| *key == name.as_str()) {
                 order_value(child, child_sets, fragments);
             }
         }
@@ -185,5 +187,32 @@ mod tests {
             panic!()
         };
         assert!(plans.iter().all(|p| keys(p) == ["title", "code"]));
+    }
+
+    #[test]
+    fn an_object_in_order_with_fields_left_out_still_orders_its_children() {
+        let document = parse_query("{ a { x y } b c { p q } }").unwrap();
+        // `b` is missing (its resolver failed); `a` and `c` are in order, their fields not.
+        let mut data = Value::from_json(serde_json::json!({
+            "a": { "y": 1, "x": 2 },
+            "c": { "q": 1, "p": 2 },
+        }))
+        .unwrap();
+        order_like_query(&mut data, &document, None);
+        assert_eq!(keys(&data), ["a", "c"]);
+        let Value::Object(map) = &data else { panic!() };
+        assert_eq!(keys(&map[&Name::new("a")]), ["x", "y"]);
+        assert_eq!(keys(&map[&Name::new("c")]), ["p", "q"]);
+    }
+
+    #[test]
+    fn a_key_the_query_does_not_name_keeps_its_place_at_the_end() {
+        let document = parse_query("{ a b }").unwrap();
+        let mut data = Value::from_json(serde_json::json!({ "z": 0, "b": 1, "a": 2 })).unwrap();
+        order_like_query(&mut data, &document, None);
+        assert_eq!(keys(&data), ["a", "b", "z"]);
+        let mut data = Value::from_json(serde_json::json!({ "a": 2, "z": 0 })).unwrap();
+        order_like_query(&mut data, &document, None);
+        assert_eq!(keys(&data), ["a", "z"]);
     }
 }

@@ -118,7 +118,10 @@ fn field_names_are_told_as_they_are_built() {
             assert!(!spec.is_one_field(&other.one_field()));
             assert!(!spec.is_aggregate_field(&other.aggregate_field()));
         }
-        assert!(!spec.is_list_field(spec.plural), "the first letter is lower case");
+        assert!(
+            !spec.is_list_field(spec.plural),
+            "the first letter is lower case"
+        );
         assert!(!spec.is_one_field(&spec.list_field()));
         assert!(!spec.is_aggregate_field(&spec.list_field()));
         assert!(!spec.is_one_field(""));

@@ -5,10 +5,10 @@
 //! arrived, so any write acknowledged before then, by any replica, makes earlier values
 //! unreachable at once.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use moka::future::Cache;
@@ -19,12 +19,45 @@ pub const MAX_AGE: Duration = Duration::from_secs(60);
 /// Entries kept at most; the least used go first.
 const MAX_ENTRIES: u64 = 10_000;
 
+/// A cache's hit and miss counts (`khcn_hub_cache_requests_total{cache, result}`). The
+/// two counters are registered at the first count, when the process has its recorder,
+/// rather than looked up by name at every one.
+#[derive(Debug)]
+pub struct CacheCounters {
+    name: &'static str,
+    counters: OnceLock<[metrics::Counter; 2]>,
+}
+
+impl CacheCounters {
+    pub const fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            counters: OnceLock::new(),
+        }
+    }
+
+    fn counters(&self) -> &[metrics::Counter; 2] {
+        self.counters.get_or_init(|| {
+            ["hit", "miss"].map(|result| {
+                metrics::counter!("khcn_hub_cache_requests_total", "cache" => self.name, "result" => result)
+            })
+        })
+    }
+
+    pub fn hits(&self, n: usize) {
+        self.counters()[0].increment(n as u64);
+    }
+
+    pub fn misses(&self, n: usize) {
+        self.counters()[1].increment(n as u64);
+    }
+}
+
 /// Values keyed by what names the query they answer, and the log's head they were read
 /// at; values of earlier heads age out. Concurrent asks for one missing key compute it
 /// once, and the others wait for that value.
 pub struct ReadCache<K, V> {
-    /// Names the cache in the metrics (`khcn_hub_cache_requests_total{cache=…}`).
-    name: &'static str,
+    counts: CacheCounters,
     entries: Cache<(i64, K), Arc<V>>,
 }
 
@@ -52,7 +85,7 @@ where
     /// A cache of at most `entries` values, each kept at most `max_age`.
     pub fn bounded(name: &'static str, max_age: Duration, entries: u64) -> Self {
         Self {
-            name,
+            counts: CacheCounters::new(name),
             entries: Cache::builder()
                 .max_capacity(entries)
                 .time_to_live(max_age)
@@ -77,13 +110,11 @@ where
                 load().await.map(Arc::new)
             })
             .await;
-        let result = if loaded.load(std::sync::atomic::Ordering::Relaxed) {
-            "miss"
+        if loaded.load(std::sync::atomic::Ordering::Relaxed) {
+            self.counts.misses(1);
         } else {
-            "hit"
-        };
-        metrics::counter!("khcn_hub_cache_requests_total", "cache" => self.name, "result" => result)
-            .increment(1);
+            self.counts.hits(1);
+        }
         value
     }
 }
@@ -95,8 +126,7 @@ where
 /// generation is dropped when it is `max_age` old (edits outside the hub show by then)
 /// or holds `max_entries` values (memory stays bounded; the hot rows come back at once).
 pub struct HeadMap<K, V> {
-    /// Names the cache in the metrics (`khcn_hub_cache_requests_total{cache=…}`).
-    name: &'static str,
+    counts: CacheCounters,
     max_age: Duration,
     max_entries: usize,
     generation: RwLock<Generation<K, V>>,
@@ -120,7 +150,9 @@ impl<K, V> Generation<K, V> {
 
 impl<K, V> std::fmt::Debug for HeadMap<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HeadMap").field("name", &self.name).finish()
+        f.debug_struct("HeadMap")
+            .field("name", &self.counts.name)
+            .finish()
     }
 }
 
@@ -130,7 +162,7 @@ where
 {
     pub fn new(name: &'static str, max_age: Duration, max_entries: usize) -> Self {
         Self {
-            name,
+            counts: CacheCounters::new(name),
             max_age,
             max_entries,
             generation: RwLock::new(Generation::new(i64::MIN)),
@@ -144,9 +176,9 @@ where
         seq: i64,
         keys: impl IntoIterator<Item = K>,
     ) -> (HashMap<K, Arc<V>>, Vec<K>) {
-        let mut found = HashMap::new();
+        let keys = keys.into_iter();
+        let mut found = HashMap::with_capacity(keys.size_hint().0);
         let mut missing = Vec::new();
-        let mut seen = HashSet::new();
         {
             let generation = self
                 .generation
@@ -154,19 +186,18 @@ where
                 .unwrap_or_else(PoisonError::into_inner);
             let current = generation.seq == seq && generation.born.elapsed() < self.max_age;
             for key in keys {
-                if !seen.insert(key) {
-                    continue;
-                }
                 match current.then(|| generation.values.get(&key)).flatten() {
                     Some(value) => {
                         found.insert(key, Arc::clone(value));
                     }
-                    None => missing.push(key),
+                    // Misses are few (a page's worth at most): a scan finds repeats.
+                    None if !missing.contains(&key) => missing.push(key),
+                    None => {}
                 }
             }
         }
-        self.count("hit", found.len());
-        self.count("miss", missing.len());
+        self.counts.hits(found.len());
+        self.counts.misses(missing.len());
         (found, missing)
     }
 
@@ -198,13 +229,6 @@ where
             generation.values.insert(*key, Arc::clone(value));
         }
         values
-    }
-
-    fn count(&self, result: &'static str, n: usize) {
-        if n > 0 {
-            metrics::counter!("khcn_hub_cache_requests_total", "cache" => self.name, "result" => result)
-                .increment(n as u64);
-        }
     }
 }
 

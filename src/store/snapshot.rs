@@ -16,6 +16,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 use tokio::sync::Mutex;
 
 use super::StoreError;
+use super::cache::CacheCounters;
 use crate::db::entities::{
     agencies, agency_aliases, agency_facts, agency_group_aliases, agency_groups, legal_documents,
     plan_clauses, plan_documents, plans, sections, targets, task_coordinators, task_documents,
@@ -148,6 +149,7 @@ pub struct PlanCache {
     /// The copy, the `plan_seq` it reflects, and when it was loaded.
     current: RwLock<Option<(Arc<PlanSnapshot>, i64, Instant)>>,
     reload: Mutex<()>,
+    counts: CacheCounters,
 }
 
 impl PlanCache {
@@ -156,6 +158,7 @@ impl PlanCache {
             db,
             current: RwLock::new(None),
             reload: Mutex::new(()),
+            counts: CacheCounters::new("plan_snapshot"),
         }
     }
 
@@ -169,12 +172,10 @@ impl PlanCache {
     /// older (or missing). `plan_seq` must have been read before this call.
     pub async fn get(&self, plan_seq: i64) -> Result<Arc<PlanSnapshot>, StoreError> {
         if let Some(snapshot) = self.fresh(plan_seq) {
-            metrics::counter!("khcn_hub_cache_requests_total", "cache" => "plan_snapshot", "result" => "hit")
-                .increment(1);
+            self.counts.hits(1);
             return Ok(snapshot);
         }
-        metrics::counter!("khcn_hub_cache_requests_total", "cache" => "plan_snapshot", "result" => "miss")
-            .increment(1);
+        self.counts.misses(1);
         // One reload at a time; the others wait and then use its result.
         let _reloading = self.reload.lock().await;
         if let Some(snapshot) = self.fresh(plan_seq) {

@@ -224,8 +224,8 @@ impl<K: Kind> OutputType for RecordNode<K> {
         ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        // A hint: fragments may add fields, duplicates may merge.
-        let mut out = IndexMap::with_capacity(ctx.item.node.items.len());
+        // A hint: duplicates may merge, and spread fragments are not looked into.
+        let mut out = IndexMap::with_capacity(field_count(&ctx.item.node));
         let mut relations = Vec::new();
         self.walk(ctx, &ctx.item.node, &mut out, &mut relations, 0)?;
         if relations.is_empty() {
@@ -253,6 +253,19 @@ impl<K: Kind> OutputType for RecordNode<K> {
 }
 
 impl<K: Kind> ObjectType for RecordNode<K> {}
+
+/// The fields a selection names, with those of its inline fragments (the usual
+/// `... on OcopProduct { … }` of a list of records).
+fn field_count(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|selection| match &selection.node {
+            Selection::Field(_) => 1,
+            Selection::InlineFragment(inline) => inline.node.selection_set.node.items.len(),
+            Selection::FragmentSpread(_) => 1,
+        })
+        .sum()
+}
 
 /// Fragments may spread fragments; validation refuses cycles, this bound only keeps a
 /// malformed document from recursing without end.
