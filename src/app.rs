@@ -13,8 +13,8 @@ use crate::db::{self, DbSetupError};
 use crate::domain::bodies_source::BodiesSource;
 use crate::domain::ip_source::IpRightsSource;
 use crate::domain::plan_source::{PlanSource, PlanSourceError};
-use crate::graphql::build_schema;
-use crate::http::{AppState, router};
+use crate::graphql::build_schema_and_twin;
+use crate::http::{AppState, Handlers, router};
 use crate::store::{self, StoreError, seed::SeedOutcome};
 use crate::sync::scheduler::Connectors;
 
@@ -140,14 +140,17 @@ impl App {
             settings.rate_limit_per_minute,
             settings.rate_limit_burst,
         ));
-        let state = AppState {
-            schema: build_schema(
-                db.clone(),
-                &limits,
-                feed.clone(),
-                connectors.clone(),
-                settings.webhooks(),
-            ),
+        let (schema, validated_schema) = build_schema_and_twin(
+            db.clone(),
+            &limits,
+            feed.clone(),
+            connectors.clone(),
+            settings.webhooks(),
+        );
+        let state = AppState::new(Handlers {
+            schema,
+            validated_schema,
+            validated: Default::default(),
             introspection_schema: crate::graphql::build_introspection_schema(&limits),
             db,
             limits,
@@ -162,7 +165,7 @@ impl App {
             report_fonts: std::sync::Arc::new(crate::report::ReportFonts::new(
                 settings.report_fonts.clone(),
             )),
-        };
+        });
         let webhooks = crate::webhooks::Webhooks::new(state.db.clone(), settings.webhooks())?;
         Ok(Self {
             listener,

@@ -165,7 +165,7 @@ impl PlanReader<'_, '_> {
 }
 
 pub fn record_loader<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Batcher<RecordLoader>> {
-    ctx.data::<Batcher<RecordLoader>>()
+    Ok(ctx.data::<Arc<Batcher<RecordLoader>>>()?)
 }
 
 /// The in-memory plan snapshot (see `store::snapshot`), as new as the request's head.

@@ -103,25 +103,89 @@ pub fn build_schema(
     connectors: crate::sync::scheduler::Connectors,
     webhooks: crate::webhooks::WebhookSettings,
 ) -> HubSchema {
-    let plan_cache = Arc::new(PlanCache::new(db.clone()));
-    let plan_loader = Arc::new(PlanLoader::new(db.clone(), plan_cache.clone()));
-    let totals = Arc::new(crate::store::totals::TotalsCache::new());
-    let heads = Arc::new(crate::store::changes::HeadReader::new(db.clone()));
-    let record_loader = batch::Batcher::new(RecordLoader::new(db.clone()), limits.batch_window);
-    schema_builder(limits)
-        .data(db)
-        .data(plan_cache)
-        .data(plan_loader)
-        .data(record_loader)
-        .data(totals)
-        .data(Arc::new(AggregateCache::new("aggregates")))
-        .data(Arc::new(search::SearchCache::new("search")))
-        .data(Arc::new(fetch::EntityCache::default()))
-        .data(heads)
-        .data(feed)
-        .data(connectors)
-        .data(webhooks)
-        .finish()
+    SchemaData::new(db, limits, feed, connectors, webhooks).schema(schema_builder(limits))
+}
+
+/// [`build_schema`], and its twin for requests it has already validated: the same types,
+/// limits, loaders and caches, but validation only recomputes what limits a document's
+/// cost (complexity, depth, fragment cycles). Validation is a function of the document,
+/// operation name and variables alone, and costs more than answering a small query from
+/// kept rows; see `http::graphql` for when the twin is used.
+pub fn build_schema_and_twin(
+    db: DatabaseConnection,
+    limits: &Limits,
+    feed: ChangeFeed,
+    connectors: crate::sync::scheduler::Connectors,
+    webhooks: crate::webhooks::WebhookSettings,
+) -> (HubSchema, HubSchema) {
+    let data = SchemaData::new(db, limits, feed, connectors, webhooks);
+    let twin = schema_builder(limits).validation_mode(async_graphql::ValidationMode::Fast);
+    (data.schema(schema_builder(limits)), data.schema(twin))
+}
+
+/// What resolvers find in the schema's data: the database and the loaders and caches
+/// over it, shared by every schema built from one `SchemaData`.
+#[derive(Clone)]
+struct SchemaData {
+    db: DatabaseConnection,
+    plan_cache: Arc<PlanCache>,
+    plan_loader: Arc<PlanLoader>,
+    record_loader: Arc<batch::Batcher<RecordLoader>>,
+    totals: Arc<crate::store::totals::TotalsCache>,
+    aggregates: Arc<AggregateCache>,
+    search: Arc<search::SearchCache>,
+    entities: Arc<fetch::EntityCache>,
+    heads: Arc<crate::store::changes::HeadReader>,
+    feed: ChangeFeed,
+    connectors: crate::sync::scheduler::Connectors,
+    webhooks: crate::webhooks::WebhookSettings,
+}
+
+impl SchemaData {
+    fn new(
+        db: DatabaseConnection,
+        limits: &Limits,
+        feed: ChangeFeed,
+        connectors: crate::sync::scheduler::Connectors,
+        webhooks: crate::webhooks::WebhookSettings,
+    ) -> Self {
+        let plan_cache = Arc::new(PlanCache::new(db.clone()));
+        Self {
+            plan_loader: Arc::new(PlanLoader::new(db.clone(), plan_cache.clone())),
+            plan_cache,
+            record_loader: Arc::new(batch::Batcher::new(
+                RecordLoader::new(db.clone()),
+                limits.batch_window,
+            )),
+            totals: Arc::new(crate::store::totals::TotalsCache::new()),
+            aggregates: Arc::new(AggregateCache::new("aggregates")),
+            search: Arc::new(search::SearchCache::new("search")),
+            entities: Arc::new(fetch::EntityCache::default()),
+            heads: Arc::new(crate::store::changes::HeadReader::new(db.clone())),
+            db,
+            feed,
+            connectors,
+            webhooks,
+        }
+    }
+
+    fn schema(&self, builder: SchemaBuilder<Query, Mutation, Subscription>) -> HubSchema {
+        let data = self.clone();
+        builder
+            .data(data.db)
+            .data(data.plan_cache)
+            .data(data.plan_loader)
+            .data(data.record_loader)
+            .data(data.totals)
+            .data(data.aggregates)
+            .data(data.search)
+            .data(data.entities)
+            .data(data.heads)
+            .data(data.feed)
+            .data(data.connectors)
+            .data(data.webhooks)
+            .finish()
+    }
 }
 
 /// How deep an introspection-only document may go: the standard introspection query

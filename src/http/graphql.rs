@@ -388,7 +388,7 @@ impl Operation {
                 "the document contains a NUL character (U+0000), which no text may hold".into(),
             ));
         }
-        if let Some(path) = nul_path(&Value::Object(self.variables.clone()), String::new()) {
+        if let Some(path) = nul_path_in_map(&self.variables, "") {
             let mut error = document_error(
                 code::BAD_USER_INPUT,
                 format!("{path}: contains a NUL character (U+0000), which no text may hold"),
@@ -500,15 +500,19 @@ async fn execute_operation(
     if let Err(error) = operation.check_unparsed(&state.limits) {
         return request_error(error, response_type);
     }
-    let request_hash = request_hash(
-        &operation.query,
-        operation.operation_name.as_deref(),
-        &operation.variables,
-    );
     let token_id = match &caller {
         Caller::Token { token_id, .. } => Some(*token_id),
         Caller::Anonymous => None,
     };
+    let key = match idempotency_key(headers) {
+        Ok(key) => key,
+        Err(message) => return bad_request(response_type, message),
+    };
+    let digest = RequestDigest::of(
+        &operation.query,
+        operation.operation_name.as_deref(),
+        &operation.variables,
+    );
     let operation_name = operation.operation_name.clone();
     let (request, document) = match operation.parse(caller, &state.limits, &state.documents) {
         Ok(parsed) => parsed,
@@ -528,15 +532,11 @@ async fn execute_operation(
             "mutations need a token: send Authorization: Bearer <token>",
         );
     }
-    let key = match idempotency_key(headers) {
-        Ok(key) => key,
-        Err(message) => return bad_request(response_type, message),
-    };
     if let (true, Some(key), Some(token_id)) = (is_mutation, key, token_id) {
         let idempotent = IdempotentRequest {
             caller: format!("token:{token_id}"),
             key,
-            hash: request_hash,
+            hash: digest.hex(),
         };
         return execute_once(
             state,
@@ -544,6 +544,7 @@ async fn execute_operation(
             request,
             document,
             operation_name,
+            digest,
             idempotent,
         )
         .await;
@@ -554,6 +555,7 @@ async fn execute_operation(
         request,
         &document,
         operation_name.as_deref(),
+        digest,
     )
     .await
 }
@@ -561,6 +563,19 @@ async fn execute_operation(
 /// The path (`input.name`, `records[3].input.name`) of the first string or key in the
 /// variables that holds U+0000.
 fn nul_path(value: &Value, at: String) -> Option<String> {
+    match value {
+        Value::String(s) if s.contains('\0') => Some(at),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_path(item, format!("{at}[{i}]"))),
+        Value::Object(map) => nul_path_in_map(map, &at),
+        _ => None,
+    }
+}
+
+/// [`nul_path`] of each member of `map`, which sits at `at` (empty at the top).
+fn nul_path_in_map(map: &Map<String, Value>, at: &str) -> Option<String> {
     let join = |key: &str| {
         if at.is_empty() {
             key.to_owned()
@@ -568,21 +583,13 @@ fn nul_path(value: &Value, at: String) -> Option<String> {
             format!("{at}.{key}")
         }
     };
-    match value {
-        Value::String(s) if s.contains('\0') => Some(at),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, item)| nul_path(item, format!("{at}[{i}]"))),
-        Value::Object(map) => map.iter().find_map(|(k, v)| {
-            if k.contains('\0') {
-                Some(join(&k.replace('\0', "\\u0000")))
-            } else {
-                nul_path(v, join(k))
-            }
-        }),
-        _ => None,
-    }
+    map.iter().find_map(|(k, v)| {
+        if k.contains('\0') {
+            Some(join(&k.replace('\0', "\\u0000")))
+        } else {
+            nul_path(v, join(k))
+        }
+    })
 }
 
 /// Runs a parsed request within the time limit and renders its response.
@@ -592,10 +599,15 @@ async fn run(
     request: async_graphql::Request,
     document: &ExecutableDocument,
     operation_name: Option<&str>,
+    digest: RequestDigest,
 ) -> Response {
     let limit = state.limits.request_timeout;
-    let schema = if crate::graphql::limits::only_introspection(document, operation_name) {
+    let introspection = crate::graphql::limits::only_introspection(document, operation_name);
+    let validated = !introspection && state.validated.contains(&digest);
+    let schema = if introspection {
         &state.introspection_schema
+    } else if validated {
+        &state.validated_schema
     } else {
         &state.schema
     };
@@ -621,6 +633,9 @@ async fn run(
     };
     let request_error = mark_request_errors(&mut response, &state.limits);
     if !request_error {
+        if !introspection && !validated {
+            state.validated.insert(digest);
+        }
         order_like_query(&mut response.data, document, operation_name);
     }
     render(response, response_type, request_error)
@@ -645,21 +660,37 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, String> {
     Ok(Some(key.to_owned()))
 }
 
-/// A hash of what a request asks, to tell a retry from a different request that reuses
-/// a key.
-fn request_hash(
-    query: &str,
-    operation_name: Option<&str>,
-    variables: &Map<String, Value>,
-) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    hasher.update(query.as_bytes());
-    hasher.update([0]);
-    hasher.update(operation_name.unwrap_or_default().as_bytes());
-    hasher.update([0]);
-    hasher.update(Value::Object(variables.clone()).to_string().as_bytes());
-    hex::encode(hasher.finalize())
+/// What a request asks, hashed: its document, operation name and variables. It tells a
+/// retry from a different request that reuses an idempotency key, and names a request
+/// the schema has validated before (see [`ValidatedRequests`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestDigest {
+    sha256: [u8; 32],
+    /// Told apart from the name "", which the hash alone does not.
+    named: bool,
+}
+
+impl RequestDigest {
+    fn of(query: &str, operation_name: Option<&str>, variables: &Map<String, Value>) -> Self {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(query.as_bytes());
+        hasher.update([0]);
+        hasher.update(operation_name.unwrap_or_default().as_bytes());
+        hasher.update([0]);
+        // Written into the hash as serialised: the same bytes as the text, no copy.
+        if serde_json::to_writer(&mut hasher, variables).is_err() {
+            hasher.update(b"\0unwritable variables");
+        }
+        Self {
+            sha256: hasher.finalize().into(),
+            named: operation_name.is_some(),
+        }
+    }
+
+    fn hex(&self) -> String {
+        hex::encode(self.sha256)
+    }
 }
 
 struct IdempotentRequest {
@@ -682,6 +713,7 @@ async fn execute_once(
     request: async_graphql::Request,
     document: Arc<ExecutableDocument>,
     operation_name: Option<String>,
+    digest: RequestDigest,
     idempotent: IdempotentRequest,
 ) -> Response {
     use crate::store::idempotency::{Claim, claim, complete, release};
@@ -731,6 +763,7 @@ async fn execute_once(
         request,
         &document,
         operation_name.as_deref(),
+        digest,
     )
     .await;
     let status = response.status();

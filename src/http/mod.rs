@@ -23,7 +23,7 @@ use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-pub use self::state::AppState;
+pub use self::state::{AppState, Handlers};
 
 /// The hub's routes. A function, so tests can drive it in process.
 pub fn router(state: AppState) -> Router {

@@ -7,10 +7,33 @@ use super::rate_limit::RateLimits;
 use crate::graphql::HubSchema;
 use crate::graphql::limits::Limits;
 
-/// What every handler may use.
+/// What every handler may use, shared: the router hands each request its own handle,
+/// so a clone is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(std::sync::Arc<Handlers>);
+
+impl AppState {
+    pub fn new(handlers: Handlers) -> Self {
+        Self(std::sync::Arc::new(handlers))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Handlers;
+
+    fn deref(&self) -> &Handlers {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Handlers {
     pub schema: HubSchema,
+    /// The same schema for requests it has validated before (see
+    /// `graphql::build_schema_and_twin`).
+    pub validated_schema: HubSchema,
+    /// Which requests those are.
+    pub validated: super::documents::ValidatedRequests,
     /// Answers introspection-only documents (see `graphql::build_introspection_schema`).
     pub introspection_schema: HubSchema,
     pub db: DatabaseConnection,

@@ -86,6 +86,45 @@ backend_test! {
 }
 
 backend_test! {
+    async fn a_request_validated_before_is_validated_again_when_its_variables_change(app) {
+        let query = "query Tasks($n: Int!) { tasks(first: $n) { nodes { code } } }";
+        let ask = |variables: Value| {
+            let request = json!({ "query": query, "variables": variables, "operationName": "Tasks" });
+            let app = &app;
+            async move {
+                let response = app.post_graphql(&request, GQL).await;
+                let status = response.status().as_u16();
+                (status, response.json::<Value>().await.unwrap())
+            }
+        };
+        // A variable of the wrong type is refused before anything runs...
+        let (status, refused) = ask(json!({ "n": "ten" })).await;
+        assert_eq!(status, 400, "{refused}");
+        assert!(refused.get("data").is_none(), "{refused}");
+        // ...the same document with good variables runs, every time...
+        for _ in 0..3 {
+            let (status, body) = ask(json!({ "n": 2 })).await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["data"]["tasks"]["nodes"].as_array().unwrap().len(), 2, "{body}");
+        }
+        let (_, body) = ask(json!({ "n": 3 })).await;
+        assert_eq!(body["data"]["tasks"]["nodes"].as_array().unwrap().len(), 3, "{body}");
+        // ...and the bad variable is still refused the same way once it has.
+        let (status, again) = ask(json!({ "n": "ten" })).await;
+        assert_eq!(status, 400, "{again}");
+        assert!(again.get("data").is_none(), "{again}");
+        assert_eq!(again["errors"][0]["message"], refused["errors"][0]["message"]);
+        assert_eq!(first_code(&again), first_code(&refused));
+        // A document that does not validate is refused every time it comes.
+        for _ in 0..2 {
+            let (status, body) = app.query_body("{ tasks { nodes { nosuchfield } } }").await;
+            assert_eq!(status, 400, "{body}");
+            assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED");
+        }
+    }
+}
+
+backend_test! {
     async fn the_response_type_follows_accept(app) {
         let query = json!({ "query": "{ plans { code } }" });
         for (accept, expected) in [(GQL, GQL), (JSON, JSON), ("*/*", JSON), ("application/graphql-response+json, application/json;q=0.9", GQL)] {

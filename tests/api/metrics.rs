@@ -95,6 +95,7 @@ async fn prometheus_scrapes_the_hub_and_reads_its_series_back() {
         "khcn_hub_db_pool_connections{state=\"in_use\"}",
         "# TYPE khcn_hub_change_log_lag_entries gauge",
         "khcn_hub_cache_requests_total{cache=\"plan_snapshot\"",
+        "khcn_hub_cache_requests_total{cache=\"validations\",result=\"miss\"}",
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
