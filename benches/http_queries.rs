@@ -7,7 +7,10 @@
 //! (default 10), `KHCN_BENCH_WARMUP_SECONDS` (default 2), `KHCN_BENCH_CONCURRENCY`
 //! (default 32), `KHCN_BENCH_SCALE` (default 1: `seed --sample --scale N`, N times the
 //! sample's records and links), `KHCN_HUB_TEST_POSTGRES_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`; databases are made with `psql`).
+//! `postgres://postgres@127.0.0.1:5432/postgres`; databases are made with `psql`),
+//! `KHCN_BENCH_AFTER_WRITE=1` (each query is measured a second time with every request
+//! right after a write, sent with an admin token and not timed, so nothing read before
+//! it can be reused: what a query costs the first time after data changed).
 //! Results go to stdout and, as Markdown, to `<target dir>/bench-http-queries.md`.
 //!
 //! `-- --soak` runs the soak instead (`tools/soak`): Q2 sent at a fixed rate,
@@ -112,6 +115,7 @@ struct Config {
     warmup: Duration,
     concurrency: usize,
     scale: u32,
+    after_write: bool,
     postgres_admin_url: String,
     only: Vec<String>,
 }
@@ -131,6 +135,7 @@ impl Config {
             warmup: Duration::from_secs(env_parse("KHCN_BENCH_WARMUP_SECONDS", 2)),
             concurrency,
             scale: env_parse("KHCN_BENCH_SCALE", 1),
+            after_write: env_parse::<u8>("KHCN_BENCH_AFTER_WRITE", 0) != 0,
             postgres_admin_url: env_or("KHCN_HUB_TEST_POSTGRES_URL", DEFAULT_POSTGRES_ADMIN_URL),
             // Anything cargo passes after `--` that is not a flag selects queries by id.
             only: args
@@ -301,6 +306,11 @@ async fn bench_backend(
 ) -> Result<u64, String> {
     let seed_mode = report.seed_mode.unwrap_or(SeedMode::Plain);
     seed(backend, hub, url, seed_mode, config.scale).await?;
+    let writer = if config.after_write {
+        Some(Writer::create(hub, url).await?)
+    } else {
+        None
+    };
     let mut server = Server::start(backend, hub, url).await?;
     let client = reqwest::Client::builder()
         .no_proxy()
@@ -311,9 +321,13 @@ async fn bench_backend(
         .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
     let endpoint = format!("http://{}/graphql", server.address);
     let mut peak_kb = 0;
-    for query in config.selected() {
+    let modes = std::iter::once(None).chain(writer.as_ref().map(Some));
+    let runs: Vec<_> = modes
+        .flat_map(|writer| config.selected().map(move |query| (query, writer)))
+        .collect();
+    for (query, writer) in runs {
         server.ensure_running()?;
-        let result = bench_query(backend, &client, &endpoint, query, config).await;
+        let result = bench_query(backend, &client, &endpoint, query, config, writer).await;
         peak_kb = peak_kb.max(server.peak_rss_kb().unwrap_or(0));
         let result = result.map(|mut m| {
             m.peak_kb = peak_kb;
@@ -321,14 +335,24 @@ async fn bench_backend(
         });
         match &result {
             Ok(m) => eprintln!(
-                "[{backend}] {}: {:.1} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
-                query.id, m.rps, m.p50_ms, m.p99_ms, m.errors
+                "[{backend}] {}{}: {:.1} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
+                query.id,
+                if writer.is_some() {
+                    " after a write"
+                } else {
+                    ""
+                },
+                m.rps,
+                m.p50_ms,
+                m.p99_ms,
+                m.errors
             ),
             Err(message) => eprintln!("[{backend}] {}: not available: {message}", query.id),
         }
         report.rows.push(Row {
             backend: backend.to_owned(),
             query,
+            after_write: writer.is_some(),
             peak_kb,
             result,
         });
@@ -358,6 +382,7 @@ async fn bench_query(
     endpoint: &str,
     query: &BenchQuery,
     config: &Config,
+    writer: Option<&Writer>,
 ) -> Result<Measured, String> {
     let variables: Value = serde_json::from_str(query.variables)
         .unwrap_or_else(|e| panic!("{}: variables are not JSON: {e}", query.id));
@@ -392,6 +417,7 @@ async fn bench_query(
         config.warmup,
         config.concurrency,
         None,
+        writer,
     )
     .await;
     let first_error = FirstError {
@@ -405,6 +431,7 @@ async fn bench_query(
         config.measure,
         config.concurrency,
         Some(Arc::new(first_error)),
+        writer,
     )
     .await;
     let mut latencies = run.latencies_ns;
@@ -481,6 +508,7 @@ async fn load(
     duration: Duration,
     concurrency: usize,
     first_error: Option<Arc<FirstError>>,
+    writer: Option<&Writer>,
 ) -> LoadRun {
     let start = Instant::now();
     let deadline = start + duration;
@@ -489,10 +517,14 @@ async fn load(
         let client = client.clone();
         let endpoint = endpoint.to_owned();
         let first_error = first_error.clone();
+        let writer = writer.cloned();
         tasks.spawn(async move {
             let mut latencies = Vec::with_capacity(16 * 1024);
             let mut errors = 0_u64;
             while Instant::now() < deadline {
+                if let Some(writer) = &writer {
+                    writer.write(&client, &endpoint).await;
+                }
                 let sent = Instant::now();
                 let outcome = request_once(&client, &endpoint, body).await;
                 latencies.push(u64::try_from(sent.elapsed().as_nanos()).unwrap_or(u64::MAX));
@@ -532,6 +564,64 @@ async fn load(
     }
     run.elapsed = start.elapsed();
     run
+}
+
+/// Moves the change log's head before a measured request: creates a startup with an
+/// admin token (`token create` on the seeded database).
+#[derive(Clone)]
+struct Writer {
+    authorization: String,
+}
+
+const WRITE: &str =
+    r#"{"query":"mutation { createStartup(input: { name: \"Khởi nghiệp ghi thử\" }) { id } }"}"#;
+
+impl Writer {
+    async fn create(hub: &Path, url: &str) -> Result<Self, String> {
+        let mut command = hub_command(hub, url);
+        command.args([
+            "token",
+            "create",
+            "--role",
+            "admin",
+            "--label",
+            "http_queries bench",
+        ]);
+        let out = run_async(command, "khcn-hub token create", PSQL_TIMEOUT).await?;
+        let token = out
+            .stdout
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        if !out.status.success() || token.is_empty() {
+            return Err(format!(
+                "khcn-hub token create failed: {}",
+                shorten(&out.stderr, 300)
+            ));
+        }
+        Ok(Self {
+            authorization: format!("Bearer {token}"),
+        })
+    }
+
+    /// One write; a failed one stops the run, since what follows would not be measured
+    /// after a write.
+    async fn write(&self, client: &reqwest::Client, endpoint: &str) {
+        let response = post(client, endpoint, WRITE)
+            .header(reqwest::header::AUTHORIZATION, &self.authorization)
+            .send()
+            .await
+            .expect("the write before a measured request");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(
+            status == reqwest::StatusCode::OK && !text.contains("\"errors\""),
+            "the write before a measured request failed: HTTP {status}: {}",
+            shorten(&text, 300)
+        );
+    }
 }
 
 async fn request_once(
@@ -791,6 +881,8 @@ impl Server {
         let child = hub_command(hub, url)
             .arg("serve")
             .env("KHCN_HUB_BIND", &address)
+            // The after-a-write mode writes with one token as fast as it measures.
+            .env("KHCN_HUB_RATE_LIMIT_PER_MINUTE", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -991,6 +1083,8 @@ fn redact(url: &str) -> String {
 struct Row {
     backend: String,
     query: &'static BenchQuery,
+    /// Measured with every request right after a write.
+    after_write: bool,
     peak_kb: u64,
     result: Result<Measured, String>,
 }
@@ -1024,6 +1118,15 @@ fn shorten(text: &str, max_chars: usize) -> String {
 
 impl Row {
     fn title(&self) -> String {
+        let title = self.plain_title();
+        if self.after_write {
+            format!("{title} — after a write")
+        } else {
+            title
+        }
+    }
+
+    fn plain_title(&self) -> String {
         match &self.result {
             Ok(m) if self.query.variants.len() > 1 => format!(
                 "{} (variant {}/{})",
@@ -1135,6 +1238,13 @@ impl Report {
             config.warmup.as_secs(),
             config.concurrency
         );
+        if config.after_write {
+            let _ = writeln!(
+                out,
+                "- rows marked \"after a write\" (`KHCN_BENCH_AFTER_WRITE=1`): every \
+                 measured request right after a write, so nothing read before it is reused"
+            );
+        }
         let _ = writeln!(
             out,
             "- data: `seed --sample --scale {}` ({} × the sample's records and links)",
