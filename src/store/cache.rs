@@ -5,7 +5,7 @@
 //! arrived, so any write acknowledged before then, by any replica, makes earlier values
 //! unreachable at once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
@@ -119,6 +119,9 @@ where
     }
 }
 
+/// Misses up to which `HeadMap::get_many` finds repeats by scanning rather than hashing.
+const SCAN_MISSES_UP_TO: usize = 32;
+
 /// Rows by key for one head of the change log at a time: what many requests read at the
 /// same head (records by id, organisations, a task's links) and look up by the dozen per
 /// request. A batch of keys is looked up under one read lock; a value read at a newer
@@ -179,6 +182,9 @@ where
         let keys = keys.into_iter();
         let mut found = HashMap::with_capacity(keys.size_hint().0);
         let mut missing = Vec::new();
+        // Repeated misses are dropped by scanning `missing` while it is short (a page's
+        // worth); past that, a set keeps the check constant for callers with thousands.
+        let mut missed: Option<HashSet<K>> = None;
         {
             let generation = self
                 .generation
@@ -190,9 +196,19 @@ where
                     Some(value) => {
                         found.insert(key, Arc::clone(value));
                     }
-                    // Misses are few (a page's worth at most): a scan finds repeats.
-                    None if !missing.contains(&key) => missing.push(key),
-                    None => {}
+                    None => {
+                        let repeated = match &mut missed {
+                            Some(set) => !set.insert(key),
+                            None if missing.len() < SCAN_MISSES_UP_TO => missing.contains(&key),
+                            None => {
+                                let set = missed.insert(missing.iter().copied().collect());
+                                !set.insert(key)
+                            }
+                        };
+                        if !repeated {
+                            missing.push(key);
+                        }
+                    }
                 }
             }
         }
@@ -312,6 +328,18 @@ mod tests {
             "a value read at an older head is not kept"
         );
         assert_eq!(map.get_many(1, [1]).1, vec![1], "nor is the older head's");
+    }
+
+    #[test]
+    fn head_map_lists_each_of_many_misses_once_in_order() {
+        let map = HeadMap::<u32, u32>::new("test", MAX_AGE, 10);
+        map.insert_many(1, [(5, 5)]);
+        // Past the scan's reach, so both ways of finding repeats are used.
+        let asked = (0..100).chain((0..100).rev()).chain([5, 7, 150, 150]);
+        let (found, missing) = map.get_many(1, asked);
+        assert_eq!(found.len(), 1);
+        let expected: Vec<u32> = (0..100).filter(|n| *n != 5).chain([150]).collect();
+        assert_eq!(missing, expected);
     }
 
     #[test]
