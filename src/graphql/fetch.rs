@@ -187,9 +187,11 @@ pub async fn load_records(
         .map(|record| LinkedRecord::clone(record))
         .collect();
     let look_ahead = ctx.look_ahead();
-    if ORGANISATION_FIELDS
-        .iter()
-        .any(|name| look_ahead.field(name).exists())
+    // One record's organisation is one look-up either way: its own field makes it.
+    if records.len() > 1
+        && ORGANISATION_FIELDS
+            .iter()
+            .any(|name| look_ahead.field(name).exists())
     {
         prefetch_organisations(ctx, records.iter().filter_map(LinkedRecord::organisation)).await?;
     }
