@@ -18,6 +18,7 @@ mod m20261207_000003_create_persisted_queries;
 mod m20261208_000001_create_change_log;
 mod m20261208_000002_create_bi_views;
 mod m20261209_000001_create_webhooks;
+mod m20261210_000001_cover_ocop_district_and_stars;
 pub mod record_table;
 
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000001_create_change_log::Migration),
             Box::new(m20261208_000002_create_bi_views::Migration),
             Box::new(m20261209_000001_create_webhooks::Migration),
+            Box::new(m20261210_000001_cover_ocop_district_and_stars::Migration),
         ]
     }
 }
