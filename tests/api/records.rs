@@ -426,6 +426,12 @@ backend_test! {
         let (_, body) = app.as_caller(Some(&admin), r#"mutation { createOcopProduct(input: {name: "Sen hồng Tháp Mười", stars: 3}) { id } }"#, json!({})).await;
         let id = body["data"]["createOcopProduct"]["id"].clone();
         assert_eq!(find().await["search"], json!([{ "title": "Sen hồng Tháp Mười" }]));
+        // Words in any order; one too short for a trigram index still narrows the hits.
+        let mixed = app.query(r#"{ search(text: "MƯỜI sen h", kinds: [OCOP_PRODUCT]) { title } }"#).await;
+        let titles: Vec<&str> = mixed["search"].as_array().unwrap().iter().map(|h| h["title"].as_str().unwrap()).collect();
+        assert!(titles.contains(&"Sen hồng Tháp Mười"), "{titles:?}");
+        let narrowed = app.query(r#"{ search(text: "muoi sen x", kinds: [OCOP_PRODUCT]) { title } }"#).await;
+        assert!(!narrowed["search"].as_array().unwrap().iter().any(|h| h["title"] == "Sen hồng Tháp Mười"), "{narrowed}");
         let (_, body) = app.as_caller(Some(&admin), "mutation($id: ID!) { archiveOcopProduct(id: $id, expectedVersion: 1) { id } }", json!({ "id": id })).await;
         assert!(body.get("errors").is_none(), "{body}");
         assert_eq!(find().await["search"], json!([]));
