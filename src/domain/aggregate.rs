@@ -104,12 +104,32 @@ pub struct Metric {
     pub column: &'static str,
 }
 
+/// Which of each metric's figures a query reads. Those it does not are not computed: each
+/// one is another function over every row of the groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Figures {
+    pub sum: bool,
+    pub avg: bool,
+    pub min: bool,
+    pub max: bool,
+}
+
+impl Figures {
+    pub const ALL: Self = Self {
+        sum: true,
+        avg: true,
+        min: true,
+        max: true,
+    };
+}
+
 /// What an aggregate asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AggregateQuery {
     pub filter: Filter,
     pub dimensions: Vec<Dimension>,
     pub metrics: Vec<Metric>,
+    pub figures: Figures,
 }
 
 /// Sum, average, minimum and maximum of one metric over a group; null when the group

@@ -5,13 +5,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Object, SimpleObject};
+use async_graphql::{Context, Enum, Lookahead, Object, SimpleObject};
 
 use super::context::{caller, database};
 use super::error::ApiError;
 use super::tasks::TaskFilter;
 use crate::domain::aggregate::{
-    AggregateQuery as DomainQuery, Dimension, Group, Labels, Metric, check_query,
+    AggregateQuery as DomainQuery, Dimension, Figures, Group, Labels, Metric, check_query,
 };
 use crate::domain::filter::Filter;
 use crate::domain::records::RecordKind;
@@ -123,10 +123,16 @@ pub(crate) async fn run(
         filter: scope.filter.clone(),
         dimensions,
         metrics,
+        figures: selected_figures(&ctx.look_ahead()),
     };
     let key = format!(
-        "{table}|{:?}|{}|{:?}|{:?}|{:?}",
-        query.filter, include_inactive, scope.archived_scope, query.dimensions, query.metrics
+        "{table}|{:?}|{}|{:?}|{:?}|{:?}|{:?}",
+        query.filter,
+        include_inactive,
+        scope.archived_scope,
+        query.dimensions,
+        query.metrics,
+        query.figures
     );
     let cache = ctx.data::<Arc<AggregateCache>>()?;
     let seq = super::context::head(ctx).await?.seq;
@@ -140,6 +146,19 @@ pub(crate) async fn run(
         .await
         .map_err(|e: Arc<ApiError>| e.to_graphql())?;
     Ok(rows.as_ref().clone())
+}
+
+/// The figures the rows' selection reads, on the row (the first metric's) or in
+/// `metrics`, through any fragment or alias.
+fn selected_figures(rows: &Lookahead<'_>) -> Figures {
+    let metrics = rows.field("metrics");
+    let reads = |name: &str| rows.field(name).exists() || metrics.field(name).exists();
+    Figures {
+        sum: reads("sum"),
+        avg: reads("avg"),
+        min: reads("min"),
+        max: reads("max"),
+    }
 }
 
 /// What group keys are labelled with: the plan snapshot (agencies, sections) and the

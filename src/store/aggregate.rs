@@ -88,13 +88,21 @@ pub async fn aggregate(
         );
     }
     select.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"));
+    let figures = query.figures;
     for (i, metric) in query.metrics.iter().enumerate() {
         let col = column(table, metric.column);
-        for (function, prefix) in [("SUM", "s"), ("AVG", "a"), ("MIN", "lo"), ("MAX", "hi")] {
-            select.expr_as(
-                double(format!("{function}({col})")),
-                Alias::new(format!("{prefix}{i}")),
-            );
+        for (function, prefix, wanted) in [
+            ("SUM", "s", figures.sum),
+            ("AVG", "a", figures.avg),
+            ("MIN", "lo", figures.min),
+            ("MAX", "hi", figures.max),
+        ] {
+            let value = if wanted {
+                format!("{function}({col})")
+            } else {
+                "NULL".to_owned()
+            };
+            select.expr_as(double(value), Alias::new(format!("{prefix}{i}")));
         }
     }
     select.cond_where(where_condition(table, scope));

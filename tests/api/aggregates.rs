@@ -94,6 +94,26 @@ backend_test! {
         assert_eq!(row["min"].as_f64().unwrap(), 3.0);
         assert_eq!(row["max"].as_f64().unwrap(), 5.0);
 
+        // Only the figures asked for are computed, and a query asking for others is not
+        // answered with the first one's kept rows.
+        let one = |figures: &'static str| {
+            let app = &app;
+            async move {
+                let query = format!(
+                    r#"{{ ocopProductsAggregate(filter: {{ district: {{ eq: "Lai Vung" }} }}, metrics: [STARS]) {{
+                        ... on AggregateRow {{ {figures} }} }} }}"#
+                );
+                app.query(&query).await["ocopProductsAggregate"][0].clone()
+            }
+        };
+        let only_avg = one("avg").await;
+        assert!((only_avg["avg"].as_f64().unwrap() - avg).abs() < 1e-9, "{only_avg}");
+        let from_metrics = one("total: sum metrics { lowest: min }").await;
+        assert_eq!(from_metrics["total"].as_f64().unwrap(), stars.iter().sum::<f64>(), "{from_metrics}");
+        assert_eq!(from_metrics["metrics"][0]["lowest"].as_f64().unwrap(), 3.0, "{from_metrics}");
+        let highest = one("max").await;
+        assert_eq!(highest["max"].as_f64().unwrap(), 5.0, "{highest}");
+
         // Quarters and months of a date.
         let data = app
             .query(r#"{ ocopProductsAggregate(groupBy: [CERTIFIED_ON_QUARTER]) { keys { value } count } }"#)
@@ -557,6 +577,7 @@ backend_test! {
             filter: scope.filter.clone(),
             dimensions: vec![Dimension::time("eventTimeMonth", "event_time", DatePart::Month)],
             metrics: vec![],
+            figures: khcn_hub::domain::aggregate::Figures::ALL,
         };
         let groups =
             khcn_hub::store::aggregate::aggregate(&db, "traceability_entries", &scope, &query)
