@@ -109,20 +109,15 @@ async fn postgres_sessions_never_wait_forever() {
     assert!(slow.is_err(), "a statement past its timeout fails");
 }
 
-/// Every order a record list offers, in both directions, is read from an index: the
-/// list's own statement, explained, sorts nothing. The tables are empty, so each planner
-/// is told what a big table costs: PostgreSQL to avoid sorting at any cost (a sort in
-/// its plan means no index could serve the order), SQLite that each table holds a
-/// million rows (statistics written as ANALYZE would).
-async fn every_order_is_served_by_an_index(backend: Backend) {
-    use khcn_hub::domain::filter::{Filter, SortKey};
+/// A migrated database whose planner is told what a big table costs: SQLite that each
+/// record table holds a million rows (statistics written as ANALYZE would). PostgreSQL's
+/// planner is steered per statement (`plan_of`). `None` where the backend is not here.
+async fn database_planned_as_big(
+    backend: Backend,
+) -> Option<(TestDatabase, sea_orm::DatabaseConnection)> {
     use khcn_hub::domain::records::RecordKind;
-    use khcn_hub::store::records::{ArchivedScope, ListQuery, list_statement};
-    use sea_orm::TransactionTrait;
 
-    let Some(database) = TestDatabase::create(backend).await else {
-        return;
-    };
+    let database = TestDatabase::create(backend).await?;
     let db = khcn_hub::db::connect(&database.url).await.unwrap();
     khcn_hub::db::migrate(&db, &database.url).await.unwrap();
     if backend == Backend::Sqlite {
@@ -139,6 +134,60 @@ async fn every_order_is_served_by_an_index(backend: Backend) {
             .await
             .unwrap();
     }
+    Some((database, db))
+}
+
+/// The plan of `statement`, one line per step, with PostgreSQL's `settings` (`SET LOCAL`
+/// statements) in force for it alone.
+async fn plan_of(
+    db: &sea_orm::DatabaseConnection,
+    backend: Backend,
+    statement: &Statement,
+    settings: &str,
+) -> String {
+    use sea_orm::TransactionTrait;
+
+    let explain = match backend {
+        Backend::Sqlite => "EXPLAIN QUERY PLAN ",
+        Backend::Postgres => "EXPLAIN ",
+    };
+    let txn = db.begin().await.unwrap();
+    if backend == Backend::Postgres {
+        txn.execute_unprepared(settings).await.unwrap();
+    }
+    let rows = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            format!("{explain}{}", statement.sql),
+            statement.values.clone().map(|v| v.0).unwrap_or_default(),
+        ))
+        .await
+        .unwrap();
+    txn.rollback().await.unwrap();
+    rows.iter()
+        .map(|row| match backend {
+            Backend::Sqlite => row.try_get_by_index::<String>(3).unwrap(),
+            Backend::Postgres => row.try_get_by_index::<String>(0).unwrap(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every order a record list offers, in both directions, is read from an index: the
+/// list's own statement, explained, sorts nothing. The tables are empty, so PostgreSQL is
+/// told to avoid sorting at any cost (a sort in its plan means no index could serve the
+/// order), SQLite that the tables are big.
+async fn every_order_is_served_by_an_index(backend: Backend) {
+    use khcn_hub::domain::filter::{Filter, SortKey};
+    use khcn_hub::domain::records::RecordKind;
+    use khcn_hub::store::records::{ArchivedScope, ListQuery, list_statement};
+
+    let Some((_database, db)) = database_planned_as_big(backend).await else {
+        return;
+    };
+    // An incremental sort over an index on the leading column would otherwise stand in
+    // for a full one on these empty tables.
+    let no_sorts = "SET LOCAL enable_sort = off; SET LOCAL enable_incremental_sort = off";
     let mut checked = 0;
     for kind in RecordKind::ALL {
         let spec = khcn_hub::records::spec_of(*kind);
@@ -156,37 +205,7 @@ async fn every_order_is_served_by_an_index(backend: Backend) {
                     archived_scope: ArchivedScope::All,
                 };
                 let statement = list_statement(db.get_database_backend(), *kind, &query);
-                let explain = match backend {
-                    Backend::Sqlite => "EXPLAIN QUERY PLAN ",
-                    Backend::Postgres => "EXPLAIN ",
-                };
-                let txn = db.begin().await.unwrap();
-                if backend == Backend::Postgres {
-                    // An incremental sort over an index on the leading column would
-                    // otherwise stand in for a full one on these empty tables.
-                    txn.execute_unprepared(
-                        "SET LOCAL enable_sort = off; SET LOCAL enable_incremental_sort = off",
-                    )
-                    .await
-                    .unwrap();
-                }
-                let rows = txn
-                    .query_all_raw(Statement::from_sql_and_values(
-                        db.get_database_backend(),
-                        format!("{explain}{}", statement.sql),
-                        statement.values.map(|v| v.0).unwrap_or_default(),
-                    ))
-                    .await
-                    .unwrap();
-                txn.rollback().await.unwrap();
-                let plan: Vec<String> = rows
-                    .iter()
-                    .map(|row| match backend {
-                        Backend::Sqlite => row.try_get_by_index::<String>(3).unwrap(),
-                        Backend::Postgres => row.try_get_by_index::<String>(0).unwrap(),
-                    })
-                    .collect();
-                let plan = plan.join("\n");
+                let plan = plan_of(&db, backend, &statement, no_sorts).await;
                 let direction = if descending { "DESC" } else { "ASC" };
                 assert!(
                     !plan.contains("Sort") && !plan.contains("TEMP B-TREE"),
@@ -216,31 +235,17 @@ async fn every_order_is_served_by_an_index_on_postgres() {
 }
 
 /// An OCOP count by district and stars ("4+ stars in Lai Vung") reads one index and no
-/// row: the index holds the activity columns every count tests. Each planner is told
-/// what a big table costs, as above; PostgreSQL is kept from scanning the table or
-/// visiting its rows, so its plan shows an index-only scan only if one can answer.
+/// row: the index holds the activity columns every count tests. SQLite is told the table
+/// is big; PostgreSQL is kept from scanning the table or visiting its rows, so its plan
+/// shows an index-only scan only if an index can answer alone.
 async fn an_ocop_count_by_district_and_stars_reads_only_an_index(backend: Backend) {
     use khcn_hub::domain::filter::{Filter, Op, Scalar};
     use khcn_hub::domain::records::RecordKind;
     use khcn_hub::store::records::{ArchivedScope, ListQuery, count_statement};
-    use sea_orm::TransactionTrait;
 
-    let Some(database) = TestDatabase::create(backend).await else {
+    let Some((_database, db)) = database_planned_as_big(backend).await else {
         return;
     };
-    let db = khcn_hub::db::connect(&database.url).await.unwrap();
-    khcn_hub::db::migrate(&db, &database.url).await.unwrap();
-    if backend == Backend::Sqlite {
-        db.execute_unprepared("ANALYZE").await.unwrap();
-        db.execute_unprepared(
-            "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('ocop_products', NULL, '1000000')",
-        )
-        .await
-        .unwrap();
-        db.execute_unprepared("ANALYZE sqlite_schema")
-            .await
-            .unwrap();
-    }
     let query = ListQuery {
         filter: Filter::all(vec![
             Filter::compare("district_code", Op::Eq, Scalar::Text("lai-vung".into())),
@@ -253,36 +258,9 @@ async fn an_ocop_count_by_district_and_stars_reads_only_an_index(backend: Backen
         archived_scope: ArchivedScope::All,
     };
     let statement = count_statement(db.get_database_backend(), RecordKind::OcopProduct, &query);
-    let txn = db.begin().await.unwrap();
-    let explain = match backend {
-        Backend::Sqlite => "EXPLAIN QUERY PLAN ",
-        Backend::Postgres => {
-            txn.execute_unprepared(
-                "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; \
-                 SET LOCAL enable_indexscan = off",
-            )
-            .await
-            .unwrap();
-            "EXPLAIN "
-        }
-    };
-    let rows = txn
-        .query_all_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            format!("{explain}{}", statement.sql),
-            statement.values.map(|v| v.0).unwrap_or_default(),
-        ))
-        .await
-        .unwrap();
-    txn.rollback().await.unwrap();
-    let plan = rows
-        .iter()
-        .map(|row| match backend {
-            Backend::Sqlite => row.try_get_by_index::<String>(3).unwrap(),
-            Backend::Postgres => row.try_get_by_index::<String>(0).unwrap(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    let only_index_only_scans = "SET LOCAL enable_seqscan = off; \
+        SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexscan = off";
+    let plan = plan_of(&db, backend, &statement, only_index_only_scans).await;
     let index_only = match backend {
         Backend::Sqlite => plan.contains("USING COVERING INDEX"),
         Backend::Postgres => plan.contains("Index Only Scan"),
