@@ -309,16 +309,12 @@ fn list_select<E: EntityTrait>(table: &'static str, query: &ListQuery) -> Select
         .limit(query.limit)
 }
 
-/// How many records match.
-pub async fn count<E>(
+/// How many records of `table` match.
+pub async fn count(
     db: &DatabaseConnection,
     table: &'static str,
     query: &ListQuery,
-) -> Result<u64, StoreError>
-where
-    E: EntityTrait,
-    E::Model: FromQueryResult + Send + Sync,
-{
+) -> Result<u64, StoreError> {
     let row = db
         .query_one(&count_select(table, query))
         .await?

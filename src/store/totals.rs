@@ -31,20 +31,16 @@ impl TotalsCache {
     }
 
     /// The number of rows `query` matches as of log head `seq` (or later).
-    pub async fn count<E>(
+    pub async fn count(
         &self,
         seq: i64,
         db: &DatabaseConnection,
         table: &'static str,
         query: &ListQuery,
-    ) -> Result<u64, Arc<StoreError>>
-    where
-        E: sea_orm::EntityTrait,
-        E::Model: sea_orm::FromQueryResult + Send + Sync,
-    {
+    ) -> Result<u64, Arc<StoreError>> {
         let total = self
             .0
-            .get_or_load(seq, key(table, query), || count::<E>(db, table, query))
+            .get_or_load(seq, key(table, query), || count(db, table, query))
             .await?;
         Ok(*total)
     }

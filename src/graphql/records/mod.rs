@@ -127,7 +127,7 @@ where
     // The log's head is read only when a count is asked for.
     let total = |query: ListQuery| async move {
         let seq = crate::graphql::context::request_head(ctx).await?.seq;
-        totals.count::<E>(seq, db, table, &query).await
+        totals.count(seq, db, table, &query).await
     };
     let count = |query: ListQuery| async move {
         total(query)
