@@ -584,9 +584,35 @@ backend_test! {
                 .await
                 .unwrap();
         assert_eq!(groups.len(), 12);
+        {
+            let statements = statements.lock().unwrap();
+            assert_eq!(statements.len(), 1, "{statements:?}");
+            assert!(statements[0].contains("GROUP BY"), "{}", statements[0]);
+        }
+
+        // A figure the query does not read is not computed: only the average is asked.
+        let query = AggregateQuery {
+            metrics: vec![khcn_hub::domain::aggregate::Metric {
+                name: "quantity",
+                column: "quantity",
+            }],
+            figures: khcn_hub::domain::aggregate::Figures {
+                sum: false,
+                avg: true,
+                min: false,
+                max: false,
+            },
+            ..query
+        };
+        let groups =
+            khcn_hub::store::aggregate::aggregate(&db, "traceability_entries", &scope, &query)
+                .await
+                .unwrap();
+        assert_eq!(groups.len(), 12);
+        assert!(groups.iter().all(|g| g.metrics[0].sum.is_none() && g.metrics[0].min.is_none()));
         let statements = statements.lock().unwrap();
-        assert_eq!(statements.len(), 1, "{statements:?}");
-        assert!(statements[0].contains("GROUP BY"), "{}", statements[0]);
+        let sql = &statements[1];
+        assert!(sql.contains("AVG(") && !sql.contains("SUM(") && !sql.contains("MIN(") && !sql.contains("MAX("), "{sql}");
     }
 }
 
