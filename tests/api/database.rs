@@ -281,3 +281,89 @@ async fn an_ocop_count_by_district_and_stars_reads_only_an_index_on_sqlite() {
 async fn an_ocop_count_by_district_and_stars_reads_only_an_index_on_postgres() {
     an_ocop_count_by_district_and_stars_reads_only_an_index(Backend::Postgres).await;
 }
+
+/// An aggregate groups by value where an index then answers alone, and by text where it
+/// would walk an index that does not cover it. OCOP by district and stars reads only the
+/// district/stars index; by commune (an index for its order, not for the activity
+/// columns) it scans the table once and sorts rather than visit every row from that index.
+async fn an_ocop_aggregate_reads_only_an_index_where_one_covers_it(backend: Backend) {
+    use khcn_hub::domain::aggregate::{AggregateQuery, Dimension, Figures, Metric};
+    use khcn_hub::domain::filter::Filter;
+    use khcn_hub::store::aggregate::aggregate_statement;
+    use khcn_hub::store::records::{ArchivedScope, ListQuery};
+
+    let Some((_database, db)) = database_planned_as_big(backend).await else {
+        return;
+    };
+    let scope = ListQuery {
+        filter: Filter::all(Vec::new()),
+        sort: Vec::new(),
+        offset: 0,
+        limit: 0,
+        include_inactive: false,
+        archived_scope: ArchivedScope::All,
+    };
+    let grouped_by = |dimensions: Vec<Dimension>| AggregateQuery {
+        filter: Filter::all(Vec::new()),
+        dimensions,
+        metrics: vec![Metric {
+            name: "stars",
+            column: "stars",
+        }],
+        figures: Figures {
+            sum: false,
+            avg: true,
+            min: false,
+            max: false,
+        },
+    };
+    let by_district_and_stars = grouped_by(vec![
+        Dimension::column("district", "district_code"),
+        Dimension::column("stars", "stars"),
+    ]);
+    let statement = aggregate_statement(&db, "ocop_products", &scope, &by_district_and_stars)
+        .await
+        .unwrap();
+    let only_index_only_scans = "SET LOCAL enable_seqscan = off; \
+        SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexscan = off";
+    let plan = plan_of(&db, backend, &statement, only_index_only_scans).await;
+    let index_only = match backend {
+        Backend::Sqlite => plan.contains("USING COVERING INDEX"),
+        Backend::Postgres => plan.contains("Index Only Scan"),
+    };
+    assert!(
+        index_only && plan.contains("district_code"),
+        "the aggregate visits rows:\n{}\n{plan}",
+        statement.sql
+    );
+    assert!(
+        statement
+            .sql
+            .contains(r#"GROUP BY "ocop_products"."district_code""#),
+        "grouped by value: {}",
+        statement.sql
+    );
+
+    if backend == Backend::Sqlite {
+        let by_commune = grouped_by(vec![Dimension::column("commune", "commune")]);
+        let statement = aggregate_statement(&db, "ocop_products", &scope, &by_commune)
+            .await
+            .unwrap();
+        let plan = plan_of(&db, backend, &statement, "").await;
+        assert!(
+            !plan.contains("USING INDEX") && plan.contains("TEMP B-TREE"),
+            "grouped by commune, SQLite walks an index that does not cover it:\n{}\n{plan}",
+            statement.sql
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_ocop_aggregate_reads_only_an_index_where_one_covers_it_on_sqlite() {
+    an_ocop_aggregate_reads_only_an_index_where_one_covers_it(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_ocop_aggregate_reads_only_an_index_where_one_covers_it_on_postgres() {
+    an_ocop_aggregate_reads_only_an_index_where_one_covers_it(Backend::Postgres).await;
+}
