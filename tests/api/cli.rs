@@ -142,6 +142,42 @@ async fn seed_sample_scale_two_doubles_the_records_and_links() {
     assert_eq!(counts[1], [2 * ocop, 2 * startups, 2 * links]);
 }
 
+/// Loading the sample into PostgreSQL ends with a vacuum: the new rows are marked visible
+/// to all (else no scan answers from an index alone) and the search index's pending
+/// entries are merged, whether or not autovacuum runs.
+#[tokio::test]
+async fn seed_sample_leaves_postgres_tables_vacuumed() {
+    use crate::helpers::{Backend, TestDatabase};
+    use sea_orm::{ConnectionTrait, Statement};
+
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let args = ["seed", "--sample", "--sample-size", "300,100,2000"];
+    let output = hub(&args, &database.url);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let db = khcn_hub::db::connect(&database.url).await.unwrap();
+    for table in ["ocop_products", "search_entries"] {
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                "SELECT relallvisible::bigint AS visible, relpages::bigint AS pages \
+                 FROM pg_class WHERE relname = $1",
+                [table.into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let visible: i64 = row.try_get("", "visible").unwrap();
+        let pages: i64 = row.try_get("", "pages").unwrap();
+        assert!(
+            pages > 0 && visible == pages,
+            "{table}: {visible} of {pages} pages marked all-visible"
+        );
+    }
+    db.close().await.unwrap();
+}
+
 #[test]
 fn report_writes_the_yearly_report_as_docx_and_pdf() {
     let dir = tempfile::tempdir().unwrap();
