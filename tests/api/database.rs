@@ -367,3 +367,39 @@ async fn an_ocop_aggregate_reads_only_an_index_where_one_covers_it_on_sqlite() {
 async fn an_ocop_aggregate_reads_only_an_index_where_one_covers_it_on_postgres() {
     an_ocop_aggregate_reads_only_an_index_where_one_covers_it(Backend::Postgres).await;
 }
+
+/// New search entries wait in the trigram index's pending list, which every search reads
+/// through, for at most 64 kB: a burst of writes leaves no more than that pending (by
+/// default PostgreSQL lets it grow to 4 MB before merging).
+#[tokio::test]
+async fn new_search_entries_wait_in_a_bounded_pending_list_on_postgres() {
+    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let db = khcn_hub::db::connect(&database.url).await.unwrap();
+    khcn_hub::db::migrate(&db, &database.url).await.unwrap();
+    db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        .await
+        .unwrap();
+    db.execute_unprepared(
+        "INSERT INTO search_entries (kind, record_id, variant, title, key, title_key, active) \
+         SELECT 'STARTUP', n, 0, 'Khởi nghiệp ' || n, \
+                'khoi nghiep so ' || n || ' tai xa tan thanh dong thap', 'khoi nghiep ' || n, true \
+         FROM generate_series(1, 5000) AS n",
+    )
+    .await
+    .unwrap();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT pending_pages::bigint AS pages \
+             FROM pgstatginindex('ix_search_entries_key_trgm')",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let pending: i64 = row.try_get("", "pages").unwrap();
+    // 64 kB is 8 pages, plus the page the last entry started.
+    assert!(pending <= 9, "{pending} pages of entries wait to be merged");
+    db.close().await.unwrap();
+}
