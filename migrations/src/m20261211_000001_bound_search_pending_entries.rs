@@ -26,17 +26,4 @@ impl MigrationTrait for Migration {
             .await?;
         Ok(())
     }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() != DbBackend::Postgres {
-            return Ok(());
-        }
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "ALTER INDEX ix_search_entries_key_trgm RESET (gin_pending_list_limit)",
-            )
-            .await?;
-        Ok(())
-    }
 }
