@@ -74,6 +74,8 @@ pub fn load_connectors(
 pub async fn open_database(settings: &Settings) -> Result<DatabaseConnection, AppError> {
     let options = db::Options {
         sqlite_max_size_mb: settings.sqlite_max_size_mb,
+        pg_random_page_cost: Some(settings.pg_random_page_cost.clone())
+            .filter(|cost| !cost.is_empty()),
     };
     let mut db = db::connect_with(&settings.database_url, &options).await?;
     crate::http::prometheus::install();

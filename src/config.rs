@@ -168,6 +168,18 @@ pub struct Settings {
     )]
     pub sqlite_max_size_mb: u64,
 
+    /// PostgreSQL's `random_page_cost` for the hub's sessions: what the planner takes a
+    /// page read out of order to cost, against 1 for one read in order. 1.1 suits a
+    /// database held in memory or on SSD; empty keeps the server's setting.
+    #[arg(
+        long,
+        env = "KHCN_HUB_PG_RANDOM_PAGE_COST",
+        default_value = crate::db::RANDOM_PAGE_COST,
+        value_parser = page_cost,
+        global = true
+    )]
+    pub pg_random_page_cost: String,
+
     /// Address to listen on.
     #[arg(
         long,
@@ -388,6 +400,19 @@ impl Settings {
     }
 }
 
+/// A `random_page_cost`: a non-negative number, or empty for the server's own.
+fn page_cost(text: &str) -> Result<String, String> {
+    match text.trim() {
+        "" => Ok(String::new()),
+        number => match number.parse::<f64>() {
+            Ok(cost) if cost.is_finite() && cost >= 0.0 => Ok(number.to_owned()),
+            _ => Err(format!(
+                "{text:?} is not a page cost (a number ≥ 0, or empty for the server's setting)"
+            )),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,5 +447,15 @@ mod tests {
     fn a_bad_bind_address_is_refused_by_name() {
         let error = Cli::try_parse_from(["khcn-hub", "--bind", "localhost"]).unwrap_err();
         assert!(error.to_string().contains("--bind"), "{error}");
+    }
+
+    #[test]
+    fn a_page_cost_is_a_number_or_empty_for_the_servers() {
+        let cli = Cli::try_parse_from(["khcn-hub"]).unwrap();
+        assert_eq!(cli.settings.pg_random_page_cost, "1.1");
+        let cli = Cli::try_parse_from(["khcn-hub", "--pg-random-page-cost", ""]).unwrap();
+        assert_eq!(cli.settings.pg_random_page_cost, "");
+        let error = Cli::try_parse_from(["khcn-hub", "--pg-random-page-cost=-1"]).unwrap_err();
+        assert!(error.to_string().contains("not a page cost"), "{error}");
     }
 }

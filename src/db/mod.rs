@@ -53,11 +53,29 @@ pub const LOCK_TIMEOUT: &str = "10s";
 /// A transaction left open and idle (a crashed client) is ended after this.
 pub const IDLE_IN_TRANSACTION_TIMEOUT: &str = "60s";
 
+/// What PostgreSQL's planner is told a page read out of order costs, against 1 for one
+/// read in order, unless the settings say otherwise. The server's default, 4, models
+/// spinning disks; the hub's tables stay in memory, and with 4 the planner preferred a
+/// full scan and a hash to reading a covering index in group order (A1 at ten times the
+/// sample, right after a write: 18.6 against 5.5 ms).
+pub const RANDOM_PAGE_COST: &str = "1.1";
+
 /// How the pool is opened, beyond the URL.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// Largest size of a SQLite database, in MiB (0: no limit).
     pub sqlite_max_size_mb: u64,
+    /// `random_page_cost` for the hub's PostgreSQL sessions; `None` keeps the server's.
+    pub pg_random_page_cost: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            sqlite_max_size_mb: 0,
+            pg_random_page_cost: Some(RANDOM_PAGE_COST.to_owned()),
+        }
+    }
 }
 
 /// SQLite's page size, which `max_page_count` is counted in.
@@ -120,6 +138,7 @@ pub async fn connect_with(
             });
     } else if is_postgres(url) {
         let plain_loopback = loopback_without_sslmode(url);
+        let random_page_cost = settings.pg_random_page_cost.clone();
         options
             .max_connections(16)
             .map_sqlx_postgres_pool_opts(time_acquires)
@@ -134,16 +153,20 @@ pub async fn connect_with(
                 };
                 // Plan each execution with its real parameters: a generic plan cached while
                 // a table was small (a first sync) would keep scanning it whole.
-                opts.options([
-                    ("plan_cache_mode", "force_custom_plan"),
+                let mut session = vec![
+                    ("plan_cache_mode", "force_custom_plan".to_owned()),
                     // PostgreSQL waits forever by default; nothing here should.
-                    ("statement_timeout", STATEMENT_TIMEOUT),
-                    ("lock_timeout", LOCK_TIMEOUT),
+                    ("statement_timeout", STATEMENT_TIMEOUT.to_owned()),
+                    ("lock_timeout", LOCK_TIMEOUT.to_owned()),
                     (
                         "idle_in_transaction_session_timeout",
-                        IDLE_IN_TRANSACTION_TIMEOUT,
+                        IDLE_IN_TRANSACTION_TIMEOUT.to_owned(),
                     ),
-                ])
+                ];
+                if let Some(cost) = &random_page_cost {
+                    session.push(("random_page_cost", cost.clone()));
+                }
+                opts.options(session)
             });
     } else {
         return Err(DbSetupError::UnsupportedUrl(target));
