@@ -111,6 +111,16 @@ async fn postgres_sessions_never_wait_forever() {
     assert!(slow.is_err(), "a statement past its timeout fails");
 }
 
+/// A new database with every migration applied, and a pool on it.
+async fn migrated_database(
+    backend: Backend,
+) -> Option<(TestDatabase, sea_orm::DatabaseConnection)> {
+    let database = TestDatabase::create(backend).await?;
+    let db = khcn_hub::db::connect(&database.url).await.unwrap();
+    khcn_hub::db::migrate(&db, &database.url).await.unwrap();
+    Some((database, db))
+}
+
 /// A migrated database whose planner is told what a big table costs: SQLite that each
 /// record table holds a million rows (statistics written as ANALYZE would). PostgreSQL's
 /// planner is steered per statement (`plan_of`). `None` where the backend is not here.
@@ -119,9 +129,7 @@ async fn database_planned_as_big(
 ) -> Option<(TestDatabase, sea_orm::DatabaseConnection)> {
     use khcn_hub::domain::records::RecordKind;
 
-    let database = TestDatabase::create(backend).await?;
-    let db = khcn_hub::db::connect(&database.url).await.unwrap();
-    khcn_hub::db::migrate(&db, &database.url).await.unwrap();
+    let (database, db) = migrated_database(backend).await?;
     if backend == Backend::Sqlite {
         db.execute_unprepared("ANALYZE").await.unwrap();
         for kind in RecordKind::ALL {
@@ -375,11 +383,9 @@ async fn an_ocop_aggregate_reads_only_an_index_where_one_covers_it_on_postgres()
 /// default PostgreSQL lets it grow to 4 MB before merging).
 #[tokio::test]
 async fn new_search_entries_wait_in_a_bounded_pending_list_on_postgres() {
-    let Some(database) = TestDatabase::create(Backend::Postgres).await else {
+    let Some((_database, db)) = migrated_database(Backend::Postgres).await else {
         return;
     };
-    let db = khcn_hub::db::connect(&database.url).await.unwrap();
-    khcn_hub::db::migrate(&db, &database.url).await.unwrap();
     db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pgstattuple")
         .await
         .unwrap();
