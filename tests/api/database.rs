@@ -5,6 +5,21 @@ use sea_orm::{ConnectionTrait, Statement};
 
 use crate::helpers::{Backend, TestDatabase};
 
+/// A `#[tokio::test]` per backend, each running `check` on it.
+macro_rules! on_both_backends {
+    ($check:ident => $sqlite:ident, $postgres:ident) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            $check(Backend::Sqlite).await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            $check(Backend::Postgres).await;
+        }
+    };
+}
+
 async fn migrate_from_empty(backend: Backend) {
     let Some(database) = TestDatabase::create(backend).await else {
         return;
@@ -26,15 +41,11 @@ async fn migrate_from_empty(backend: Backend) {
     assert!(Migrator::down(&db, Some(1)).await.is_err());
 }
 
-#[tokio::test]
-async fn migrations_apply_to_an_empty_sqlite_database() {
-    migrate_from_empty(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn migrations_apply_to_an_empty_postgres_database() {
-    migrate_from_empty(Backend::Postgres).await;
-}
+on_both_backends!(
+    migrate_from_empty =>
+    migrations_apply_to_an_empty_sqlite_database,
+    migrations_apply_to_an_empty_postgres_database
+);
 
 #[tokio::test]
 async fn sqlite_runs_in_wal_mode_with_foreign_keys_enforced() {
@@ -183,6 +194,29 @@ async fn plan_of(
         .join("\n")
 }
 
+/// Fails unless `statement` reads only an index on `district_code`: SQLite's plan must use
+/// a covering index; PostgreSQL, kept from scanning the table or visiting its rows, must
+/// show an index-only scan, which it can only if an index answers alone.
+async fn assert_reads_only_the_district_index(
+    db: &sea_orm::DatabaseConnection,
+    backend: Backend,
+    statement: &Statement,
+    what: &str,
+) {
+    let only_index_only_scans = "SET LOCAL enable_seqscan = off; \
+        SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexscan = off";
+    let plan = plan_of(db, backend, statement, only_index_only_scans).await;
+    let index_only = match backend {
+        Backend::Sqlite => plan.contains("USING COVERING INDEX"),
+        Backend::Postgres => plan.contains("Index Only Scan"),
+    };
+    assert!(
+        index_only && plan.contains("district_code"),
+        "the {what} visits rows:\n{}\n{plan}",
+        statement.sql
+    );
+}
+
 /// Every order a record list offers, in both directions, is read from an index: the
 /// list's own statement, explained, sorts nothing. The tables are empty, so PostgreSQL is
 /// told to avoid sorting at any cost (a sort in its plan means no index could serve the
@@ -234,15 +268,11 @@ async fn every_order_is_served_by_an_index(backend: Backend) {
     );
 }
 
-#[tokio::test]
-async fn every_order_is_served_by_an_index_on_sqlite() {
-    every_order_is_served_by_an_index(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn every_order_is_served_by_an_index_on_postgres() {
-    every_order_is_served_by_an_index(Backend::Postgres).await;
-}
+on_both_backends!(
+    every_order_is_served_by_an_index =>
+    every_order_is_served_by_an_index_on_sqlite,
+    every_order_is_served_by_an_index_on_postgres
+);
 
 /// An OCOP count by district and stars ("4+ stars in Lai Vung") reads one index and no
 /// row: the index holds the activity columns every count tests. SQLite is told the table
@@ -268,29 +298,14 @@ async fn an_ocop_count_by_district_and_stars_reads_only_an_index(backend: Backen
         archived_scope: ArchivedScope::All,
     };
     let statement = count_statement(db.get_database_backend(), RecordKind::OcopProduct, &query);
-    let only_index_only_scans = "SET LOCAL enable_seqscan = off; \
-        SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexscan = off";
-    let plan = plan_of(&db, backend, &statement, only_index_only_scans).await;
-    let index_only = match backend {
-        Backend::Sqlite => plan.contains("USING COVERING INDEX"),
-        Backend::Postgres => plan.contains("Index Only Scan"),
-    };
-    assert!(
-        index_only && plan.contains("district_code"),
-        "the count visits rows:\n{}\n{plan}",
-        statement.sql
-    );
+    assert_reads_only_the_district_index(&db, backend, &statement, "count").await;
 }
 
-#[tokio::test]
-async fn an_ocop_count_by_district_and_stars_reads_only_an_index_on_sqlite() {
-    an_ocop_count_by_district_and_stars_reads_only_an_index(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn an_ocop_count_by_district_and_stars_reads_only_an_index_on_postgres() {
-    an_ocop_count_by_district_and_stars_reads_only_an_index(Backend::Postgres).await;
-}
+on_both_backends!(
+    an_ocop_count_by_district_and_stars_reads_only_an_index =>
+    an_ocop_count_by_district_and_stars_reads_only_an_index_on_sqlite,
+    an_ocop_count_by_district_and_stars_reads_only_an_index_on_postgres
+);
 
 /// An aggregate groups by value where an index then answers alone, and by text where it
 /// would walk an index that does not cover it. OCOP by district and stars reads only the
@@ -334,18 +349,7 @@ async fn an_ocop_aggregate_reads_only_an_index_where_one_covers_it(backend: Back
     let statement = aggregate_statement(&db, "ocop_products", &scope, &by_district_and_stars)
         .await
         .unwrap();
-    let only_index_only_scans = "SET LOCAL enable_seqscan = off; \
-        SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexscan = off";
-    let plan = plan_of(&db, backend, &statement, only_index_only_scans).await;
-    let index_only = match backend {
-        Backend::Sqlite => plan.contains("USING COVERING INDEX"),
-        Backend::Postgres => plan.contains("Index Only Scan"),
-    };
-    assert!(
-        index_only && plan.contains("district_code"),
-        "the aggregate visits rows:\n{}\n{plan}",
-        statement.sql
-    );
+    assert_reads_only_the_district_index(&db, backend, &statement, "aggregate").await;
     assert!(
         statement
             .sql
@@ -368,15 +372,11 @@ async fn an_ocop_aggregate_reads_only_an_index_where_one_covers_it(backend: Back
     }
 }
 
-#[tokio::test]
-async fn an_ocop_aggregate_reads_only_an_index_where_one_covers_it_on_sqlite() {
-    an_ocop_aggregate_reads_only_an_index_where_one_covers_it(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn an_ocop_aggregate_reads_only_an_index_where_one_covers_it_on_postgres() {
-    an_ocop_aggregate_reads_only_an_index_where_one_covers_it(Backend::Postgres).await;
-}
+on_both_backends!(
+    an_ocop_aggregate_reads_only_an_index_where_one_covers_it =>
+    an_ocop_aggregate_reads_only_an_index_where_one_covers_it_on_sqlite,
+    an_ocop_aggregate_reads_only_an_index_where_one_covers_it_on_postgres
+);
 
 /// New search entries wait in the trigram index's pending list, which every search reads
 /// through, for at most 64 kB: a burst of writes leaves no more than that pending (by
