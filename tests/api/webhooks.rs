@@ -255,9 +255,22 @@ async fn a_burst_is_delivered_signed_through_500_and_429(app: TestApp) {
         next.at - limited.at
     );
 
-    // The owner sees each delivery and its attempts.
+    // The owner sees each delivery and its attempts, once the hub has recorded the last
+    // answers: the receiver counts a delivery when it replies, a moment before that.
     let id = created["id"].as_str().unwrap();
-    let page = call(&app, &admin, "query($w: ID!) { webhookDeliveries(webhook: $w, first: 100) { edges { node { id messageId eventType status attempts lastStatus } } pageInfo { hasNextPage } } }", json!({"w": id})).await;
+    let started = Instant::now();
+    let page = loop {
+        let page = call(&app, &admin, "query($w: ID!) { webhookDeliveries(webhook: $w, first: 100) { edges { node { id messageId eventType status attempts lastStatus } } pageInfo { hasNextPage } } }", json!({"w": id})).await;
+        let settled = page["webhookDeliveries"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["node"]["status"] != "PENDING");
+        if settled || started.elapsed() > Duration::from_secs(30) {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let nodes: Vec<&Value> = page["webhookDeliveries"]["edges"]
         .as_array()
         .unwrap()
