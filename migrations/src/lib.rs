@@ -20,6 +20,7 @@ mod m20261208_000002_create_bi_views;
 mod m20261209_000001_create_webhooks;
 mod m20261210_000001_cover_ocop_district_and_stars;
 mod m20261211_000001_bound_search_pending_entries;
+mod m20261212_000001_create_aggregate_rollups;
 pub mod record_table;
 
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000001_create_webhooks::Migration),
             Box::new(m20261210_000001_cover_ocop_district_and_stars::Migration),
             Box::new(m20261211_000001_bound_search_pending_entries::Migration),
+            Box::new(m20261212_000001_create_aggregate_rollups::Migration),
         ]
     }
 }

@@ -163,6 +163,11 @@ pub static SPEC: Spec = Spec {
     metrics: &[],
     aggregate_doc: "Annual reports grouped by `groupBy`.",
     aggregate_rank: 1,
+    rollup: Some(Rollup {
+        table: "annual_reports_rollup",
+        columns: &["agency_id", "year", "source"],
+        sums: &[],
+    }),
     export: &[
         "id",
         "agency.code",

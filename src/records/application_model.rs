@@ -125,6 +125,11 @@ pub static SPEC: Spec = Spec {
     metrics: &[],
     aggregate_doc: "Application models grouped by `groupBy`.",
     aggregate_rank: 1,
+    rollup: Some(Rollup {
+        table: "application_models_rollup",
+        columns: &["field", "year_transferred", "source"],
+        sums: &[],
+    }),
     export: &["id", "title", "field", "host.name", "yearTransferred"],
     search: Search {
         columns: &["title"],

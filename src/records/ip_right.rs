@@ -278,6 +278,11 @@ pub static SPEC: Spec = Spec {
     metrics: &[],
     aggregate_doc: "IP rights grouped by `groupBy`.",
     aggregate_rank: 1,
+    rollup: Some(Rollup {
+        table: "ip_rights_rollup",
+        columns: &["right_kind", "status", "jurisdiction", "farm_product", "managing_agency_id", "source"],
+        sums: &[],
+    }),
     export: &[
         "id",
         "name",

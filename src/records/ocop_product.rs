@@ -216,6 +216,11 @@ pub static SPEC: Spec = Spec {
     }],
     aggregate_doc: "OCOP products grouped by `groupBy` (no dimension: one row for all).",
     aggregate_rank: 0,
+    rollup: Some(Rollup {
+        table: "ocop_products_rollup",
+        columns: &["district_code", "stars", "category", "evaluation_year", "source"],
+        sums: &["stars"],
+    }),
     export: &[
         "id",
         "name",

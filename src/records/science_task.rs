@@ -182,6 +182,11 @@ pub static SPEC: Spec = Spec {
     }],
     aggregate_doc: "S&T tasks grouped by `groupBy`.",
     aggregate_rank: 1,
+    rollup: Some(Rollup {
+        table: "science_tasks_rollup",
+        columns: &["level", "status", "source"],
+        sums: &["budget_vnd"],
+    }),
     export: &[
         "id",
         "code",

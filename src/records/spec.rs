@@ -45,6 +45,10 @@ pub struct Spec {
     pub aggregate_doc: &'static str,
     /// Aggregates were published OCOP first; kinds sort by this, then registry order.
     pub aggregate_rank: u8,
+    /// The kind's roll-up, kept by triggers: counts (and integer sums) per combination
+    /// of low-cardinality columns, which answers counts and aggregates that group and
+    /// filter only by those (see `store::rollup`).
+    pub rollup: Option<Rollup>,
     /// Export columns before `tasks.code` and the provenance columns: paths into a
     /// node (`producer.name`).
     pub export: &'static [&'static str],
@@ -169,6 +173,16 @@ pub enum Map {
     Yes,
     /// These parts of a nested input (`producer.taxCode`).
     Parts(&'static [&'static str]),
+}
+
+/// A roll-up table (`<table>_rollup`), as its migration made it.
+#[derive(Debug, Clone, Copy)]
+pub struct Rollup {
+    pub table: &'static str,
+    /// The columns it groups by.
+    pub columns: &'static [&'static str],
+    /// Integer metric columns it sums (`<column>_sum`, `<column>_count`).
+    pub sums: &'static [&'static str],
 }
 
 /// One dimension an aggregate groups by.

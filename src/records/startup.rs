@@ -170,6 +170,11 @@ pub static SPEC: Spec = Spec {
     metrics: &[],
     aggregate_doc: "Startups grouped by `groupBy`.",
     aggregate_rank: 1,
+    rollup: Some(Rollup {
+        table: "startups_rollup",
+        columns: &["district", "sector", "founded_year", "source"],
+        sums: &[],
+    }),
     export: &[
         "id",
         "name",

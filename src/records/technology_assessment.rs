@@ -138,6 +138,11 @@ pub static SPEC: Spec = Spec {
     metrics: &[],
     aggregate_doc: "Technology assessments grouped by `groupBy`.",
     aggregate_rank: 1,
+    rollup: Some(Rollup {
+        table: "technology_assessments_rollup",
+        columns: &["industry", "level", "year", "source"],
+        sums: &[],
+    }),
     export: &[
         "id",
         "enterpriseName",

@@ -390,6 +390,11 @@ pub static SPEC: Spec = Spec {
     }],
     aggregate_doc: "Traceability entries grouped by `groupBy` (event months in Vietnam's time).",
     aggregate_rank: 1,
+    rollup: Some(Rollup {
+        table: "traceability_entries_rollup",
+        columns: &["event_type", "action", "biz_step", "disposition", "uom", "source"],
+        sums: &[],
+    }),
     export: &[
         "id",
         "eventId",

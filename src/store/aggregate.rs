@@ -109,7 +109,11 @@ pub async fn aggregate(
     scope: &ListQuery,
     query: &AggregateQuery,
 ) -> Result<Vec<Group>, StoreError> {
-    let statement = aggregate_statement(db, table, scope, query).await?;
+    let backend = db.get_database_backend();
+    let statement = match super::rollup::aggregate_select(backend, table, scope, query) {
+        Some(select) => backend.build(&select),
+        None => aggregate_statement(db, table, scope, query).await?,
+    };
     let rows = db.query_all_raw(statement).await?;
     rows.iter()
         .map(|row| read_group(row, query))
@@ -117,7 +121,7 @@ pub async fn aggregate(
         .map_err(StoreError::from)
 }
 
-/// The statement `aggregate` sends: PostgreSQL groups columns by value; SQLite does where
+/// The statement `aggregate` sends where no roll-up answers: PostgreSQL groups columns by value; SQLite does where
 /// that lets it read only an index, and by their text elsewhere.
 pub async fn aggregate_statement(
     db: &DatabaseConnection,

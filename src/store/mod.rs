@@ -16,6 +16,7 @@ pub mod plan;
 pub mod rate_limits;
 pub mod records;
 pub mod reporting;
+pub mod rollup;
 pub mod search;
 pub mod seed;
 pub mod snapshot;

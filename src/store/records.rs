@@ -315,15 +315,18 @@ pub async fn count(
     table: &'static str,
     query: &ListQuery,
 ) -> Result<u64, StoreError> {
+    let select =
+        super::rollup::count_select(table, query).unwrap_or_else(|| count_select(table, query));
     let row = db
-        .query_one(&count_select(table, query))
+        .query_one(&select)
         .await?
         .ok_or_else(|| sea_orm::DbErr::RecordNotFound(format!("a count of {table}")))?;
     let count: i64 = row.try_get_by_index(0)?;
     Ok(u64::try_from(count).unwrap_or_default())
 }
 
-/// The statement a count of `kind` runs, to read its plan with `EXPLAIN`.
+/// The statement a count of `kind` runs over its records where no roll-up answers, to
+/// read its plan with `EXPLAIN`.
 pub fn count_statement(backend: DbBackend, kind: RecordKind, query: &ListQuery) -> Statement {
     let table = crate::records::spec_of(kind).table;
     backend.build(&count_select(table, query))

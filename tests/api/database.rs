@@ -411,3 +411,228 @@ async fn new_search_entries_wait_in_a_bounded_pending_list_on_postgres() {
     assert!(pending <= 9, "{pending} pages of entries wait to be merged");
     db.close().await.unwrap();
 }
+
+/// Every kind's roll-up answers counts and aggregates exactly as its records do: after
+/// the migration fills it from records already there, and after inserts, updates that
+/// move records between combinations, archiving, withdrawing, restoring and deleting,
+/// all made in plain SQL (the triggers keep it, whoever writes).
+async fn rollups_answer_as_the_records_do(backend: Backend) {
+    use khcn_hub::domain::aggregate::{AggregateQuery, Dimension, Figures, Group};
+    use khcn_hub::domain::filter::{Filter, Op, Scalar};
+    use khcn_hub::domain::records::RecordKind;
+    use khcn_hub::sample::{SampleSize, load_sample};
+    use khcn_hub::store::aggregate::{aggregate, aggregate_statement};
+    use khcn_hub::store::records::{ArchivedScope, ListQuery, count};
+    use khcn_hub::store::rollup;
+
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
+    let db = khcn_hub::db::connect(&database.url).await.unwrap();
+    // Records first, then the roll-ups: the migration must count what is there.
+    let before_rollups = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261212_000001_create_aggregate_rollups")
+        .unwrap();
+    Migrator::up(&db, Some(before_rollups as u32))
+        .await
+        .unwrap();
+    khcn_hub::app::seed_plan(&db).await.unwrap();
+    let size = SampleSize {
+        ocop_products: 400,
+        startups: 40,
+        traceability_entries: 200,
+    };
+    load_sample(&db, size).await.unwrap();
+    khcn_hub::db::migrate(&db, &database.url).await.unwrap();
+
+    for kind in RecordKind::ALL {
+        let spec = khcn_hub::records::spec_of(*kind);
+        let table = spec.table;
+        let Some(rollup) = spec.rollup else { continue };
+        // The spec names what the migration made.
+        let mut columns: Vec<String> = ["key", "archived", "withdrawn", "n"]
+            .iter()
+            .chain(rollup.columns)
+            .map(|c| c.to_string())
+            .collect();
+        for sum in rollup.sums {
+            columns.extend([format!("{sum}_sum"), format!("{sum}_count")]);
+        }
+        db.execute_unprepared(&format!(
+            "SELECT {} FROM {} WHERE 1 = 0",
+            columns.join(", "),
+            rollup.table
+        ))
+        .await
+        .unwrap();
+        let first = rollup.columns[0];
+        for sql in [
+            format!("UPDATE {table} SET archived_at = updated_at WHERE id % 5 = 0"),
+            format!("UPDATE {table} SET withdrawn_at = updated_at WHERE id % 11 = 0"),
+            format!("UPDATE {table} SET archived_at = NULL WHERE id % 10 = 0"),
+            format!("UPDATE {table} SET external_id = external_id || '-moved' WHERE id % 2 = 0"),
+            format!(
+                "UPDATE {table} SET {first} = (SELECT {first} FROM {table} WHERE id % 3 = 1 ORDER BY id LIMIT 1) WHERE id % 3 = 0"
+            ),
+            format!("DELETE FROM {table} WHERE id % 17 = 0"),
+        ] {
+            db.execute_unprepared(&sql).await.unwrap();
+        }
+        for sum in rollup.sums {
+            // Where the column may be null (OCOP stars may not).
+            let _ = db
+                .execute_unprepared(&format!("UPDATE {table} SET {sum} = NULL WHERE id % 4 = 0"))
+                .await;
+        }
+    }
+    db.execute_unprepared("UPDATE ocop_products SET stars = 5 WHERE id % 7 = 0")
+        .await
+        .unwrap();
+
+    let scopes = [
+        (false, ArchivedScope::All),
+        (true, ArchivedScope::All),
+        (true, ArchivedScope::None),
+    ];
+    let mut checked = 0;
+    for kind in RecordKind::ALL {
+        let spec = khcn_hub::records::spec_of(*kind);
+        let Some(rollup) = spec.rollup else { continue };
+        let dimensions: Vec<Dimension> = spec
+            .dimensions
+            .iter()
+            .map(|d| d.dimension)
+            .filter(|d| match d.grouping {
+                khcn_hub::domain::aggregate::Grouping::Column(c) => rollup.columns.contains(&c),
+                _ => false,
+            })
+            .collect();
+        assert!(
+            !dimensions.is_empty(),
+            "{}: no dimension rolled up",
+            spec.table
+        );
+        let metrics: Vec<_> = spec
+            .metrics
+            .iter()
+            .copied()
+            .filter(|m| rollup.sums.contains(&m.column))
+            .collect();
+        let filters = [
+            Filter::all(Vec::new()),
+            Filter::compare("source", Op::Eq, Scalar::Text("sample".into())),
+            Filter::Not(Box::new(Filter::compare(
+                rollup.columns[0],
+                Op::IsNull,
+                Scalar::Bool(true),
+            ))),
+        ];
+        let mut groupings: Vec<Vec<Dimension>> = vec![Vec::new()];
+        groupings.extend(dimensions.iter().map(|d| vec![*d]));
+        groupings.extend(dimensions.windows(2).map(<[Dimension]>::to_vec));
+        for (include_inactive, archived_scope) in &scopes {
+            for filter in &filters {
+                let scope = ListQuery {
+                    filter: filter.clone(),
+                    sort: Vec::new(),
+                    offset: 0,
+                    limit: 0,
+                    include_inactive: *include_inactive,
+                    archived_scope: archived_scope.clone(),
+                };
+                let counted = count(&db, spec.table, &scope).await.unwrap();
+                assert!(rollup::count_select(spec.table, &scope).is_some());
+                let statement = khcn_hub::store::records::count_statement(
+                    db.get_database_backend(),
+                    *kind,
+                    &scope,
+                );
+                let row = db.query_one_raw(statement).await.unwrap().unwrap();
+                let expected: i64 = row.try_get_by_index(0).unwrap();
+                assert_eq!(counted as i64, expected, "{} count {scope:?}", spec.table);
+
+                for dimensions in &groupings {
+                    let query = AggregateQuery {
+                        filter: filter.clone(),
+                        dimensions: dimensions.clone(),
+                        metrics: metrics.clone(),
+                        figures: Figures {
+                            sum: true,
+                            avg: true,
+                            min: false,
+                            max: false,
+                        },
+                    };
+                    assert!(
+                        rollup::aggregate_select(
+                            db.get_database_backend(),
+                            spec.table,
+                            &scope,
+                            &query
+                        )
+                        .is_some()
+                    );
+                    let mut from_rollup = aggregate(&db, spec.table, &scope, &query).await.unwrap();
+                    let statement = aggregate_statement(&db, spec.table, &scope, &query)
+                        .await
+                        .unwrap();
+                    let mut from_records: Vec<Group> = db
+                        .query_all_raw(statement)
+                        .await
+                        .unwrap()
+                        .iter()
+                        .map(|row| read_group(row, &query))
+                        .collect();
+                    from_rollup.sort_by(|a, b| a.keys.cmp(&b.keys));
+                    from_records.sort_by(|a, b| a.keys.cmp(&b.keys));
+                    let what = format!("{} by {dimensions:?} in {scope:?}", spec.table);
+                    assert_eq!(from_rollup.len(), from_records.len(), "{what}");
+                    for (a, b) in from_rollup.iter().zip(&from_records) {
+                        assert_eq!((&a.keys, a.count), (&b.keys, b.count), "{what}");
+                        for (x, y) in a.metrics.iter().zip(&b.metrics) {
+                            assert_eq!(x.sum, y.sum, "{what}");
+                            let close = match (x.avg, y.avg) {
+                                (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * y.abs(),
+                                (x, y) => x == y,
+                            };
+                            assert!(close, "{what}: {x:?} against {y:?}");
+                        }
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "{checked} aggregates compared");
+    db.close().await.unwrap();
+}
+
+/// A group as the statement over the records gives it (`store::aggregate`'s columns).
+fn read_group(
+    row: &sea_orm::QueryResult,
+    query: &khcn_hub::domain::aggregate::AggregateQuery,
+) -> khcn_hub::domain::aggregate::Group {
+    use khcn_hub::domain::aggregate::{Group, Stats};
+    let get = |name: String| row.try_get::<Option<f64>>("", &name).unwrap();
+    Group {
+        keys: (0..query.dimensions.len())
+            .map(|i| row.try_get("", &format!("k{i}")).unwrap())
+            .collect(),
+        count: row.try_get("", "n").unwrap(),
+        metrics: (0..query.metrics.len())
+            .map(|i| Stats {
+                sum: get(format!("s{i}")),
+                avg: get(format!("a{i}")),
+                min: None,
+                max: None,
+            })
+            .collect(),
+    }
+}
+
+on_both_backends!(
+    rollups_answer_as_the_records_do =>
+    rollups_answer_as_the_records_do_on_sqlite,
+    rollups_answer_as_the_records_do_on_postgres
+);
