@@ -274,8 +274,9 @@ on_both_backends!(
     every_order_is_served_by_an_index_on_postgres
 );
 
-/// An OCOP count by district and stars ("4+ stars in Lai Vung") reads one index and no
-/// row: the index holds the activity columns every count tests. SQLite is told the table
+/// An OCOP count by district and stars ("4+ stars in Lai Vung") over the records (where
+/// the roll-up cannot answer: an agency's archived records, a filter on another column)
+/// reads one index and no row: the index holds the activity columns every count tests. SQLite is told the table
 /// is big; PostgreSQL is kept from scanning the table or visiting its rows, so its plan
 /// shows an index-only scan only if an index can answer alone.
 async fn an_ocop_count_by_district_and_stars_reads_only_an_index(backend: Backend) {
