@@ -38,7 +38,7 @@ pub fn filter_within(filter: &Filter, columns: &[&str]) -> bool {
 
 /// Whether `rollup` holds what `query` (over the records `scope` covers) reads.
 pub fn answers(rollup: &Rollup, scope: &ListQuery, query: Option<&AggregateQuery>) -> bool {
-    if !filter_within(&scope.filter, rollup.columns) || activity(&scope_flags(scope)).is_none() {
+    if !filter_within(&scope.filter, rollup.columns) || false_flags(scope).is_none() {
         return false;
     }
     let Some(query) = query else {
@@ -58,41 +58,21 @@ pub fn answers(rollup: &Rollup, scope: &ListQuery, query: Option<&AggregateQuery
     grouped && summed && filter_within(&query.filter, rollup.columns)
 }
 
-/// Which records a scope sees, in the roll-up's terms.
-enum Flags {
-    /// Neither archived nor withdrawn.
-    Active,
-    /// Every record.
-    All,
-    /// Every record but the archived ones.
-    NotArchived,
-    /// Archived records owned by someone: the roll-up does not know owners.
-    Owned,
-}
-
-fn scope_flags(scope: &ListQuery) -> Flags {
+/// The roll-up flags that must be false for the records `scope` sees, or `None` where the
+/// flags cannot say (an agency's own archived records: the roll-up keeps no owner).
+fn false_flags(scope: &ListQuery) -> Option<&'static [&'static str]> {
     match (scope.include_inactive, &scope.archived_scope) {
-        (false, _) => Flags::Active,
-        (true, ArchivedScope::All) => Flags::All,
-        (true, ArchivedScope::None) => Flags::NotArchived,
-        (true, ArchivedScope::OwnedBy { .. }) => Flags::Owned,
-    }
-}
-
-/// The condition on the roll-up's activity flags, or `None` where they cannot say.
-fn activity(flags: &Flags) -> Option<Vec<&'static str>> {
-    match flags {
-        Flags::Active => Some(vec!["archived", "withdrawn"]),
-        Flags::All => Some(Vec::new()),
-        Flags::NotArchived => Some(vec!["archived"]),
-        Flags::Owned => None,
+        (false, _) => Some(&["archived", "withdrawn"]),
+        (true, ArchivedScope::All) => Some(&[]),
+        (true, ArchivedScope::None) => Some(&["archived"]),
+        (true, ArchivedScope::OwnedBy { .. }) => None,
     }
 }
 
 /// The roll-up's rows that stand for the records `scope` covers.
 fn where_rollup(rollup_table: &'static str, scope: &ListQuery) -> Condition {
     let mut all = Condition::all().add(condition(rollup_table, &scope.filter));
-    for name in activity(&scope_flags(scope)).unwrap_or_default() {
+    for name in false_flags(scope).unwrap_or_default() {
         all = all.add(Expr::cust(format!(r#""{rollup_table}"."{name}" = FALSE"#)));
     }
     all
