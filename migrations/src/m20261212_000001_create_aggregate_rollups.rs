@@ -120,56 +120,75 @@ impl Rollup {
         }
     }
 
-    /// Creates the roll-up from the table's rows; the column types follow the table's.
-    fn create(&self, backend: DbBackend) -> String {
-        let mut select = vec![format!("{} AS key", self.key(backend, ""))];
-        select.extend(self.columns.iter().map(|c| (*c).to_owned()));
-        select.push("archived_at IS NOT NULL AS archived".into());
-        select.push("withdrawn_at IS NOT NULL AS withdrawn".into());
-        select.push("COUNT(*) AS n".into());
-        for sum in self.sums {
-            select.push(format!("SUM(COALESCE({sum}, 0)) AS {sum}_sum"));
-            select.push(format!("COUNT({sum}) AS {sum}_count"));
-        }
-        let mut group: Vec<String> = self.columns.iter().map(|c| (*c).to_owned()).collect();
-        group.push("archived_at IS NOT NULL".into());
-        group.push("withdrawn_at IS NOT NULL".into());
-        format!(
-            "CREATE TABLE {} AS SELECT {} FROM {} GROUP BY {}",
-            self.name(),
-            select.join(", "),
-            self.table,
-            group.join(", ")
-        )
-    }
-
-    /// SQLite: adds the record in `NEW` to its combination (bare names in the update are
-    /// the existing row's).
-    fn add(&self) -> String {
+    /// The roll-up's columns, in the order the statements below give their values.
+    fn stored_columns(&self) -> Vec<String> {
         let mut columns = vec!["key".to_owned()];
         columns.extend(self.columns.iter().map(|c| (*c).to_owned()));
         columns.extend(["archived".into(), "withdrawn".into(), "n".into()]);
+        for sum in self.sums {
+            columns.extend([format!("{sum}_sum"), format!("{sum}_count")]);
+        }
+        columns
+    }
+
+    /// The roll-up's values for the rows of a `FROM` grouped by `GROUP BY {group_by}`.
+    fn grouped_values(&self, backend: DbBackend) -> String {
+        let mut values = vec![format!("{} AS key", self.key(backend, ""))];
+        values.extend(self.columns.iter().map(|c| (*c).to_owned()));
+        values.push("archived_at IS NOT NULL AS archived".into());
+        values.push("withdrawn_at IS NOT NULL AS withdrawn".into());
+        values.push("COUNT(*) AS n".into());
+        for sum in self.sums {
+            values.push(format!("SUM(COALESCE({sum}, 0)) AS {sum}_sum"));
+            values.push(format!("COUNT({sum}) AS {sum}_count"));
+        }
+        values.join(", ")
+    }
+
+    fn group_by(&self) -> String {
+        self.values("").join(", ")
+    }
+
+    /// The figures of an existing combination (`existing`: PostgreSQL wants that row
+    /// named, SQLite reads bare names as it) plus or minus (`sign`) those of `change`.
+    fn adjusted(&self, existing: &str, sign: char, change: &str) -> String {
+        let mut figures = vec!["n".to_owned()];
+        for sum in self.sums {
+            figures.extend([format!("{sum}_sum"), format!("{sum}_count")]);
+        }
+        figures
+            .iter()
+            .map(|f| format!("{f} = {existing}{f} {sign} {change}.{f}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Creates the roll-up from the table's rows; the column types follow the table's.
+    fn create(&self, backend: DbBackend) -> String {
+        format!(
+            "CREATE TABLE {} AS SELECT {} FROM {} GROUP BY {}",
+            self.name(),
+            self.grouped_values(backend),
+            self.table,
+            self.group_by()
+        )
+    }
+
+    /// SQLite: adds the record in `NEW` to its combination.
+    fn add(&self) -> String {
         let mut values = vec![self.key(DbBackend::Sqlite, "NEW.")];
         values.extend(self.values("NEW."));
         values.push("1".into());
-        let mut updates = vec!["n = n + 1".to_owned()];
         for sum in self.sums {
-            columns.push(format!("{sum}_sum"));
-            columns.push(format!("{sum}_count"));
             values.push(format!("COALESCE(NEW.{sum}, 0)"));
             values.push(format!("CASE WHEN NEW.{sum} IS NULL THEN 0 ELSE 1 END"));
-            for part in ["sum", "count"] {
-                updates.push(format!(
-                    "{sum}_{part} = {sum}_{part} + excluded.{sum}_{part}"
-                ));
-            }
         }
         format!(
             "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (key) DO UPDATE SET {}",
             self.name(),
-            columns.join(", "),
+            self.stored_columns().join(", "),
             values.join(", "),
-            updates.join(", ")
+            self.adjusted("", '+', "excluded")
         )
     }
 
@@ -207,32 +226,13 @@ impl Rollup {
     /// in the same order).
     fn add_rows(&self, rows: &str) -> String {
         let name = self.name();
-        let mut columns = vec!["key".to_owned()];
-        columns.extend(self.columns.iter().map(|c| (*c).to_owned()));
-        columns.extend(["archived".into(), "withdrawn".into(), "n".into()]);
-        let mut values = vec![format!("{} AS key", self.key(DbBackend::Postgres, ""))];
-        values.extend(self.values(""));
-        values.push("COUNT(*)".into());
-        let mut updates = vec![format!("n = {name}.n + excluded.n")];
-        for sum in self.sums {
-            columns.push(format!("{sum}_sum"));
-            columns.push(format!("{sum}_count"));
-            values.push(format!("SUM(COALESCE({sum}, 0))"));
-            values.push(format!("COUNT({sum})"));
-            for part in ["sum", "count"] {
-                updates.push(format!(
-                    "{sum}_{part} = {name}.{sum}_{part} + excluded.{sum}_{part}"
-                ));
-            }
-        }
-        let group: Vec<String> = self.values("");
         format!(
-            "INSERT INTO {name} ({}) SELECT {} FROM {rows} AS changed GROUP BY {} ORDER BY key \
-             ON CONFLICT (key) DO UPDATE SET {}",
-            columns.join(", "),
-            values.join(", "),
-            group.join(", "),
-            updates.join(", ")
+            "INSERT INTO {name} ({}) SELECT {} FROM {rows} AS changed GROUP BY {} \
+             ORDER BY key ON CONFLICT (key) DO UPDATE SET {}",
+            self.stored_columns().join(", "),
+            self.grouped_values(DbBackend::Postgres),
+            self.group_by(),
+            self.adjusted(&format!("{name}."), '+', "excluded")
         )
     }
 
@@ -240,23 +240,12 @@ impl Rollup {
     /// combinations.
     fn remove_rows(&self, rows: &str) -> String {
         let name = self.name();
-        let mut figures = vec!["COUNT(*) AS n".to_owned()];
-        let mut updates = vec![format!("n = {name}.n - gone.n")];
-        for sum in self.sums {
-            figures.push(format!("SUM(COALESCE({sum}, 0)) AS {sum}_sum"));
-            figures.push(format!("COUNT({sum}) AS {sum}_count"));
-            for part in ["sum", "count"] {
-                updates.push(format!(
-                    "{sum}_{part} = {name}.{sum}_{part} - gone.{sum}_{part}"
-                ));
-            }
-        }
-        let key = self.key(DbBackend::Postgres, "");
         format!(
-            "UPDATE {name} SET {} FROM (SELECT {key} AS key, {} FROM {rows} AS changed GROUP BY 1) AS gone \
+            "UPDATE {name} SET {} FROM (SELECT {} FROM {rows} AS changed GROUP BY {}) AS gone \
              WHERE {name}.key = gone.key",
-            updates.join(", "),
-            figures.join(", ")
+            self.adjusted(&format!("{name}."), '-', "gone"),
+            self.grouped_values(DbBackend::Postgres),
+            self.group_by()
         )
     }
 
