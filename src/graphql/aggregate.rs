@@ -14,7 +14,6 @@ use crate::domain::aggregate::{
     AggregateQuery as DomainQuery, Dimension, Figures, Group, Labels, Metric, check_query,
 };
 use crate::domain::filter::Filter;
-use crate::domain::records::RecordKind;
 use crate::store::cache::ReadCache;
 use crate::store::records::ListQuery;
 
@@ -107,10 +106,7 @@ pub(crate) async fn run(
         .map_err(|message| ApiError::BadUserInput(message).into_graphql())?;
     let db = database(ctx)?;
     // Plan tasks are never archived or withdrawn.
-    let include_inactive = include_inactive
-        || !RecordKind::ALL
-            .iter()
-            .any(|k| crate::records::spec_of(*k).table == table);
+    let include_inactive = include_inactive || crate::records::spec_by_table(table).is_none();
     let scope = ListQuery {
         filter,
         sort: Vec::new(),

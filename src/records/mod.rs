@@ -40,6 +40,14 @@ macro_rules! declare_modules {
 }
 registry!(declare_modules!());
 
+/// The declaration of the kind whose records `table` holds (none for the plan's tables).
+pub fn spec_by_table(table: &str) -> Option<&'static Spec> {
+    RecordKind::ALL
+        .iter()
+        .map(|kind| spec_of(*kind))
+        .find(|spec| spec.table == table)
+}
+
 /// `with_kind!(kind, |K| body)` runs `body` with `K` the kind's marker type, for any
 /// `RecordKind` value: the one place that turns a runtime kind into a type.
 macro_rules! with_kind {

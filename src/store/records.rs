@@ -49,10 +49,7 @@ pub enum ArchivedScope {
 
 fn archived_scope_condition(table: &'static str, scope: &ArchivedScope) -> Option<Condition> {
     // Only record tables have archived rows; plan tasks do not.
-    let spec = RecordKind::ALL
-        .iter()
-        .map(|k| crate::records::spec_of(*k))
-        .find(|spec| spec.table == table)?;
+    let spec = crate::records::spec_by_table(table)?;
     let not_archived = Expr::col((Alias::new(table), Alias::new("archived_at"))).is_null();
     match scope {
         ArchivedScope::All => None,

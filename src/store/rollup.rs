@@ -11,16 +11,11 @@ use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement};
 use super::records::{ArchivedScope, ListQuery, condition};
 use crate::domain::aggregate::{AggregateQuery, Grouping};
 use crate::domain::filter::Filter;
-use crate::domain::records::RecordKind;
 use crate::records::spec::Rollup;
 
 /// A table's roll-up table and what it holds, if it has one.
 fn rollup_of(table: &str) -> Option<Rollup> {
-    RecordKind::ALL
-        .iter()
-        .map(|kind| crate::records::spec_of(*kind))
-        .find(|spec| spec.table == table)
-        .and_then(|spec| spec.rollup)
+    crate::records::spec_by_table(table).and_then(|spec| spec.rollup)
 }
 
 /// Whether every column `filter` compares is among `columns` (a look-up across tables
