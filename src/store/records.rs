@@ -277,33 +277,79 @@ where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
 {
-    Ok(list_select::<E>(table, query).all(db).await?)
+    Ok(list_select::<E>(db.get_database_backend(), table, query)
+        .all(db)
+        .await?)
 }
 
-/// The statement a list of `kind` runs, to read its plan with `EXPLAIN` (every order a
-/// list offers must be served by an index).
+/// The statement that picks a page of `kind` (filter, order, window), to read its plan
+/// with `EXPLAIN`: every order a list offers must be served by an index. On SQLite it is
+/// the page's ids, which the list then reads by id.
+pub fn page_statement(backend: DbBackend, kind: RecordKind, query: &ListQuery) -> Statement {
+    let table = crate::records::spec_of(kind).table;
+    match backend {
+        DbBackend::Sqlite => backend.build(&page_ids(table, query)),
+        _ => list_statement(backend, kind, query),
+    }
+}
+
+/// The statement a list of `kind` runs, to read its plan with `EXPLAIN`.
 pub fn list_statement(backend: DbBackend, kind: RecordKind, query: &ListQuery) -> Statement {
     crate::records::with_kind!(kind, |K| {
-        list_select::<<K as Kind>::Entity>(K::SPEC.table, query).build(backend)
+        list_select::<<K as Kind>::Entity>(backend, K::SPEC.table, query).build(backend)
     })
 }
 
 /// The page a list reads: filtered, sorted with NULLs last, the id breaking ties.
-fn list_select<E: EntityTrait>(table: &'static str, query: &ListQuery) -> Select<E> {
-    let mut select = E::find().filter(where_condition(table, query));
-    for key in &query.sort {
+///
+/// SQLite picks the page's ids first and then reads those rows by id. Sorting rows there
+/// carries every column of every match into the sorter, and reads each matching row
+/// where an index could have answered the filter and order alone: 995 products sorted
+/// for Q3's 100 at ten times the sample. PostgreSQL's top-N sort keeps only the page.
+fn list_select<E: EntityTrait>(
+    backend: DbBackend,
+    table: &'static str,
+    query: &ListQuery,
+) -> Select<E> {
+    let mut select = E::find();
+    match backend {
+        DbBackend::Sqlite => {
+            select = select.filter(column(table, "id").in_subquery(page_ids(table, query)));
+            order_page(QuerySelect::query(&mut select), table, &query.sort);
+        }
+        _ => {
+            let statement = QuerySelect::query(&mut select);
+            statement.cond_where(where_condition(table, query));
+            order_page(statement, table, &query.sort);
+            statement.offset(query.offset).limit(query.limit);
+        }
+    }
+    select
+}
+
+/// The ids of a list's page, in its order.
+fn page_ids(table: &'static str, query: &ListQuery) -> SelectStatement {
+    let mut select = Query::select();
+    select
+        .expr(column(table, "id"))
+        .from(Alias::new(table))
+        .cond_where(where_condition(table, query));
+    order_page(&mut select, table, &query.sort);
+    select.offset(query.offset).limit(query.limit).to_owned()
+}
+
+/// Orders a list: by each key with NULLs last, the id breaking ties so that pages never
+/// overlap or skip.
+fn order_page(select: &mut SelectStatement, table: &'static str, sort: &[SortKey]) {
+    for key in sort {
         let order = if key.descending {
             Order::Desc
         } else {
             Order::Asc
         };
-        select = select.order_by_with_nulls(column(table, key.column), order, NullOrdering::Last);
+        select.order_by_expr_with_nulls(column(table, key.column), order, NullOrdering::Last);
     }
-    // The id breaks ties, so pages never overlap or skip.
-    select
-        .order_by(column(table, "id"), Order::Asc)
-        .offset(query.offset)
-        .limit(query.limit)
+    select.order_by_expr(column(table, "id"), Order::Asc);
 }
 
 /// How many records of `table` match.

@@ -218,13 +218,13 @@ async fn assert_reads_only_the_district_index(
 }
 
 /// Every order a record list offers, in both directions, is read from an index: the
-/// list's own statement, explained, sorts nothing. The tables are empty, so PostgreSQL is
+/// statement that picks the page (on SQLite, the page's ids), explained, sorts nothing. The tables are empty, so PostgreSQL is
 /// told to avoid sorting at any cost (a sort in its plan means no index could serve the
 /// order), SQLite that the tables are big.
 async fn every_order_is_served_by_an_index(backend: Backend) {
     use khcn_hub::domain::filter::{Filter, SortKey};
     use khcn_hub::domain::records::RecordKind;
-    use khcn_hub::store::records::{ArchivedScope, ListQuery, list_statement};
+    use khcn_hub::store::records::{ArchivedScope, ListQuery, page_statement};
 
     let Some((_database, db)) = database_planned_as_big(backend).await else {
         return;
@@ -248,7 +248,7 @@ async fn every_order_is_served_by_an_index(backend: Backend) {
                     include_inactive: false,
                     archived_scope: ArchivedScope::All,
                 };
-                let statement = list_statement(db.get_database_backend(), *kind, &query);
+                let statement = page_statement(db.get_database_backend(), *kind, &query);
                 let plan = plan_of(&db, backend, &statement, no_sorts).await;
                 let direction = if descending { "DESC" } else { "ASC" };
                 assert!(
@@ -273,6 +273,42 @@ on_both_backends!(
     every_order_is_served_by_an_index_on_sqlite,
     every_order_is_served_by_an_index_on_postgres
 );
+
+/// On SQLite a page of OCOP products by district and stars, newest first (Q3's shape),
+/// picks its ids from the district/stars index alone and then reads only those rows by
+/// id: no row outside the page is read, and the sort carries ids, not whole rows.
+#[tokio::test]
+async fn an_ocop_page_by_district_and_stars_reads_only_its_own_rows_on_sqlite() {
+    use khcn_hub::domain::filter::{Filter, Op, Scalar, SortKey};
+    use khcn_hub::domain::records::RecordKind;
+    use khcn_hub::store::records::{ArchivedScope, ListQuery, list_statement};
+
+    let Some((_database, db)) = database_planned_as_big(Backend::Sqlite).await else {
+        return;
+    };
+    let query = ListQuery {
+        filter: Filter::all(vec![
+            Filter::compare("district_code", Op::Eq, Scalar::Text("lai-vung".into())),
+            Filter::compare("stars", Op::Gte, Scalar::Int(4)),
+        ]),
+        sort: vec![SortKey {
+            column: "certified_on",
+            descending: true,
+        }],
+        offset: 0,
+        limit: 101,
+        include_inactive: false,
+        archived_scope: ArchivedScope::All,
+    };
+    let statement = list_statement(db.get_database_backend(), RecordKind::OcopProduct, &query);
+    let plan = plan_of(&db, Backend::Sqlite, &statement, "").await;
+    assert!(
+        plan.contains("COVERING INDEX ix_ocop_products_district_code_stars_active")
+            && plan.contains("INTEGER PRIMARY KEY (rowid=?)"),
+        "the page is not picked from the index and read by id:\n{}\n{plan}",
+        statement.sql
+    );
+}
 
 /// An OCOP count by district and stars ("4+ stars in Lai Vung") over the records (where
 /// the roll-up cannot answer: an agency's archived records, a filter on another column)
