@@ -159,7 +159,7 @@ impl SchemaData {
             )),
             totals: Arc::new(crate::store::totals::TotalsCache::new()),
             aggregates: Arc::new(AggregateCache::new("aggregates")),
-            search: Arc::new(search::SearchCache::new("search")),
+            search: Arc::new(search::SearchCache::new()),
             entities: Arc::new(fetch::EntityCache::default()),
             heads: Arc::new(crate::store::changes::HeadReader::new(db.clone())),
             db,

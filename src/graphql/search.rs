@@ -10,11 +10,96 @@ use super::loaders::{AgencyId, RecordKey, TaskId};
 use super::objects::{Agency, SearchHitKind, SearchResult, Task};
 use crate::domain::records::{RecordKind, RecordRef};
 use crate::domain::text::search_key;
-use crate::store::cache::ReadCache;
+use std::time::Instant;
+
+use crate::store::StoreError;
+use crate::store::cache::{CacheCounters, MAX_AGE, ReadCache};
 use crate::store::search::{self as store, HitKind};
 
-/// Search hits kept between writes, by folded text, kinds and count.
-pub type SearchCache = ReadCache<(String, Option<Vec<RecordKind>>, usize), Vec<store::Hit>>;
+/// What names a search: its folded text, kinds and count.
+type SearchKey = (String, Option<Vec<RecordKind>>, usize);
+
+/// Search hits kept between writes, by folded text, kinds and count. A write that cannot
+/// change a search's hits (`store::hits_still_current`) carries them to the new head of
+/// the log instead of running the search again: a search ranks every match, which grows
+/// with the data, while most writes (a connector's sync, a partner's update) touch none
+/// of them.
+pub struct SearchCache {
+    by_head: ReadCache<SearchKey, Vec<store::Hit>>,
+    /// Each search's newest hits, the head they are known current at, and when they were
+    /// read: carried hits still age out `MAX_AGE` after they were read, so edits made
+    /// outside the hub show as late as they do in every other cache.
+    latest: moka::sync::Cache<SearchKey, Arc<Latest>>,
+    /// Searches answered by carrying their hits, and those run again.
+    carried: CacheCounters,
+}
+
+struct Latest {
+    seq: i64,
+    read: Instant,
+    hits: Arc<Vec<store::Hit>>,
+}
+
+impl SearchCache {
+    pub fn new() -> Self {
+        Self {
+            by_head: ReadCache::new("search"),
+            latest: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(MAX_AGE)
+                .build(),
+            carried: CacheCounters::new("search_carried"),
+        }
+    }
+
+    /// The hits of `key` at log head `seq`: kept, carried from an earlier head, or read.
+    async fn hits(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        seq: i64,
+        key: SearchKey,
+        text: &str,
+    ) -> Result<Arc<Vec<store::Hit>>, Arc<StoreError>> {
+        self.by_head
+            .get_or_load(seq, key.clone(), || async {
+                let kinds = key.1.as_deref();
+                let earlier = self
+                    .latest
+                    .get(&key)
+                    .filter(|latest| latest.seq < seq && latest.read.elapsed() < MAX_AGE);
+                if let Some(latest) = earlier {
+                    if store::hits_still_current(db, text, kinds, &latest.hits, latest.seq, seq)
+                        .await?
+                    {
+                        self.carried.hits(1);
+                        self.remember(&key, seq, latest.read, Arc::clone(&latest.hits));
+                        return Ok(latest.hits.as_ref().clone());
+                    }
+                    self.carried.misses(1);
+                }
+                let read = Instant::now();
+                let hits = store::search(db, text, kinds, key.2).await?;
+                self.remember(&key, seq, read, Arc::new(hits.clone()));
+                Ok(hits)
+            })
+            .await
+    }
+
+    /// Keeps `hits` as the newest of `key` unless newer ones are kept already.
+    fn remember(&self, key: &SearchKey, seq: i64, read: Instant, hits: Arc<Vec<store::Hit>>) {
+        let newer = self.latest.get(key).is_some_and(|latest| latest.seq >= seq);
+        if !newer {
+            self.latest
+                .insert(key.clone(), Arc::new(Latest { seq, read, hits }));
+        }
+    }
+}
+
+impl Default for SearchCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// The most hits one search returns.
 const MAX_HITS: i32 = 100;
@@ -82,12 +167,7 @@ impl SearchQuery {
         let seq = super::context::head(ctx).await?.seq;
         let key = (search_key(&text), kinds.clone(), first);
         let db = database(ctx)?;
-        let hits = cache
-            .get_or_load(seq, key, || {
-                store::search(db, &text, kinds.as_deref(), first)
-            })
-            .await
-            .api()?;
+        let hits = cache.hits(db, seq, key, &text).await.api()?;
         let hits: Vec<store::Hit> = hits.as_ref().clone();
         if !ctx.look_ahead().field("node").exists() {
             // Hits are of active records only; without nodes nothing more is read.

@@ -7,6 +7,8 @@
 //! finds them: trigrams on PostgreSQL, FTS5 on SQLite), ranked in SQL the same way
 //! `domain::text::match_rank` ranks, best first.
 
+use std::collections::HashSet;
+
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
@@ -258,6 +260,102 @@ pub async fn search<C: ConnectionTrait>(
         .collect())
 }
 
+/// Changes a search's hits are carried across at most; past that it is run again.
+pub const MAX_CARRIED_CHANGES: i64 = 256;
+
+/// A change in the log, with the search entry its record has now (none once deleted).
+#[derive(Debug, Clone, FromQueryResult)]
+struct ChangedEntry {
+    kind: String,
+    record_id: Option<i32>,
+    key: Option<String>,
+    active: Option<bool>,
+}
+
+/// Whether the hits of a search for `text` over `kinds`, read at log head `read_at`,
+/// still answer it now. They do when every change logged since is of a record that is
+/// neither among them nor now an active match of every word in a kind searched, and none
+/// changed the plan (its tasks and agencies are searched too): such a write cannot add,
+/// drop or reorder a hit. The log and the changed records' entries are read in one
+/// statement, so one snapshot; with more than `MAX_CARRIED_CHANGES` changes, or any
+/// missing (pruned), the answer is no.
+pub async fn hits_still_current<C: ConnectionTrait>(
+    db: &C,
+    text: &str,
+    kinds: Option<&[RecordKind]>,
+    hits: &[Hit],
+    read_at: i64,
+    now: i64,
+) -> Result<bool, StoreError> {
+    if now < read_at || now - read_at > MAX_CARRIED_CHANGES {
+        return Ok(false);
+    }
+    let backend = db.get_database_backend();
+    let (after, limit) = match backend {
+        DbBackend::Postgres => ("$1", "$2"),
+        _ => ("?", "?"),
+    };
+    let sql = format!(
+        "SELECT c.seq, c.kind, c.record_id, e.key, e.active FROM change_log c \
+         LEFT JOIN search_entries e \
+           ON e.kind = c.kind AND e.record_id = c.record_id AND e.variant = 0 \
+         WHERE c.seq > {after} ORDER BY c.seq LIMIT {limit}"
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [Value::from(read_at), Value::from(MAX_CARRIED_CHANGES + 1)],
+        ))
+        .await?;
+    if rows.len() as i64 > MAX_CARRIED_CHANGES {
+        return Ok(false);
+    }
+    let mut logged_up_to_now = 0;
+    let mut changes = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let seq: i64 = row.try_get("", "seq")?;
+        if seq <= now {
+            logged_up_to_now += 1;
+        }
+        changes.push(ChangedEntry::from_query_result(row, "")?);
+    }
+    if logged_up_to_now != now - read_at {
+        return Ok(false);
+    }
+    let key = search_key(text);
+    let words = query_words(&key);
+    let sources = sources(kinds);
+    let hits: HashSet<(HitKind, i32)> = hits.iter().map(|hit| (hit.kind, hit.id)).collect();
+    Ok(changes
+        .iter()
+        .all(|change| change_keeps_hits(change, &words, &sources, &hits)))
+}
+
+/// Whether one logged change leaves a search's hits as they are (`hits_still_current`).
+fn change_keeps_hits(
+    change: &ChangedEntry,
+    words: &[&str],
+    sources: &[HitKind],
+    hits: &HashSet<(HitKind, i32)>,
+) -> bool {
+    let (Ok(kind), Some(id)) = (RecordKind::parse(&change.kind), change.record_id) else {
+        // A change to the plan, or one this rule does not know.
+        return false;
+    };
+    let kind = HitKind::Record(kind);
+    if hits.contains(&(kind, id)) {
+        return false;
+    }
+    let matches_now = change.active == Some(true)
+        && sources.contains(&kind)
+        && change
+            .key
+            .as_deref()
+            .is_some_and(|key| words.iter().all(|word| key.contains(word)));
+    !matches_now
+}
+
 /// What a search looks at, in the order that breaks ties: the kinds asked for, or
 /// tasks, agencies and every record kind.
 fn sources(kinds: Option<&[RecordKind]>) -> Vec<HitKind> {
@@ -417,6 +515,47 @@ mod tests {
         );
         let sqlite = ranking_statement(DbBackend::Sqlite, "xoai", &["xoai"], &[HitKind::Agency], 5);
         assert!(sqlite.sql.contains("search_entries_fts"), "{}", sqlite.sql);
+    }
+
+    #[test]
+    fn a_change_keeps_hits_unless_it_touches_one_or_now_matches() {
+        let ocop = HitKind::Record(RecordKind::OcopProduct);
+        let hits: HashSet<(HitKind, i32)> = [(ocop, 1), (HitKind::Task, 7)].into();
+        let sources = [ocop, HitKind::Record(RecordKind::Startup)];
+        let words = ["xoai", "lanh"];
+        let change = |kind: &str, id: Option<i32>, key: Option<&str>, active: bool| ChangedEntry {
+            kind: kind.to_owned(),
+            record_id: id,
+            key: key.map(str::to_owned),
+            active: key.map(|_| active),
+        };
+        let keeps = |change: ChangedEntry| change_keeps_hits(&change, &words, &sources, &hits);
+        assert!(
+            keeps(change("STARTUP", Some(5), Some("khoi nghiep"), true)),
+            "no match"
+        );
+        assert!(
+            !keeps(change("STARTUP", Some(5), Some("xoai cao lanh"), true)),
+            "a new match"
+        );
+        assert!(
+            keeps(change("STARTUP", Some(5), Some("xoai cao lanh"), false)),
+            "inactive"
+        );
+        assert!(keeps(change("STARTUP", Some(5), None, true)), "deleted");
+        assert!(
+            keeps(change("IP_RIGHT", Some(5), Some("xoai cao lanh"), true)),
+            "a kind not searched"
+        );
+        assert!(
+            !keeps(change("OCOP_PRODUCT", Some(1), Some("nem"), true)),
+            "a hit changed"
+        );
+        assert!(
+            !keeps(change("OCOP_PRODUCT", Some(1), None, true)),
+            "a hit deleted"
+        );
+        assert!(!keeps(change("PLAN", None, None, true)), "the plan changed");
     }
 
     #[test]

@@ -439,6 +439,93 @@ backend_test! {
 }
 
 backend_test! {
+    async fn search_hits_are_carried_across_writes_that_cannot_change_them(app) {
+        fixtures::load(&app.db).await;
+        let admin = app.token("admin", None).await;
+        let search = || async {
+            app.query(r#"{ search(text: "xoai cao lanh", first: 3) { kind title } }"#).await["search"].clone()
+        };
+        // What the search finds now, read past every cache.
+        let fresh = || async {
+            let hits = khcn_hub::store::search::search(&app.db, "xoai cao lanh", None, 3).await.unwrap();
+            Value::Array(
+                hits.into_iter()
+                    .map(|hit| json!({ "kind": hit.kind.as_str(), "title": hit.title }))
+                    .collect(),
+            )
+        };
+        let write = |query: &'static str| {
+            let admin = admin.clone();
+            let app = &app;
+            async move {
+                let (_, body) = app.as_caller(Some(&admin), query, json!({})).await;
+                assert!(body.get("errors").is_none(), "{body}");
+                body
+            }
+        };
+        let before = search().await;
+        assert_eq!(before, fresh().await);
+        assert_eq!(before.as_array().unwrap().len(), 3, "{before}");
+
+        // An edit made outside the hub, which the change log does not see, tells whether
+        // a search is run again or its hits are carried.
+        let edited = before[1]["title"].as_str().unwrap().to_owned();
+        app.execute_sql(&format!(
+            "UPDATE search_entries SET title = 'sửa ngoài hub' WHERE kind = '{}' AND title = '{edited}'",
+            before[1]["kind"].as_str().unwrap()
+        ))
+        .await;
+
+        // A write that matches nothing searched: the hits are carried.
+        let startup = write(r#"mutation { createStartup(input: { name: "Khởi nghiệp ghi thử" }) { id version } }"#).await;
+        assert_eq!(search().await, before, "carried across a write that cannot change them");
+
+        // A new exact match: the search runs again, finds it first, and shows the edit.
+        let mango = write(r#"mutation { createOcopProduct(input: { name: "Xoài Cao Lãnh", stars: 3 }) { id } }"#).await;
+        let now = search().await;
+        assert_eq!(now, fresh().await);
+        assert_eq!(now[0], json!({ "kind": "OCOP_PRODUCT", "title": "Xoài Cao Lãnh" }), "{now}");
+        assert!(now.as_array().unwrap().iter().any(|hit| hit["title"] == "sửa ngoài hub"), "{now}");
+
+        // An update of a record that matches neither before nor after: carried, and right.
+        let id = startup["data"]["createStartup"]["id"].as_str().unwrap().to_owned();
+        let (_, body) = app
+            .as_caller(
+                Some(&admin),
+                r#"mutation($id: ID!) { updateStartup(id: $id, expectedVersion: 1, input: { name: "Khởi nghiệp ghi lại" }) { id } }"#,
+                json!({ "id": id }),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        assert_eq!(search().await, now);
+        assert_eq!(search().await, fresh().await);
+
+        // A hit archived: the search runs again and it is gone.
+        let id = mango["data"]["createOcopProduct"]["id"].as_str().unwrap().to_owned();
+        let (_, body) = app
+            .as_caller(Some(&admin), "mutation($id: ID!) { archiveOcopProduct(id: $id, expectedVersion: 1) { id } }", json!({ "id": id }))
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let after = search().await;
+        assert_eq!(after, fresh().await);
+        assert!(after.as_array().unwrap().iter().all(|hit| hit["title"] != "Xoài Cao Lãnh"), "{after}");
+
+        // A record that did not match renamed into one: the search runs again and finds it.
+        let (_, body) = app
+            .as_caller(
+                Some(&admin),
+                r#"mutation($id: ID!) { updateStartup(id: $id, expectedVersion: 2, input: { name: "Xoài Cao Lãnh xuất khẩu" }) { id } }"#,
+                json!({ "id": startup["data"]["createStartup"]["id"] }),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let renamed = search().await;
+        assert_eq!(renamed, fresh().await);
+        assert_eq!(renamed[0], json!({ "kind": "STARTUP", "title": "Xoài Cao Lãnh xuất khẩu" }), "{renamed}");
+    }
+}
+
+backend_test! {
     async fn tasks_are_listed_with_the_common_filter_vocabulary(app) {
         fixtures::load(&app.db).await;
         let codes = |data: &Value| -> Vec<String> {
