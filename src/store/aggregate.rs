@@ -121,8 +121,8 @@ pub async fn aggregate(
         .map_err(StoreError::from)
 }
 
-/// The statement `aggregate` sends where no roll-up answers: PostgreSQL groups columns by value; SQLite does where
-/// that lets it read only an index, and by their text elsewhere.
+/// The statement `aggregate` sends where no roll-up answers: PostgreSQL groups columns by
+/// value; SQLite does where that lets it read only an index, and by their text elsewhere.
 pub async fn aggregate_statement(
     db: &DatabaseConnection,
     table: &'static str,
