@@ -523,39 +523,64 @@ mod tests {
         let hits: HashSet<(HitKind, i32)> = [(ocop, 1), (HitKind::Task, 7)].into();
         let sources = [ocop, HitKind::Record(RecordKind::Startup)];
         let words = ["xoai", "lanh"];
-        let change = |kind: &str, id: Option<i32>, key: Option<&str>, active: bool| ChangedEntry {
-            kind: kind.to_owned(),
-            record_id: id,
-            key: key.map(str::to_owned),
-            active: key.map(|_| active),
-        };
-        let keeps = |change: ChangedEntry| change_keeps_hits(&change, &words, &sources, &hits);
-        assert!(
-            keeps(change("STARTUP", Some(5), Some("khoi nghiep"), true)),
-            "no match"
-        );
-        assert!(
-            !keeps(change("STARTUP", Some(5), Some("xoai cao lanh"), true)),
-            "a new match"
-        );
-        assert!(
-            keeps(change("STARTUP", Some(5), Some("xoai cao lanh"), false)),
-            "inactive"
-        );
-        assert!(keeps(change("STARTUP", Some(5), None, true)), "deleted");
-        assert!(
-            keeps(change("IP_RIGHT", Some(5), Some("xoai cao lanh"), true)),
-            "a kind not searched"
-        );
-        assert!(
-            !keeps(change("OCOP_PRODUCT", Some(1), Some("nem"), true)),
-            "a hit changed"
-        );
-        assert!(
-            !keeps(change("OCOP_PRODUCT", Some(1), None, true)),
-            "a hit deleted"
-        );
-        assert!(!keeps(change("PLAN", None, None, true)), "the plan changed");
+        let cases = [
+            (
+                "STARTUP",
+                Some(5),
+                Some("khoi nghiep"),
+                true,
+                true,
+                "no match",
+            ),
+            (
+                "STARTUP",
+                Some(5),
+                Some("xoai cao lanh"),
+                true,
+                false,
+                "a new match",
+            ),
+            (
+                "STARTUP",
+                Some(5),
+                Some("xoai cao lanh"),
+                false,
+                true,
+                "inactive",
+            ),
+            ("STARTUP", Some(5), None, true, true, "deleted"),
+            (
+                "IP_RIGHT",
+                Some(5),
+                Some("xoai cao lanh"),
+                true,
+                true,
+                "a kind not searched",
+            ),
+            (
+                "OCOP_PRODUCT",
+                Some(1),
+                Some("nem"),
+                true,
+                false,
+                "a hit changed",
+            ),
+            ("OCOP_PRODUCT", Some(1), None, true, false, "a hit deleted"),
+            ("PLAN", None, None, true, false, "the plan changed"),
+        ];
+        for (kind, record_id, key, active, keeps, why) in cases {
+            let change = ChangedEntry {
+                kind: kind.to_owned(),
+                record_id,
+                key: key.map(str::to_owned),
+                active: key.map(|_| active),
+            };
+            assert_eq!(
+                change_keeps_hits(&change, &words, &sources, &hits),
+                keeps,
+                "{why}"
+            );
+        }
     }
 
     #[test]
