@@ -25,19 +25,30 @@ type SearchKey = (String, Option<Vec<RecordKind>>, usize);
 /// with the data, while most writes (a connector's sync, a partner's update) touch none
 /// of them.
 pub struct SearchCache {
-    by_head: ReadCache<SearchKey, Vec<store::Hit>>,
-    /// Each search's newest hits, the head they are known current at, and when they were
-    /// read: carried hits still age out `MAX_AGE` after they were read, so edits made
-    /// outside the hub show as late as they do in every other cache.
+    by_head: ReadCache<SearchKey, Kept>,
+    /// Each search's newest hits, with the head they are known current at.
     latest: moka::sync::Cache<SearchKey, Arc<Latest>>,
     /// Searches answered by carrying their hits, and those run again.
     carried: CacheCounters,
 }
 
-struct Latest {
-    seq: i64,
+/// Hits and when they were read: carried or not, they are not used past `MAX_AGE` after
+/// that, so edits made outside the hub show as late as they do in every other cache.
+#[derive(Clone)]
+struct Kept {
     read: Instant,
     hits: Arc<Vec<store::Hit>>,
+}
+
+impl Kept {
+    fn fresh(&self) -> bool {
+        self.read.elapsed() < MAX_AGE
+    }
+}
+
+struct Latest {
+    seq: i64,
+    kept: Kept,
 }
 
 impl SearchCache {
@@ -60,37 +71,55 @@ impl SearchCache {
         key: SearchKey,
         text: &str,
     ) -> Result<Arc<Vec<store::Hit>>, Arc<StoreError>> {
-        self.by_head
-            .get_or_load(seq, key.clone(), || async {
-                let kinds = key.1.as_deref();
-                let earlier = self
-                    .latest
-                    .get(&key)
-                    .filter(|latest| latest.seq < seq && latest.read.elapsed() < MAX_AGE);
-                if let Some(latest) = earlier {
-                    if store::hits_still_current(db, text, kinds, &latest.hits, latest.seq, seq)
-                        .await?
-                    {
-                        self.carried.hits(1);
-                        self.remember(&key, seq, latest.read, Arc::clone(&latest.hits));
-                        return Ok(latest.hits.as_ref().clone());
-                    }
-                    self.carried.misses(1);
-                }
-                let read = Instant::now();
-                let hits = store::search(db, text, kinds, key.2).await?;
-                self.remember(&key, seq, read, Arc::new(hits.clone()));
-                Ok(hits)
-            })
-            .await
+        let load = || self.load(db, seq, &key, text);
+        let kept = self.by_head.get_or_load(seq, key.clone(), load).await?;
+        if kept.fresh() {
+            return Ok(Arc::clone(&kept.hits));
+        }
+        // Carried hits can outlive their read in the cache, which ages entries from when
+        // they were kept: read them again.
+        self.by_head.invalidate(seq, &key).await;
+        let kept = self.by_head.get_or_load(seq, key.clone(), load).await?;
+        Ok(Arc::clone(&kept.hits))
     }
 
-    /// Keeps `hits` as the newest of `key` unless newer ones are kept already.
-    fn remember(&self, key: &SearchKey, seq: i64, read: Instant, hits: Arc<Vec<store::Hit>>) {
+    /// Carries the newest hits of `key` to head `seq` if no write since can change them,
+    /// else runs the search.
+    async fn load(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        seq: i64,
+        key: &SearchKey,
+        text: &str,
+    ) -> Result<Kept, StoreError> {
+        let kinds = key.1.as_deref();
+        let earlier = self
+            .latest
+            .get(key)
+            .filter(|latest| latest.seq < seq && latest.kept.fresh());
+        if let Some(latest) = earlier {
+            let hits = &latest.kept.hits;
+            if store::hits_still_current(db, text, kinds, hits, latest.seq, seq).await? {
+                self.carried.hits(1);
+                self.remember(key, seq, &latest.kept);
+                return Ok(latest.kept.clone());
+            }
+            self.carried.misses(1);
+        }
+        let read = Instant::now();
+        let hits = Arc::new(store::search(db, text, kinds, key.2).await?);
+        let kept = Kept { read, hits };
+        self.remember(key, seq, &kept);
+        Ok(kept)
+    }
+
+    /// Keeps `kept` as the newest hits of `key` unless newer ones are kept already.
+    fn remember(&self, key: &SearchKey, seq: i64, kept: &Kept) {
         let newer = self.latest.get(key).is_some_and(|latest| latest.seq >= seq);
         if !newer {
+            let kept = kept.clone();
             self.latest
-                .insert(key.clone(), Arc::new(Latest { seq, read, hits }));
+                .insert(key.clone(), Arc::new(Latest { seq, kept }));
         }
     }
 }
@@ -231,5 +260,23 @@ impl SearchQuery {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hits_read_a_minute_ago_are_not_fresh_even_when_carried() {
+        let hits = Arc::new(Vec::new());
+        let now = Kept {
+            read: Instant::now(),
+            hits: Arc::clone(&hits),
+        };
+        assert!(now.fresh());
+        if let Some(read) = Instant::now().checked_sub(MAX_AGE) {
+            assert!(!Kept { read, hits }.fresh());
+        }
     }
 }

@@ -117,6 +117,14 @@ where
         }
         value
     }
+
+    /// Forgets the value kept for `key` at log head `seq`.
+    pub async fn invalidate(&self, seq: i64, key: &K)
+    where
+        K: Clone,
+    {
+        self.entries.invalidate(&(seq, key.clone())).await;
+    }
 }
 
 /// Misses up to which `HeadMap::get_many` finds repeats by scanning rather than hashing.
