@@ -290,11 +290,12 @@ pub async fn hits_still_current<C: ConnectionTrait>(
     if now < read_at || now - read_at > MAX_CARRIED_CHANGES {
         return Ok(false);
     }
-    let backend = db.get_database_backend();
-    let (after, limit) = match backend {
-        DbBackend::Postgres => ("$1", "$2"),
-        _ => ("?", "?"),
+    let mut params = Params {
+        backend: db.get_database_backend(),
+        values: Vec::new(),
     };
+    let after = params.push(read_at);
+    let limit = params.push(MAX_CARRIED_CHANGES + 1);
     let sql = format!(
         "SELECT c.seq, c.kind, c.record_id, e.key, e.active FROM change_log c \
          LEFT JOIN search_entries e \
@@ -303,9 +304,9 @@ pub async fn hits_still_current<C: ConnectionTrait>(
     );
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
-            backend,
+            params.backend,
             sql,
-            [Value::from(read_at), Value::from(MAX_CARRIED_CHANGES + 1)],
+            params.values,
         ))
         .await?;
     if rows.len() as i64 > MAX_CARRIED_CHANGES {
