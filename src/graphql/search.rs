@@ -1,6 +1,7 @@
 //! `search`: one ranked search across tasks, agencies and every record kind.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_graphql::{Context, Object};
 
@@ -10,8 +11,6 @@ use super::loaders::{AgencyId, RecordKey, TaskId};
 use super::objects::{Agency, SearchHitKind, SearchResult, Task};
 use crate::domain::records::{RecordKind, RecordRef};
 use crate::domain::text::search_key;
-use std::time::Instant;
-
 use crate::store::StoreError;
 use crate::store::cache::{CacheCounters, MAX_AGE, ReadCache};
 use crate::store::search::{self as store, HitKind};

@@ -266,6 +266,7 @@ pub const MAX_CARRIED_CHANGES: i64 = 256;
 /// A change in the log, with the search entry its record has now (none once deleted).
 #[derive(Debug, Clone, FromQueryResult)]
 struct ChangedEntry {
+    seq: i64,
     kind: String,
     record_id: Option<i32>,
     key: Option<String>,
@@ -302,26 +303,15 @@ pub async fn hits_still_current<C: ConnectionTrait>(
            ON e.kind = c.kind AND e.record_id = c.record_id AND e.variant = 0 \
          WHERE c.seq > {after} ORDER BY c.seq LIMIT {limit}"
     );
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            params.backend,
-            sql,
-            params.values,
-        ))
-        .await?;
-    if rows.len() as i64 > MAX_CARRIED_CHANGES {
-        return Ok(false);
-    }
-    let mut logged_up_to_now = 0;
-    let mut changes = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let seq: i64 = row.try_get("", "seq")?;
-        if seq <= now {
-            logged_up_to_now += 1;
-        }
-        changes.push(ChangedEntry::from_query_result(row, "")?);
-    }
-    if logged_up_to_now != now - read_at {
+    let changes = ChangedEntry::find_by_statement(Statement::from_sql_and_values(
+        params.backend,
+        sql,
+        params.values,
+    ))
+    .all(db)
+    .await?;
+    let logged_up_to_now = changes.iter().filter(|change| change.seq <= now).count();
+    if changes.len() as i64 > MAX_CARRIED_CHANGES || logged_up_to_now as i64 != now - read_at {
         return Ok(false);
     }
     let key = search_key(text);
@@ -571,6 +561,7 @@ mod tests {
         ];
         for (kind, record_id, key, active, keeps, why) in cases {
             let change = ChangedEntry {
+                seq: 1,
                 kind: kind.to_owned(),
                 record_id,
                 key: key.map(str::to_owned),
